@@ -1,0 +1,60 @@
+package config
+
+import "time"
+
+// DebianFont is where Debian's fonts-noto-cjk package puts the collection
+// that holds Noto Sans CJK TC, and DebianFontIndex is that face's index.
+const (
+	DebianFont      = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+	DebianFontIndex = 3
+)
+
+// Default returns the configuration every kiosk starts from; config.json
+// only needs the fields that differ. This is the one place defaults live:
+// the README's configuration reference is checked against it.
+//
+// The defaults describe an appliance: PC/SC is not there, so the reader is
+// CCID over usbfs and the display is the framebuffer. Site, kiosk id and the
+// upstream have no sensible default and must be set.
+func Default() Config {
+	return Config{
+		Language: "zh-TW",
+		DataDir:  "data",
+		Session: Session{
+			IdleTimeout:      Duration(60 * time.Second),
+			WarningCountdown: Duration(20 * time.Second),
+			RemovedScreen:    Duration(4 * time.Second),
+			MaxDuration:      Duration(20 * time.Minute),
+		},
+		Upstream: Upstream{
+			Timeout: Duration(15 * time.Second),
+		},
+		MQTT: MQTT{
+			HealthInterval: Duration(30 * time.Second),
+		},
+		Reader: Reader{Backend: ReaderCCID},
+		Display: Display{
+			Backend:   DisplayFBDev,
+			DPI:       96,
+			FontFile:  DebianFont,
+			FontIndex: DebianFontIndex,
+			Theme:     "default",
+		},
+	}
+}
+
+// Demo returns the configuration of `kiosk -demo`: a window on a developer
+// machine, an in-process virtual card and an in-process upstream (nhisim in
+// dev mode on loopback, whose URL the demo fills in once it listens).
+func Demo() Config {
+	c := Default()
+	c.Site = "demo"
+	c.KioskID = "demo-1"
+	c.Upstream.URL = "http://127.0.0.1:0"
+	c.Reader.Backend = ReaderVirtual
+	c.Display.Backend = DisplayGLFW
+	c.Display.Width = 1280
+	c.Display.Height = 800
+	c.Display.DPI = 96
+	return c
+}
