@@ -1,0 +1,86 @@
+package appliance
+
+// Event is something that happened to the kiosk: a card came or went, the
+// person touched the screen, time passed, or a job finished.
+type Event interface{ isEvent() }
+
+// CardInserted is a card placed in the reader.
+type CardInserted struct{}
+
+// CardRemoved is the card taken out of the reader.
+type CardRemoved struct{}
+
+// Tap is a tap on the widget with this id (see the ID constants and
+// "field.<FieldID>", "county.<code>", …).
+type Tap struct{ ID string }
+
+// Key is a key of an on-screen keyboard typed into the focused field: one
+// ASCII character, or KeyBackspace / KeyClear.
+type Key struct{ Text string }
+
+// ScrolledToEnd reports that the rules of the service were scrolled to
+// their last line.
+type ScrolledToEnd struct{}
+
+// Tick is time passing; the runner sends one a few times a second and the
+// machine reads its clock.
+type Tick struct{}
+
+// Maintenance turns maintenance mode on or off (from the fleet): with it
+// on, the kiosk shows out-of-service as soon as no session is running.
+type Maintenance struct{ On bool }
+
+// result is a finished job's result, applied only if the session that
+// asked for it is still the current one ("" for kiosk-wide jobs).
+type result struct {
+	session string
+	apply   func(m *Machine) []Job
+}
+
+func (CardInserted) isEvent()  {}
+func (CardRemoved) isEvent()   {}
+func (Tap) isEvent()           {}
+func (Key) isEvent()           {}
+func (ScrolledToEnd) isEvent() {}
+func (Tick) isEvent()          {}
+func (Maintenance) isEvent()   {}
+func (result) isEvent()        {}
+
+// Special keys.
+const (
+	KeyBackspace = "backspace"
+	KeyClear     = "clear"
+)
+
+// Widget ids the machine acts on. Fields are "field.<FieldID>"; division
+// choices are "county.<code>", "township.<code>", "village.<code>".
+const (
+	IDLangZh         = "lang.zh-TW"
+	IDLangEn         = "lang.en"
+	IDContinue       = "idle.continue"
+	IDBack           = "back"
+	IDNext           = "next"
+	IDSubmit         = "submit"
+	IDMenu           = "menu"
+	IDFinish         = "finish"
+	IDRetry          = "retry"
+	IDHelp           = "help"
+	IDAgree          = "terms.agree"
+	IDPrevPage       = "page.prev"
+	IDNextPage       = "page.next"
+	IDChangeCounty   = "address.county"
+	IDChangeTownship = "address.township"
+	IDChangeVillage  = "address.village"
+
+	IDRegister = "menu.register"
+	IDVerify   = "menu.verify"
+	IDResend   = "menu.resend"
+	IDForgot   = "menu.forgot"
+	IDDelete   = "menu.delete"
+	IDCardHelp = "menu.help"
+
+	IDEditHousehold = "edit.household"
+	IDEditAddress   = "edit.address"
+	IDEditPassword  = "edit.password"
+	IDEditContact   = "edit.contact"
+)

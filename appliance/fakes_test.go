@@ -1,0 +1,223 @@
+package appliance
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Test people: obviously fake.
+const (
+	testID        = "A123456789"
+	testCard      = "000012345678"
+	testName      = "測試一"
+	testEmail     = "test.one@example.com"
+	testPassword  = "Abc12!xy"
+	testHousehold = "F1234567"
+)
+
+func testProfile() CardProfile {
+	return CardProfile{CardNumber: []byte(testCard), IDNumber: []byte(testID), Name: []byte(testName)}
+}
+
+// fakeCard is a card reader that answers with a profile or an error.
+type fakeCard struct {
+	err   error
+	reads int
+}
+
+func (c *fakeCard) ReadProfile(context.Context) (CardProfile, error) {
+	c.reads++
+	if c.err != nil {
+		return CardProfile{}, c.err
+	}
+	return testProfile(), nil
+}
+
+// fakeUpstream records calls and answers with the errors set per call.
+type fakeUpstream struct {
+	terms      map[string]Terms
+	termsErr   error
+	divisions  []Division
+	errs       map[string]error // by method name
+	registered []Registration
+	calls      []string
+	code       string // the code Verify and ResetPassword accept
+	password   string // the password Cancel accepts
+}
+
+func newFakeUpstream() *fakeUpstream {
+	return &fakeUpstream{
+		terms: map[string]Terms{
+			LangZhTW: {Version: "2026-01", Lang: LangZhTW, Text: "規範全文"},
+			LangEn:   {Version: "2026-01", Lang: LangEn, Text: "The rules"},
+		},
+		divisions: []Division{{Code: "63000", Zh: "臺北市", En: "Taipei City", Children: []Division{
+			{Code: "63000050", Zh: "中正區", En: "Zhongzheng", Children: []Division{
+				{Code: "6300005001", Zh: "測試里", En: "Test Village"}}}}}},
+		errs:     map[string]error{},
+		code:     "123456",
+		password: testPassword,
+	}
+}
+
+func (u *fakeUpstream) call(name string) error { u.calls = append(u.calls, name); return u.errs[name] }
+
+func (u *fakeUpstream) Terms(_ context.Context, lang string) (Terms, error) {
+	if err := u.call("Terms"); err != nil {
+		return Terms{}, err
+	}
+	return u.terms[lang], nil
+}
+
+func (u *fakeUpstream) Divisions(context.Context) ([]Division, error) {
+	if err := u.call("Divisions"); err != nil {
+		return nil, err
+	}
+	return u.divisions, nil
+}
+
+func (u *fakeUpstream) Register(_ context.Context, r Registration) (Receipt, error) {
+	if err := u.call("Register"); err != nil {
+		return Receipt{}, err
+	}
+	u.registered = append(u.registered, r)
+	return Receipt{Reference: "R-0001"}, nil
+}
+
+func (u *fakeUpstream) Verify(_ context.Context, _ Identity, code string) error {
+	if err := u.call("Verify"); err != nil {
+		return err
+	}
+	if code != u.code {
+		return &UpstreamError{Kind: KindBadCode}
+	}
+	return nil
+}
+
+func (u *fakeUpstream) Resend(context.Context, Identity) error { return u.call("Resend") }
+
+func (u *fakeUpstream) RequestReset(context.Context, Identity) error { return u.call("RequestReset") }
+
+func (u *fakeUpstream) ResetPassword(_ context.Context, _ Identity, code, _ string) error {
+	if err := u.call("ResetPassword"); err != nil {
+		return err
+	}
+	if code != u.code {
+		return &UpstreamError{Kind: KindBadCode}
+	}
+	return nil
+}
+
+func (u *fakeUpstream) Cancel(_ context.Context, _ Identity, pw string) error {
+	if err := u.call("Cancel"); err != nil {
+		return err
+	}
+	if pw != u.password {
+		return &UpstreamError{Kind: KindWrongPassword}
+	}
+	return nil
+}
+
+type fakeOutbox struct {
+	queued []Registration
+	err    error
+}
+
+func (o *fakeOutbox) Queue(_ context.Context, r Registration) (string, error) {
+	if o.err != nil {
+		return "", o.err
+	}
+	o.queued = append(o.queued, r)
+	return fmt.Sprintf("Q-%04d", len(o.queued)), nil
+}
+
+// driver runs a machine with a fake clock, running its jobs at once.
+type driver struct {
+	t    *testing.T
+	m    *Machine
+	now  time.Time
+	card *fakeCard
+	up   *fakeUpstream
+	out  *fakeOutbox
+	logs bytes.Buffer
+	// owned collects every byte slice the session owned, to check they
+	// were zeroed by the wipe.
+	ids int
+}
+
+func newDriver(t *testing.T) *driver {
+	d := &driver{t: t, now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC),
+		card: &fakeCard{}, up: newFakeUpstream(), out: &fakeOutbox{}}
+	d.m = NewMachine(Options{
+		Lang: LangZhTW, IdleTimeout: 60 * time.Second, WarningCountdown: 20 * time.Second,
+		RemovedScreen: 4 * time.Second, MaxDuration: 20 * time.Minute,
+		Now:   func() time.Time { return d.now },
+		Log:   slog.New(slog.NewJSONHandler(&d.logs, nil)),
+		NewID: func() string { d.ids++; return fmt.Sprintf("id%d", d.ids) },
+		Card:  d.card, Upstream: d.up, Outbox: d.out,
+	})
+	d.run(d.m.Start())
+	t.Cleanup(d.checkLogs)
+	return d
+}
+
+func (d *driver) run(jobs []Job) {
+	for _, j := range jobs {
+		d.run(d.m.Handle(j(context.Background())))
+	}
+}
+
+func (d *driver) do(evs ...Event) {
+	for _, ev := range evs {
+		d.run(d.m.Handle(ev))
+	}
+}
+
+func (d *driver) tap(ids ...string) {
+	for _, id := range ids {
+		d.do(Tap{ID: id})
+	}
+}
+
+// typeIn focuses field f and types s into it.
+func (d *driver) typeIn(f FieldID, s string) {
+	d.tap("field." + string(f))
+	d.do(Key{Text: KeyClear}, Key{Text: s})
+}
+
+func (d *driver) advance(dt time.Duration) {
+	d.now = d.now.Add(dt)
+	d.do(Tick{})
+}
+
+func (d *driver) wantScreen(want ScreenID) {
+	d.t.Helper()
+	if got := d.m.Screen(); got != want {
+		d.t.Fatalf("screen = %s, want %s (errors %v)", got, want, d.errs())
+	}
+}
+
+func (d *driver) errs() map[FieldID]string {
+	if d.m.sess == nil {
+		return nil
+	}
+	return d.m.sess.errs
+}
+
+// checkLogs fails the test if any personal data reached the log.
+func (d *driver) checkLogs() {
+	logs := d.logs.String()
+	for _, pii := range []string{testID, testCard, testName, testEmail, testPassword, testHousehold, "A12", "0912345678"} {
+		if strings.Contains(logs, pii) {
+			d.t.Errorf("logs contain personal data %q:\n%s", pii, logs)
+		}
+	}
+	if !strings.Contains(logs, `"step"`) {
+		d.t.Errorf("logs have no step lines: %s", logs)
+	}
+}

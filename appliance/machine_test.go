@@ -1,0 +1,522 @@
+package appliance
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// toMenu inserts the card and reads it.
+func (d *driver) toMenu() {
+	d.t.Helper()
+	d.do(CardInserted{})
+	d.wantScreen(ScreenMenu)
+}
+
+// registerTo walks the registration up to screen stop (inclusive).
+func (d *driver) registerTo(stop ScreenID) {
+	d.t.Helper()
+	d.toMenu()
+	steps := []struct {
+		screen ScreenID
+		fill   func()
+	}{
+		{ScreenTerms, func() { d.do(ScrolledToEnd{}); d.tap(IDAgree) }},
+		{ScreenCard, func() { d.tap(IDNext) }},
+		{ScreenHousehold, func() { d.typeIn(FieldHousehold, testHousehold); d.tap(IDNext) }},
+		{ScreenAddress, func() {
+			d.tap("county.63000", "township.63000050", "village.6300005001")
+			d.typeIn(FieldNeighbourhood, "12")
+			d.tap(IDNext)
+		}},
+		{ScreenPassword, func() {
+			d.typeIn(FieldPassword, testPassword)
+			d.typeIn(FieldPassword2, testPassword)
+			d.tap(IDNext)
+		}},
+		{ScreenContact, func() {
+			d.typeIn(FieldPhoneArea, "02")
+			d.typeIn(FieldPhoneNumber, "27065866")
+			d.typeIn(FieldMobile, "0912345678")
+			d.typeIn(FieldEmail, testEmail)
+			d.tap(IDNext)
+		}},
+		{ScreenReview, func() { d.tap(IDSubmit) }},
+	}
+	d.tap(IDRegister)
+	for _, st := range steps {
+		d.wantScreen(st.screen)
+		if st.screen == stop {
+			return
+		}
+		st.fill()
+	}
+}
+
+func TestRegisterHappyPath(t *testing.T) {
+	d := newDriver(t)
+	d.registerTo(ScreenReview)
+	p := d.m.sess.p
+	owned := [][]byte{p.card.IDNumber, p.card.Name, p.card.CardNumber, p.fields[FieldPassword], p.fields[FieldEmail]}
+	d.tap(IDSubmit)
+	d.wantScreen(ScreenReceipt)
+	if len(d.up.registered) != 1 {
+		t.Fatalf("upstream got %d registrations, want 1", len(d.up.registered))
+	}
+	got := d.up.registered[0]
+	want := Registration{IdempotencyKey: "id2", TermsVersion: "2026-01", Lang: LangZhTW,
+		Identity: Identity{IDNumber: testID, CardNumber: testCard}, Name: testName,
+		Household: testHousehold, County: "63000", Township: "63000050", Village: "6300005001",
+		Neighbourhood: "12", Password: testPassword, PhoneArea: "02", PhoneNumber: "27065866",
+		Mobile: "0912345678", Email: testEmail}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("registration (-want +got):\n%s", diff)
+	}
+	if d.m.sess.reference != "R-0001" || d.m.sess.queued {
+		t.Errorf("receipt = %q queued %v, want R-0001 not queued", d.m.sess.reference, d.m.sess.queued)
+	}
+	// Completion wipes: every byte slice the session owned is zero.
+	for i, b := range owned {
+		for _, c := range b {
+			if c != 0 {
+				t.Fatalf("owned slice %d not zeroed after completion", i)
+			}
+		}
+	}
+	if len(d.m.sess.p.fields) != 0 || d.m.sess.p.card.IDNumber != nil {
+		t.Errorf("person not emptied after completion")
+	}
+	d.do(CardRemoved{})
+	d.wantScreen(ScreenAttract)
+	if d.m.SessionID() != "" {
+		t.Errorf("session %q still there after the card left", d.m.SessionID())
+	}
+}
+
+func TestTermsNeedScrollToEnd(t *testing.T) {
+	d := newDriver(t)
+	d.toMenu()
+	d.tap(IDRegister, IDAgree)
+	d.wantScreen(ScreenTerms)
+	d.do(ScrolledToEnd{})
+	d.tap(IDLangEn) // switching language: read it again
+	d.tap(IDAgree)
+	d.wantScreen(ScreenTerms)
+	d.do(ScrolledToEnd{})
+	d.tap(IDAgree)
+	d.wantScreen(ScreenCard)
+	if got := d.m.sess.termsAccepted; got != "2026-01" {
+		t.Errorf("accepted terms version = %q, want 2026-01", got)
+	}
+}
+
+func TestBuiltinTermsWhenUpstreamDown(t *testing.T) {
+	d := newDriver(t)
+	d.up.errs["Terms"] = ErrUnavailable
+	d.toMenu()
+	d.tap(IDRegister)
+	if got := d.m.termsText(); got != builtinTerms(LangZhTW).Text {
+		t.Errorf("terms text = %.40q…, want the built-in copy", got)
+	}
+	d.do(ScrolledToEnd{})
+	d.tap(IDAgree)
+	if got := d.m.sess.termsAccepted; got != BuiltinTermsVersion {
+		t.Errorf("accepted version = %q, want %q", got, BuiltinTermsVersion)
+	}
+}
+
+func TestValidationAsTyped(t *testing.T) {
+	d := newDriver(t)
+	d.registerTo(ScreenHousehold)
+	d.typeIn(FieldHousehold, "12345678")
+	if got := d.errs()[FieldHousehold]; got != "format" {
+		t.Errorf("household 12345678: error %q, want format", got)
+	}
+	d.typeIn(FieldHousehold, "f1234567")                           // lower case is not on the keypad
+	if got := d.m.sess.p.value(FieldHousehold); got != "1234567" { // f dropped
+		t.Errorf("household typed = %q, want letters refused", got)
+	}
+	d.typeIn(FieldHousehold, "F123")
+	d.tap(IDNext)
+	d.wantScreen(ScreenHousehold)
+	if got := d.errs()[FieldHousehold]; got != "length" {
+		t.Errorf("household F123 on next: error %q, want length", got)
+	}
+	d.typeIn(FieldHousehold, testHousehold+"99") // the ninth character is refused
+	if got := d.m.sess.p.value(FieldHousehold); got != testHousehold {
+		t.Errorf("household = %q, want 8 characters kept", got)
+	}
+	d.do(Key{Text: KeyBackspace})
+	if got := d.errs()[FieldHousehold]; got != "length" {
+		t.Errorf("after backspace: error %q, want length", got)
+	}
+}
+
+func TestPasswordScreen(t *testing.T) {
+	d := newDriver(t)
+	d.registerTo(ScreenPassword)
+	d.typeIn(FieldPassword, testPassword)
+	d.typeIn(FieldPassword2, "Abc12!x")
+	d.tap(IDNext)
+	d.wantScreen(ScreenPassword)
+	if got := d.errs()[FieldPassword2]; got != codeMismatch {
+		t.Errorf("confirmation error %q, want %q", got, codeMismatch)
+	}
+	if d.m.sess.focus != FieldPassword2 {
+		t.Errorf("focus = %s, want the failing field", d.m.sess.focus)
+	}
+}
+
+func TestAddressNeedsEveryLevel(t *testing.T) {
+	d := newDriver(t)
+	d.registerTo(ScreenAddress)
+	d.tap("county.63000", "township.63000050")
+	d.typeIn(FieldNeighbourhood, "5")
+	d.tap(IDNext)
+	d.wantScreen(ScreenAddress)
+	if got := d.errs()[FieldAddress]; got != "required" {
+		t.Errorf("address without village: error %q, want required", got)
+	}
+	d.tap("village.6300005001")
+	if _, ok := d.errs()[FieldAddress]; ok {
+		t.Errorf("address error stays after the village was picked")
+	}
+	d.tap(IDChangeCounty)
+	if p := d.m.sess.p; p.county != "" || p.township != "" || p.village != "" {
+		t.Errorf("changing the county kept township/village")
+	}
+	d.tap("county.99999") // not in the list
+	if d.m.sess.p.county != "" {
+		t.Errorf("unknown county accepted")
+	}
+}
+
+func TestBuiltinDivisionsSkipMissingLevels(t *testing.T) {
+	d := newDriver(t)
+	d.m.divisions = builtinDivisions
+	d.registerTo(ScreenAddress)
+	d.tap("county.65000") // no townships in the built-in list
+	d.typeIn(FieldNeighbourhood, "3")
+	d.tap(IDNext)
+	d.wantScreen(ScreenPassword)
+}
+
+func TestReviewEditReturnsToReview(t *testing.T) {
+	d := newDriver(t)
+	d.registerTo(ScreenReview)
+	d.tap(IDEditContact)
+	d.wantScreen(ScreenContact)
+	d.typeIn(FieldBackupEmail, "backup@example.org")
+	d.tap(IDNext)
+	d.wantScreen(ScreenReview)
+	d.tap(IDEditHousehold, IDBack)
+	d.wantScreen(ScreenReview)
+}
+
+func TestUpstreamDownQueuesInOutbox(t *testing.T) {
+	d := newDriver(t)
+	d.up.errs["Register"] = ErrUnavailable
+	d.registerTo(ScreenReview)
+	d.tap(IDSubmit)
+	d.wantScreen(ScreenReceipt)
+	if len(d.out.queued) != 1 || !d.m.sess.queued || d.m.sess.reference != "Q-0001" {
+		t.Errorf("queued %d, session queued %v ref %q; want one queued as Q-0001", len(d.out.queued), d.m.sess.queued, d.m.sess.reference)
+	}
+}
+
+func TestUpstreamAndOutboxDown(t *testing.T) {
+	d := newDriver(t)
+	d.up.errs["Register"] = ErrUnavailable
+	d.out.err = errors.New("disk full")
+	d.registerTo(ScreenReview)
+	d.tap(IDSubmit)
+	d.wantScreen(ScreenError)
+	if d.m.sess.errKind != KindUnavailable {
+		t.Errorf("error kind = %q, want %q", d.m.sess.errKind, KindUnavailable)
+	}
+	d.tap(IDMenu)
+	d.wantScreen(ScreenMenu)
+}
+
+func TestUpstreamFieldErrorsGoToTheirStep(t *testing.T) {
+	d := newDriver(t)
+	d.up.errs["Register"] = &UpstreamError{Kind: KindInvalid, Fields: []FieldProblem{{Field: FieldEmail, Code: "domain"}}}
+	d.registerTo(ScreenReview)
+	d.tap(IDSubmit)
+	d.wantScreen(ScreenContact)
+	if got := d.errs()[FieldEmail]; got != "domain" {
+		t.Errorf("email error = %q, want domain", got)
+	}
+	if d.m.sess.focus != FieldEmail {
+		t.Errorf("focus = %q, want email", d.m.sess.focus)
+	}
+	d.up.errs["Register"] = nil
+	d.typeIn(FieldEmail, "test.two@example.com")
+	d.tap(IDNext)
+	d.wantScreen(ScreenReview)
+	d.tap(IDSubmit)
+	d.wantScreen(ScreenReceipt)
+}
+
+func TestAlreadyRegisteredOffersNextStep(t *testing.T) {
+	d := newDriver(t)
+	d.up.errs["Register"] = &UpstreamError{Kind: KindAlreadyRegistered}
+	d.registerTo(ScreenReview)
+	d.tap(IDSubmit)
+	d.wantScreen(ScreenError)
+	d.tap(IDVerify)
+	d.wantScreen(ScreenVerify)
+	if d.m.sess.p.value(FieldPassword) != "" {
+		t.Errorf("the registration's password survived leaving the flow")
+	}
+}
+
+func TestVerify(t *testing.T) {
+	d := newDriver(t)
+	d.toMenu()
+	d.tap(IDVerify)
+	d.typeIn(FieldCode, "12345")
+	d.tap(IDSubmit)
+	d.wantScreen(ScreenVerify)
+	if got := d.errs()[FieldCode]; got != "length" {
+		t.Errorf("5-digit code: error %q, want length", got)
+	}
+	d.typeIn(FieldCode, "654321")
+	d.tap(IDSubmit)
+	d.wantScreen(ScreenVerify)
+	if got := d.errs()[FieldCode]; got != KindBadCode {
+		t.Errorf("wrong code: error %q, want %q", got, KindBadCode)
+	}
+	d.typeIn(FieldCode, "123456")
+	d.tap(IDSubmit)
+	d.wantScreen(ScreenResult)
+	if d.m.sess.resultKey != "result.verified" || !d.m.sess.completed {
+		t.Errorf("result %q completed %v", d.m.sess.resultKey, d.m.sess.completed)
+	}
+	d.tap(IDFinish)
+	d.wantScreen(ScreenAttract)
+}
+
+func TestResendForgotDelete(t *testing.T) {
+	d := newDriver(t)
+	d.toMenu()
+	d.tap(IDResend, IDSubmit)
+	d.wantScreen(ScreenResult)
+	d.tap(IDFinish)
+	d.do(CardRemoved{})
+
+	d.toMenu()
+	d.tap(IDForgot, IDSubmit)
+	d.wantScreen(ScreenReset)
+	d.typeIn(FieldCode, "123456")
+	d.typeIn(FieldPassword, "Xyz98#ab")
+	d.typeIn(FieldPassword2, "Xyz98#ab")
+	d.tap(IDSubmit)
+	d.wantScreen(ScreenResult)
+	d.do(CardRemoved{})
+	d.wantScreen(ScreenAttract)
+
+	d.toMenu()
+	d.tap(IDDelete)
+	d.typeIn(FieldPassword, "Wrong1!x")
+	d.tap(IDSubmit)
+	d.wantScreen(ScreenDelete)
+	if got := d.errs()[FieldPassword]; got != KindWrongPassword {
+		t.Errorf("wrong password: error %q", got)
+	}
+	d.typeIn(FieldPassword, testPassword)
+	d.tap(IDSubmit)
+	d.wantScreen(ScreenResult)
+	want := []string{"Divisions", "Resend", "RequestReset", "ResetPassword", "Cancel", "Cancel"}
+	if diff := cmp.Diff(want, d.up.calls); diff != "" {
+		t.Errorf("upstream calls (-want +got):\n%s", diff)
+	}
+}
+
+func TestNotRegisteredError(t *testing.T) {
+	d := newDriver(t)
+	d.up.errs["Resend"] = &UpstreamError{Kind: KindNotRegistered}
+	d.toMenu()
+	d.tap(IDResend, IDSubmit)
+	d.wantScreen(ScreenError)
+	d.tap(IDRegister)
+	d.wantScreen(ScreenTerms)
+}
+
+func TestCardReadError(t *testing.T) {
+	d := newDriver(t)
+	d.card.err = errors.New("mute")
+	d.m.opt.CardKey = func(error) string { return "card.error.mute" }
+	d.do(CardInserted{})
+	d.wantScreen(ScreenCardError)
+	if d.m.sess.cardErrKey != "card.error.mute" {
+		t.Errorf("card error key = %q", d.m.sess.cardErrKey)
+	}
+	d.tap(IDHelp)
+	d.wantScreen(ScreenHelp)
+	d.tap(IDBack)
+	d.wantScreen(ScreenCardError)
+	d.card.err = nil
+	d.tap(IDRetry)
+	d.wantScreen(ScreenMenu)
+}
+
+// everyStep lists a way to reach each screen a session can be on.
+var everyStep = []struct {
+	screen ScreenID
+	reach  func(d *driver)
+}{
+	{ScreenMenu, func(d *driver) { d.toMenu() }},
+	{ScreenTerms, func(d *driver) { d.registerTo(ScreenTerms) }},
+	{ScreenCard, func(d *driver) { d.registerTo(ScreenCard) }},
+	{ScreenHousehold, func(d *driver) { d.registerTo(ScreenHousehold); d.typeIn(FieldHousehold, "F12") }},
+	{ScreenAddress, func(d *driver) { d.registerTo(ScreenAddress); d.tap("county.63000") }},
+	{ScreenPassword, func(d *driver) { d.registerTo(ScreenPassword); d.typeIn(FieldPassword, testPassword) }},
+	{ScreenContact, func(d *driver) { d.registerTo(ScreenContact); d.typeIn(FieldEmail, testEmail) }},
+	{ScreenReview, func(d *driver) { d.registerTo(ScreenReview) }},
+	{ScreenReceipt, func(d *driver) { d.registerTo(ScreenReview); d.tap(IDSubmit) }},
+	{ScreenVerify, func(d *driver) { d.toMenu(); d.tap(IDVerify); d.typeIn(FieldCode, "12") }},
+	{ScreenResend, func(d *driver) { d.toMenu(); d.tap(IDResend) }},
+	{ScreenForgot, func(d *driver) { d.toMenu(); d.tap(IDForgot) }},
+	{ScreenReset, func(d *driver) { d.toMenu(); d.tap(IDForgot, IDSubmit); d.typeIn(FieldPassword, "Xyz98#ab") }},
+	{ScreenDelete, func(d *driver) { d.toMenu(); d.tap(IDDelete); d.typeIn(FieldPassword, testPassword) }},
+	{ScreenResult, func(d *driver) { d.toMenu(); d.tap(IDResend, IDSubmit) }},
+	{ScreenError, func(d *driver) {
+		d.up.errs["Resend"] = &UpstreamError{Kind: KindLocked}
+		d.toMenu()
+		d.tap(IDResend, IDSubmit)
+	}},
+	{ScreenHelp, func(d *driver) { d.toMenu(); d.tap(IDCardHelp) }},
+}
+
+func TestCardRemovedAtEveryStep(t *testing.T) {
+	for _, st := range everyStep {
+		t.Run(string(st.screen), func(t *testing.T) {
+			d := newDriver(t)
+			st.reach(d)
+			d.wantScreen(st.screen)
+			p := d.m.sess.p
+			owned := [][]byte{p.card.IDNumber, p.card.Name, p.fields[FieldHousehold], p.fields[FieldPassword], p.fields[FieldEmail], p.fields[FieldCode]}
+			completed := d.m.sess.completed
+			d.do(CardRemoved{})
+			if d.m.SessionID() != "" {
+				t.Fatalf("session survives card removal")
+			}
+			for i, b := range owned {
+				for _, c := range b {
+					if c != 0 {
+						t.Fatalf("owned slice %d not zeroed", i)
+					}
+				}
+			}
+			if len(p.fields) != 0 || p.card.Name != nil {
+				t.Errorf("person keeps references after the wipe")
+			}
+			if completed {
+				d.wantScreen(ScreenAttract)
+				return
+			}
+			d.wantScreen(ScreenRemoved)
+			d.advance(3 * time.Second)
+			d.wantScreen(ScreenRemoved)
+			d.advance(time.Second)
+			d.wantScreen(ScreenAttract)
+		})
+	}
+}
+
+func TestIdleTimeoutAtEveryStep(t *testing.T) {
+	for _, st := range everyStep {
+		t.Run(string(st.screen), func(t *testing.T) {
+			d := newDriver(t)
+			d.m.lang = LangEn
+			st.reach(d)
+			p := d.m.sess.p
+			d.advance(59 * time.Second)
+			if on, _ := d.m.Warning(); on {
+				t.Fatalf("warning before the idle timeout")
+			}
+			d.advance(time.Second)
+			on, left := d.m.Warning()
+			if !on || left != 20 {
+				t.Fatalf("Warning() = %v, %d; want true, 20", on, left)
+			}
+			d.do(Key{Text: "1"}) // typing does not go through the warning
+			d.tap(IDContinue)
+			if on, _ := d.m.Warning(); on {
+				t.Fatalf("continue did not dismiss the warning")
+			}
+			d.wantScreen(st.screen)
+			d.advance(60 * time.Second)
+			d.advance(19 * time.Second)
+			if _, left := d.m.Warning(); left != 1 {
+				t.Errorf("countdown left = %d, want 1", left)
+			}
+			d.wantScreen(st.screen)
+			d.advance(time.Second)
+			d.wantScreen(ScreenAttract)
+			if d.m.SessionID() != "" || len(p.fields) != 0 || p.card.IDNumber != nil {
+				t.Errorf("idle timeout left the session or its data")
+			}
+			if d.m.Lang() != LangZhTW {
+				t.Errorf("attract in %s, want the kiosk's zh-TW", d.m.Lang())
+			}
+		})
+	}
+}
+
+func TestMaxDuration(t *testing.T) {
+	d := newDriver(t)
+	d.toMenu()
+	for range 25 {
+		d.now = d.now.Add(50 * time.Second)
+		d.tap("nothing") // keeps touching
+		d.do(Tick{})
+	}
+	d.wantScreen(ScreenAttract)
+}
+
+func TestMaintenance(t *testing.T) {
+	d := newDriver(t)
+	d.toMenu()
+	d.do(Maintenance{On: true})
+	d.wantScreen(ScreenMenu) // the session goes on
+	d.do(CardRemoved{})
+	d.advance(5 * time.Second)
+	d.wantScreen(ScreenOutOfService)
+	d.do(CardInserted{})
+	d.wantScreen(ScreenOutOfService)
+	d.do(Maintenance{On: false})
+	d.wantScreen(ScreenAttract)
+}
+
+func TestStaleJobResultIgnored(t *testing.T) {
+	d := newDriver(t)
+	d.registerTo(ScreenReview)
+	jobs := d.m.Handle(Tap{ID: IDSubmit})
+	d.do(CardRemoved{})
+	d.run(jobs) // the answer arrives after the card left
+	d.wantScreen(ScreenRemoved)
+	if d.m.SessionID() != "" {
+		t.Errorf("stale result revived a session")
+	}
+}
+
+func TestMaskID(t *testing.T) {
+	if got := maskID([]byte(testID)); got != "A12****789" {
+		t.Errorf("maskID = %q, want A12****789", got)
+	}
+}
+
+func TestMicrosoftMail(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"a@hotmail.com": true, "a@outlook.com.tw": true, "a@live.com": true, "a@msn.com": true,
+		"a@mail.live.com": true, "a@example.com": false, "a@olive.com": false,
+	} {
+		if got := microsoftMail(addr); got != want {
+			t.Errorf("microsoftMail(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}

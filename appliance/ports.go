@@ -1,0 +1,154 @@
+package appliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// CardReader reads the NHI card in the kiosk's reader. ReadProfile blocks
+// until the card answered or ctx ends; an error wrapping a reader sentinel
+// is shown through its catalog key (see CardErrorKey). It is called from one
+// goroutine at a time.
+type CardReader interface {
+	ReadProfile(ctx context.Context) (CardProfile, error)
+}
+
+// CardErrorKey maps a card read error to a message catalog key, e.g.
+// "card.error.mute". cmd/kiosk passes reader.CatalogKey.
+type CardErrorKey func(error) string
+
+// Upstream is the registration service as the wizard needs it. Every call
+// blocks until the upstream answered or ctx ends (the implementation bounds
+// each request with its own timeout) and is safe for concurrent use. Errors
+// the person can act on are *UpstreamError; anything else counts as
+// ErrUnavailable.
+type Upstream interface {
+	// Terms returns the rules of the service in lang ("zh-TW" or "en").
+	Terms(ctx context.Context, lang string) (Terms, error)
+	// Divisions returns the counties/cities with their townships and
+	// villages.
+	Divisions(ctx context.Context) ([]Division, error)
+	// Register submits a registration and returns its receipt.
+	Register(ctx context.Context, r Registration) (Receipt, error)
+	// Verify completes e-mail verification with the code from the e-mail.
+	Verify(ctx context.Context, id Identity, code string) error
+	// Resend sends the confirmation e-mail again.
+	Resend(ctx context.Context, id Identity) error
+	// RequestReset e-mails a password reset code.
+	RequestReset(ctx context.Context, id Identity) error
+	// ResetPassword sets a new password with the code from the e-mail.
+	ResetPassword(ctx context.Context, id Identity, code, password string) error
+	// Cancel deletes a registration application, confirmed by its password.
+	Cancel(ctx context.Context, id Identity, password string) error
+}
+
+// Outbox keeps a registration the upstream could not take now, encrypted
+// so the kiosk cannot read it back, and sends it later. Queue is durable
+// when it returns and gives the local reference to show the person.
+type Outbox interface {
+	Queue(ctx context.Context, r Registration) (ref string, err error)
+}
+
+// Terms is one version of the rules of the service in one language.
+type Terms struct {
+	Version string
+	Lang    string
+	Text    string
+}
+
+// Division is a county/city, township or village (村里) of the household
+// registration address: its code, its names, and the divisions under it.
+type Division struct {
+	Code     string
+	Zh, En   string
+	Children []Division
+}
+
+// Identity names the card holder to the upstream for the account services.
+// The strings are copies made for one call; the session keeps the originals.
+type Identity struct {
+	IDNumber   string
+	CardNumber string
+}
+
+// Registration is what Register sends. Its strings are copies made for one
+// call, built just before submitting.
+type Registration struct {
+	// IdempotencyKey is fixed per submission attempt so a retried call
+	// cannot register twice.
+	IdempotencyKey string
+	TermsVersion   string
+	Lang           string
+	Identity
+	Name          string
+	Household     string
+	County        string // division codes
+	Township      string
+	Village       string
+	Neighbourhood string
+	Password      string
+	PhoneArea     string
+	PhoneNumber   string
+	PhoneExt      string
+	Mobile        string
+	Email         string
+	BackupEmail   string
+}
+
+// String keeps a Registration out of logs and error messages.
+func (Registration) String() string { return "Registration{redacted}" }
+
+// GoString keeps a Registration out of %#v.
+func (Registration) GoString() string { return "Registration{redacted}" }
+
+// Receipt is the upstream's answer to a registration.
+type Receipt struct {
+	// Reference identifies the application, e.g. for the help desk.
+	Reference string
+}
+
+// Kinds of upstream errors the wizard acts on.
+const (
+	KindUnavailable       = "unavailable"        // network, timeout, 5xx: try later / outbox
+	KindInvalid           = "invalid"            // Fields say which
+	KindAlreadyRegistered = "already_registered" // offer verification / resend
+	KindNotRegistered     = "not_registered"     // offer registration
+	KindAlreadyVerified   = "already_verified"   // nothing left to do
+	KindBadCode           = "bad_code"           // wrong or expired e-mail code
+	KindWrongPassword     = "wrong_password"
+	KindLocked            = "locked" // too many attempts
+)
+
+// ErrUnavailable is an upstream that cannot be reached now.
+var ErrUnavailable = errors.New("upstream unavailable")
+
+// UpstreamError is an answer of the upstream the person can act on. It holds
+// kinds and field names only, never a value, so it is safe to log.
+type UpstreamError struct {
+	Kind   string
+	Fields []FieldProblem
+}
+
+// FieldProblem is one field the upstream rejected, with a rules code
+// (e.g. "format", "check_digit", "taken").
+type FieldProblem struct {
+	Field FieldID
+	Code  string
+}
+
+func (e *UpstreamError) Error() string {
+	return fmt.Sprintf("upstream: %s (%d field problems)", e.Kind, len(e.Fields))
+}
+
+// errorKind classifies err for the wizard and for logs.
+func errorKind(err error) string {
+	var ue *UpstreamError
+	if errors.As(err, &ue) {
+		return ue.Kind
+	}
+	if errors.Is(err, context.Canceled) {
+		return "canceled"
+	}
+	return KindUnavailable
+}
