@@ -18,6 +18,14 @@ type Tap struct{ ID string }
 // ASCII character, or KeyBackspace / KeyClear.
 type Key struct{ Text string }
 
+// SetField replaces a field's value with Value, which the machine takes
+// over (it zeroes it when the session ends): the screens' text fields send
+// it after each edit, with a copy of what the field holds.
+type SetField struct {
+	Field FieldID
+	Value []byte
+}
+
 // ScrolledToEnd reports that the rules of the service were scrolled to
 // their last line.
 type ScrolledToEnd struct{}
@@ -42,6 +50,7 @@ func (CardRemoved) isEvent()   {}
 func (Tap) isEvent()           {}
 func (Key) isEvent()           {}
 func (ScrolledToEnd) isEvent() {}
+func (SetField) isEvent()      {}
 func (Tick) isEvent()          {}
 func (Maintenance) isEvent()   {}
 func (result) isEvent()        {}

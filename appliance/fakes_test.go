@@ -21,7 +21,7 @@ const (
 )
 
 func testProfile() CardProfile {
-	return CardProfile{CardNumber: []byte(testCard), IDNumber: []byte(testID), Name: []byte(testName)}
+	return CardProfile{CardNumber: []byte(testCard), IDNumber: []byte(testID), Name: []byte(testName), BirthDate: []byte("1970-01-01")}
 }
 
 // fakeCard is a card reader that answers with a profile or an error.
@@ -46,6 +46,8 @@ type fakeUpstream struct {
 	errs       map[string]error // by method name
 	registered []Registration
 	calls      []string
+	outbox     []Registration // queued when Register is unavailable
+	outboxDown bool
 	code       string // the code Verify and ResetPassword accept
 	password   string // the password Cancel accepts
 }
@@ -82,7 +84,10 @@ func (u *fakeUpstream) Divisions(context.Context) ([]Division, error) {
 }
 
 func (u *fakeUpstream) Register(_ context.Context, r Registration) (Receipt, error) {
-	if err := u.call("Register"); err != nil {
+	if err := u.call("Register"); err == ErrUnavailable && !u.outboxDown {
+		u.outbox = append(u.outbox, r)
+		return Receipt{Queued: true}, nil
+	} else if err != nil {
 		return Receipt{}, err
 	}
 	u.registered = append(u.registered, r)
@@ -123,19 +128,6 @@ func (u *fakeUpstream) Cancel(_ context.Context, _ Identity, pw string) error {
 	return nil
 }
 
-type fakeOutbox struct {
-	queued []Registration
-	err    error
-}
-
-func (o *fakeOutbox) Queue(_ context.Context, r Registration) (string, error) {
-	if o.err != nil {
-		return "", o.err
-	}
-	o.queued = append(o.queued, r)
-	return fmt.Sprintf("Q-%04d", len(o.queued)), nil
-}
-
 // driver runs a machine with a fake clock, running its jobs at once.
 type driver struct {
 	t    *testing.T
@@ -143,7 +135,6 @@ type driver struct {
 	now  time.Time
 	card *fakeCard
 	up   *fakeUpstream
-	out  *fakeOutbox
 	logs bytes.Buffer
 	// owned collects every byte slice the session owned, to check they
 	// were zeroed by the wipe.
@@ -152,14 +143,14 @@ type driver struct {
 
 func newDriver(t *testing.T) *driver {
 	d := &driver{t: t, now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC),
-		card: &fakeCard{}, up: newFakeUpstream(), out: &fakeOutbox{}}
+		card: &fakeCard{}, up: newFakeUpstream()}
 	d.m = NewMachine(Options{
 		Lang: LangZhTW, IdleTimeout: 60 * time.Second, WarningCountdown: 20 * time.Second,
 		RemovedScreen: 4 * time.Second, MaxDuration: 20 * time.Minute,
 		Now:   func() time.Time { return d.now },
 		Log:   slog.New(slog.NewJSONHandler(&d.logs, nil)),
 		NewID: func() string { d.ids++; return fmt.Sprintf("id%d", d.ids) },
-		Card:  d.card, Upstream: d.up, Outbox: d.out,
+		Card:  d.card, Upstream: d.up,
 	})
 	d.run(d.m.Start())
 	t.Cleanup(d.checkLogs)

@@ -188,6 +188,29 @@ func (m *Machine) key(text string) {
 	m.checkTyped()
 }
 
+// setField takes over v as f's value, keeping only what f's keyboard can
+// type and its maximum length, and zeroing the value it replaces.
+func (m *Machine) setField(f FieldID, v []byte) {
+	s := m.sess
+	if s == nil || !slices.Contains(screenFields[m.screen], f) {
+		zero(v)
+		return
+	}
+	spec := fieldSpecs[f]
+	n := 0
+	for _, c := range v {
+		if n < spec.max && spec.keyboard.accepts(c) {
+			v[n] = c
+			n++
+		}
+	}
+	zero(v[n:])
+	zero(s.p.fields[f])
+	s.p.fields[f] = v[:n]
+	s.focus = f
+	m.checkTyped()
+}
+
 // checkTyped re-checks the screen's fields that hold something, so an
 // error shows as soon as it is made and goes as soon as it is fixed.
 func (m *Machine) checkTyped() {

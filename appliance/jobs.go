@@ -1,9 +1,6 @@
 package appliance
 
-import (
-	"context"
-	"errors"
-)
+import "context"
 
 // readCard reads the card's profile into the session.
 func (m *Machine) readCard() Job {
@@ -91,27 +88,16 @@ func (m *Machine) loadDivisions() Job {
 	}
 }
 
-// registerJob submits r; an unreachable upstream sends it to the outbox.
+// registerJob submits r.
 func (m *Machine) registerJob(r Registration) Job {
-	sess, up, out := m.sess.id, m.opt.Upstream, m.opt.Outbox
+	sess, up := m.sess.id, m.opt.Upstream
 	return func(ctx context.Context) Event {
 		rc, err := up.Register(ctx, r)
-		queued := false
-		if err != nil && errorKind(err) == KindUnavailable && out != nil && ctx.Err() == nil {
-			var qerr error
-			rc.Reference, qerr = out.Queue(ctx, r)
-			if qerr == nil {
-				err, queued = nil, true
-			} else {
-				err = errors.Join(err, qerr)
-			}
-		}
 		return result{session: sess, apply: func(m *Machine) []Job {
 			if err != nil {
-				m.upstreamRefused(err, ScreenReview)
-				return nil
+				return m.upstreamRefused(err, ScreenReview)
 			}
-			m.registered(rc.Reference, queued)
+			m.registered(rc.Reference, rc.Queued)
 			return nil
 		}}
 	}
@@ -126,8 +112,7 @@ func (m *Machine) serviceJob(busyKey string, from ScreenID, resultKey string, do
 		err := do(ctx)
 		return result{session: sess, apply: func(m *Machine) []Job {
 			if err != nil {
-				m.upstreamRefused(err, from)
-				return nil
+				return m.upstreamRefused(err, from)
 			}
 			m.serviceDone(from, resultKey)
 			return nil

@@ -60,7 +60,6 @@ type Options struct {
 	Card     CardReader
 	CardKey  CardErrorKey
 	Upstream Upstream
-	Outbox   Outbox
 }
 
 // Machine is the wizard's session state machine. It is pure: Handle
@@ -165,6 +164,12 @@ func (m *Machine) Handle(ev Event) []Job {
 	case Key:
 		if m.touched("") {
 			m.key(ev.Text)
+		}
+	case SetField:
+		if m.touched("") {
+			m.setField(ev.Field, ev.Value)
+		} else {
+			zero(ev.Value)
 		}
 	case ScrolledToEnd:
 		if m.touched("") {

@@ -66,10 +66,10 @@ func TestRegisterHappyPath(t *testing.T) {
 		t.Fatalf("upstream got %d registrations, want 1", len(d.up.registered))
 	}
 	got := d.up.registered[0]
-	want := Registration{IdempotencyKey: "id2", TermsVersion: "2026-01", Lang: LangZhTW,
-		Identity: Identity{IDNumber: testID, CardNumber: testCard}, Name: testName,
-		Household: testHousehold, County: "63000", Township: "63000050", Village: "6300005001",
-		Neighbourhood: "12", Password: testPassword, PhoneArea: "02", PhoneNumber: "27065866",
+	want := Registration{TermsVersion: "2026-01", Lang: LangZhTW,
+		Identity: Identity{IDNumber: testID, CardNumber: testCard}, Name: testName, BirthDate: "1970-01-01",
+		Household: testHousehold, County: "臺北市", Township: "中正區", Village: "測試里",
+		Neighbourhood: 12, Password: testPassword, PhoneArea: "02", PhoneNumber: "27065866",
 		Mobile: "0912345678", Email: testEmail}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("registration (-want +got):\n%s", diff)
@@ -221,15 +221,15 @@ func TestUpstreamDownQueuesInOutbox(t *testing.T) {
 	d.registerTo(ScreenReview)
 	d.tap(IDSubmit)
 	d.wantScreen(ScreenReceipt)
-	if len(d.out.queued) != 1 || !d.m.sess.queued || d.m.sess.reference != "Q-0001" {
-		t.Errorf("queued %d, session queued %v ref %q; want one queued as Q-0001", len(d.out.queued), d.m.sess.queued, d.m.sess.reference)
+	if len(d.up.outbox) != 1 || !d.m.sess.queued {
+		t.Errorf("queued %d, session queued %v; want one queued", len(d.up.outbox), d.m.sess.queued)
 	}
 }
 
 func TestUpstreamAndOutboxDown(t *testing.T) {
 	d := newDriver(t)
 	d.up.errs["Register"] = ErrUnavailable
-	d.out.err = errors.New("disk full")
+	d.up.outboxDown = true
 	d.registerTo(ScreenReview)
 	d.tap(IDSubmit)
 	d.wantScreen(ScreenError)
@@ -518,5 +518,47 @@ func TestMicrosoftMail(t *testing.T) {
 		if got := microsoftMail(addr); got != want {
 			t.Errorf("microsoftMail(%q) = %v, want %v", addr, got, want)
 		}
+	}
+}
+
+func TestSetFieldTakesOverAndZeroes(t *testing.T) {
+	d := newDriver(t)
+	d.registerTo(ScreenHousehold)
+	first := []byte("F12")
+	d.do(SetField{Field: FieldHousehold, Value: first})
+	second := []byte("F1234567x")
+	d.do(SetField{Field: FieldHousehold, Value: second})
+	if string(first) != "\x00\x00\x00" {
+		t.Errorf("replaced value not zeroed: %q", first)
+	}
+	if got := d.m.sess.p.value(FieldHousehold); got != testHousehold {
+		t.Errorf("household = %q, want %q (x refused)", got, testHousehold)
+	}
+	other := []byte("secret")
+	d.do(SetField{Field: FieldPassword, Value: other}) // not on this screen
+	if string(other) != "\x00\x00\x00\x00\x00\x00" || d.m.sess.p.value(FieldPassword) != "" {
+		t.Errorf("a field of another screen was taken")
+	}
+	d.do(CardRemoved{})
+	if string(second[:8]) != "\x00\x00\x00\x00\x00\x00\x00\x00" {
+		t.Errorf("value not zeroed by the wipe: %q", second)
+	}
+}
+
+func TestTermsChangedWhileTyping(t *testing.T) {
+	d := newDriver(t)
+	d.up.errs["Register"] = &UpstreamError{Kind: KindTermsChanged}
+	d.registerTo(ScreenReview)
+	d.up.terms[LangZhTW] = Terms{Version: "2026-02", Lang: LangZhTW, Text: "新規範"}
+	d.tap(IDSubmit)
+	d.wantScreen(ScreenTerms)
+	d.up.errs["Register"] = nil
+	d.do(ScrolledToEnd{})
+	d.tap(IDAgree)
+	d.wantScreen(ScreenReview)
+	d.tap(IDSubmit)
+	d.wantScreen(ScreenReceipt)
+	if got := d.up.registered[0].TermsVersion; got != "2026-02" {
+		t.Errorf("terms version sent = %q, want the new 2026-02", got)
 	}
 }

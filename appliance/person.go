@@ -9,6 +9,7 @@ type CardProfile struct {
 	CardNumber []byte
 	IDNumber   []byte
 	Name       []byte // UTF-8
+	BirthDate  []byte // YYYY-MM-DD
 }
 
 // Wipe zeroes and drops every field.
@@ -16,6 +17,7 @@ func (p *CardProfile) Wipe() {
 	zero(p.CardNumber)
 	zero(p.IDNumber)
 	zero(p.Name)
+	zero(p.BirthDate)
 	*p = CardProfile{}
 }
 

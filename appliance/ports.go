@@ -29,7 +29,10 @@ type Upstream interface {
 	// Divisions returns the counties/cities with their townships and
 	// villages.
 	Divisions(ctx context.Context) ([]Division, error)
-	// Register submits a registration and returns its receipt.
+	// Register submits a registration and returns its receipt. When the
+	// upstream cannot be reached, an implementation with an outbox keeps
+	// the registration there (encrypted, so the kiosk cannot read it back)
+	// and returns a receipt with Queued set.
 	Register(ctx context.Context, r Registration) (Receipt, error)
 	// Verify completes e-mail verification with the code from the e-mail.
 	Verify(ctx context.Context, id Identity, code string) error
@@ -41,13 +44,6 @@ type Upstream interface {
 	ResetPassword(ctx context.Context, id Identity, code, password string) error
 	// Cancel deletes a registration application, confirmed by its password.
 	Cancel(ctx context.Context, id Identity, password string) error
-}
-
-// Outbox keeps a registration the upstream could not take now, encrypted
-// so the kiosk cannot read it back, and sends it later. Queue is durable
-// when it returns and gives the local reference to show the person.
-type Outbox interface {
-	Queue(ctx context.Context, r Registration) (ref string, err error)
 }
 
 // Terms is one version of the rules of the service in one language.
@@ -73,20 +69,21 @@ type Identity struct {
 }
 
 // Registration is what Register sends. Its strings are copies made for one
-// call, built just before submitting.
+// call, built just before submitting; the implementation adds the
+// idempotency key and the kiosk's id.
 type Registration struct {
-	// IdempotencyKey is fixed per submission attempt so a retried call
-	// cannot register twice.
-	IdempotencyKey string
-	TermsVersion   string
-	Lang           string
+	TermsVersion string
+	Lang         string
 	Identity
-	Name          string
-	Household     string
-	County        string // division codes
+	Name      string
+	BirthDate string // YYYY-MM-DD
+	Household string
+	// The address by the divisions' Chinese names, as the household
+	// registration writes them.
+	County        string
 	Township      string
 	Village       string
-	Neighbourhood string
+	Neighbourhood int
 	Password      string
 	PhoneArea     string
 	PhoneNumber   string
@@ -104,8 +101,12 @@ func (Registration) GoString() string { return "Registration{redacted}" }
 
 // Receipt is the upstream's answer to a registration.
 type Receipt struct {
-	// Reference identifies the application, e.g. for the help desk.
+	// Reference identifies the application, e.g. for the help desk; empty
+	// when queued.
 	Reference string
+	// Queued is set when the upstream could not be reached and the
+	// registration waits in the outbox: the e-mail will follow.
+	Queued bool
 }
 
 // Kinds of upstream errors the wizard acts on.
@@ -117,7 +118,10 @@ const (
 	KindAlreadyVerified   = "already_verified"   // nothing left to do
 	KindBadCode           = "bad_code"           // wrong or expired e-mail code
 	KindWrongPassword     = "wrong_password"
-	KindLocked            = "locked" // too many attempts
+	KindLocked            = "locked"        // too many attempts
+	KindNotActive         = "not_active"    // still waiting for e-mail verification
+	KindTermsChanged      = "terms_changed" // read and accept the new rules
+	KindRejected          = "rejected"      // any other refusal
 )
 
 // ErrUnavailable is an upstream that cannot be reached now.

@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -164,9 +165,6 @@ func (m *Machine) submit() []Job {
 			}
 		}
 	}
-	if s.idemKey == "" {
-		s.idemKey = m.opt.NewID()
-	}
 	s.busyKey = "busy.register"
 	m.goTo(ScreenBusy)
 	return []Job{m.registerJob(m.registration())}
@@ -175,15 +173,18 @@ func (m *Machine) submit() []Job {
 // registration copies the session's data into the request, for one call.
 func (m *Machine) registration() Registration {
 	p := m.sess.p
+	n, _ := strconv.Atoi(p.value(FieldNeighbourhood))
 	return Registration{
-		IdempotencyKey: m.sess.idemKey,
-		TermsVersion:   m.sess.termsAccepted,
-		Lang:           m.lang,
-		Identity:       m.identity(),
-		Name:           string(p.card.Name),
-		Household:      p.value(FieldHousehold),
-		County:         p.county, Township: p.township, Village: p.village,
-		Neighbourhood: strings.TrimLeft(p.value(FieldNeighbourhood), "0"),
+		TermsVersion:  m.sess.termsAccepted,
+		Lang:          m.lang,
+		Identity:      m.identity(),
+		Name:          string(p.card.Name),
+		BirthDate:     string(p.card.BirthDate),
+		Household:     p.value(FieldHousehold),
+		County:        divisionName(m.countyByCode(p.county)),
+		Township:      divisionName(m.townshipByCode(p.township)),
+		Village:       divisionName(m.villageByCode(p.village)),
+		Neighbourhood: n,
 		Password:      p.value(FieldPassword),
 		PhoneArea:     p.value(FieldPhoneArea), PhoneNumber: p.value(FieldPhoneNumber),
 		PhoneExt:    p.value(FieldPhoneExt),
@@ -191,6 +192,13 @@ func (m *Machine) registration() Registration {
 		Email:       p.value(FieldEmail),
 		BackupEmail: p.value(FieldBackupEmail),
 	}
+}
+
+func divisionName(d *Division) string {
+	if d == nil {
+		return ""
+	}
+	return d.Zh
 }
 
 func (m *Machine) identity() Identity {
@@ -209,10 +217,18 @@ func (m *Machine) registered(ref string, queued bool) {
 
 // upstreamRefused shows the upstream's refusal: field errors next to their
 // fields on the step that owns them, anything else on the error screen.
-func (m *Machine) upstreamRefused(err error, fallback ScreenID) {
+func (m *Machine) upstreamRefused(err error, fallback ScreenID) []Job {
 	s := m.sess
 	kind := errorKind(err)
 	m.opt.Log.Info("upstream refused", "session", s.id, "step", string(fallback), "err_kind", kind)
+	if kind == KindTermsChanged && s.flow == flowRegister {
+		// New rules came out while the person was typing: they read and
+		// accept those, then come back to the review with their data.
+		clear(m.terms)
+		s.termsAccepted, s.termsAtEnd, s.fromReview = "", false, true
+		m.goTo(ScreenTerms)
+		return m.termsFor()
+	}
 	if ue, ok := err.(*UpstreamError); ok && ue.Kind == KindInvalid && len(ue.Fields) > 0 {
 		to := fallback
 		for i, fp := range ue.Fields {
@@ -230,7 +246,7 @@ func (m *Machine) upstreamRefused(err error, fallback ScreenID) {
 				}
 			}
 		}
-		return
+		return nil
 	}
 	if kind == KindBadCode || kind == KindWrongPassword {
 		f := FieldCode
@@ -240,8 +256,9 @@ func (m *Machine) upstreamRefused(err error, fallback ScreenID) {
 		m.goTo(fallback)
 		s.errs[f] = kind
 		s.focus = f
-		return
+		return nil
 	}
 	s.errKind = kind
 	m.goTo(ScreenError)
+	return nil
 }

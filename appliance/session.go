@@ -50,8 +50,6 @@ type session struct {
 	// completed is set once the service was done and the data wiped; the
 	// session only waits for the card to leave.
 	completed bool
-	// idemKey is the idempotency key of the registration being submitted.
-	idemKey string
 }
 
 func newSession(id string, now time.Time) *session {
@@ -65,7 +63,6 @@ func (s *session) wipe() {
 	clear(s.errs)
 	s.focus = ""
 	s.termsAccepted, s.termsShown = "", ""
-	s.idemKey = ""
 }
 
 // complete ends the service: the data is wiped now, the result stays on
