@@ -1,8 +1,12 @@
 module github.com/nhikiosk/nhikiosk
 
-go 1.26
+go 1.26.0
 
-require filippo.io/age v1.3.2
+require (
+	filippo.io/age v1.3.2
+	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25
+	golang.org/x/text v0.44.0
+)
 
 require (
 	filippo.io/hpke v0.4.0 // indirect
