@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -162,3 +163,30 @@ func writeMsg(conn net.Conn, payload []byte) error {
 	}
 	return nil
 }
+
+// VPCDReader is the PC/SC name pcscd gives the vpcd reader whose card
+// port addr names: port 35963 is "Virtual PCD 00 00", 35964 "Virtual PCD
+// 00 01" (vpcd's reader.conf: CHANNELID 0x8C7B, one port per reader).
+func VPCDReader(addr string) (string, error) {
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("vpcd reader of %q: %w", addr, err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < vpcdBasePort || port > vpcdBasePort+1 {
+		return "", fmt.Errorf("vpcd reader of %q: port is not 35963 or 35964", addr)
+	}
+	return fmt.Sprintf("Virtual PCD 00 %02d", port-vpcdBasePort), nil
+}
+
+// WithPort is addr (host:port) with its port replaced, e.g. to reach
+// vpcd's second reader from NHIKIOSK_VPCD_ADDR.
+func WithPort(addr string, port int) (string, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("change port of %q: %w", addr, err)
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port)), nil
+}
+
+const vpcdBasePort = 35963
