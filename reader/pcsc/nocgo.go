@@ -27,3 +27,6 @@ func (*Device) Run(context.Context) error { return ErrNoCgo }
 
 // Read implements reader.Device.
 func (*Device) Read(context.Context) (reader.Profile, error) { return reader.Profile{}, ErrNoCgo }
+
+// Readers fails with ErrNoCgo: this build has no PC/SC.
+func Readers() ([]string, error) { return nil, ErrNoCgo }

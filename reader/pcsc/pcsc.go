@@ -200,3 +200,22 @@ func mapErr(err, fallback error) error {
 	}
 	return fmt.Errorf("%w (%w)", s, err)
 }
+
+// Readers lists the readers pcscd has, in its order. A pcscd that is not
+// running, or has no reader, is an error wrapping reader.ErrNoReader.
+func Readers() ([]string, error) {
+	sc, err := scard.EstablishContext()
+	if err != nil {
+		return nil, fmt.Errorf("connect to pcscd: %w", mapErr(err, reader.ErrNoReader))
+	}
+	defer sc.Release()
+	all, err := listReaders(sc)
+	if err != nil {
+		return nil, err
+	}
+	names := Options{}.filter(all)
+	if len(names) == 0 {
+		return nil, fmt.Errorf("list readers: %w", reader.ErrNoReader)
+	}
+	return names, nil
+}
