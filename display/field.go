@@ -153,19 +153,12 @@ func (f *Field) drawValue(c *Ctx, dst *image.RGBA, in image.Rectangle) int {
 		return in.Min.X
 	}
 	if f.Masked {
-		dots := strings.Repeat("●", f.Len())
-		for c.Font().Width(dots, f.px) > in.Dx()-c.Dp(6) && dots != "" {
-			_, n := utf8.DecodeRuneInString(dots)
-			dots = dots[n:]
-		}
+		dot := c.Font().Width("●", f.px)
+		dots := strings.Repeat("●", min(f.Len(), (in.Dx()-c.Dp(6))/max(1, dot)))
 		c.Text(dst, f.Name+".value", dots, f.px, in, 0, t.Text)
 		return in.Min.X + c.Font().Width(dots, f.px)
 	}
-	v := f.value
-	for c.Font().WidthBytes(v, f.px) > in.Dx()-c.Dp(6) && len(v) > 0 {
-		_, n := utf8.DecodeRune(v)
-		v = v[n:]
-	}
+	v := f.value[c.Font().TailStart(f.value, f.px, in.Dx()-c.Dp(6)):]
 	m := c.Font().Metrics(f.px)
 	top := in.Min.Y + (in.Dy()-m.Height)/2
 	base := top + (m.Height-m.Ascent-m.Descent)/2 + m.Ascent

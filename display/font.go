@@ -205,3 +205,21 @@ func (f *Font) drawRune(dst *image.RGBA, x, y int, r rune, px int, c color.RGBA)
 	}
 	return x + g.advance
 }
+
+// TailStart returns the byte index in b where the longest suffix no wider
+// than w at px starts, so a long field value shows its end.
+func (f *Font) TailStart(b []byte, px, w int) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	total := 0
+	i := len(b)
+	for i > 0 {
+		r, n := utf8.DecodeLastRune(b[:i])
+		total += f.glyph(r, px).advance
+		if total > w {
+			break
+		}
+		i -= n
+	}
+	return i
+}

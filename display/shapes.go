@@ -38,7 +38,12 @@ func (p *Painter) Fill(dst *image.RGBA, r image.Rectangle, c color.RGBA) {
 // box is visible. The rasterizer covers just the visible part; path points
 // are given relative to box.Min and shifted by (ox, oy).
 func (p *Painter) begin(dst *image.RGBA, box image.Rectangle) bool {
-	p.clip = box.Intersect(dst.Bounds())
+	return p.beginClip(dst, box, box)
+}
+
+// beginClip is begin with the rasterized area limited further to clip.
+func (p *Painter) beginClip(dst *image.RGBA, box, clip image.Rectangle) bool {
+	p.clip = box.Intersect(dst.Bounds()).Intersect(clip)
 	if p.clip.Empty() {
 		return false
 	}
@@ -60,17 +65,33 @@ func (p *Painter) cubeTo(a, b, c, d, e, f float32) {
 	p.z.CubeTo(a+p.ox, b+p.oy, c+p.ox, d+p.oy, e+p.ox, f+p.oy)
 }
 
-// RoundRect fills r with corners of radius rad.
+// RoundRect fills r with corners of radius rad. Only the four corners go
+// through the rasterizer; the rest is plain fills, which keeps large
+// boxes cheap.
 func (p *Painter) RoundRect(dst *image.RGBA, r image.Rectangle, rad int, c color.RGBA) {
+	rad = min(rad, r.Dx()/2, r.Dy()/2)
 	if rad <= 0 {
 		p.Fill(dst, r, c)
 		return
 	}
-	if !p.begin(dst, r) {
-		return
+	p.Fill(dst, image.Rect(r.Min.X, r.Min.Y+rad, r.Max.X, r.Max.Y-rad), c)
+	p.Fill(dst, image.Rect(r.Min.X+rad, r.Min.Y, r.Max.X-rad, r.Min.Y+rad), c)
+	p.Fill(dst, image.Rect(r.Min.X+rad, r.Max.Y-rad, r.Max.X-rad, r.Max.Y), c)
+	for _, cr := range cornerBoxes(r, rad) {
+		if p.beginClip(dst, r, cr) {
+			p.roundPath(0, 0, float32(r.Dx()), float32(r.Dy()), float32(rad))
+			p.fill(dst, c)
+		}
 	}
-	p.roundPath(0, 0, float32(r.Dx()), float32(r.Dy()), float32(min(rad, r.Dx()/2, r.Dy()/2)))
-	p.fill(dst, c)
+}
+
+func cornerBoxes(r image.Rectangle, rad int) [4]image.Rectangle {
+	return [4]image.Rectangle{
+		image.Rect(r.Min.X, r.Min.Y, r.Min.X+rad, r.Min.Y+rad),
+		image.Rect(r.Max.X-rad, r.Min.Y, r.Max.X, r.Min.Y+rad),
+		image.Rect(r.Min.X, r.Max.Y-rad, r.Min.X+rad, r.Max.Y),
+		image.Rect(r.Max.X-rad, r.Max.Y-rad, r.Max.X, r.Max.Y),
+	}
 }
 
 // roundPath adds a rounded rectangle path; corners are cubic arcs.
@@ -88,17 +109,24 @@ func (p *Painter) roundPath(x0, y0, x1, y1, rad float32) {
 	p.z.ClosePath()
 }
 
-// Outline draws a rounded rectangle border of width w inside r.
+// Outline draws a rounded rectangle border of width w inside r; like
+// RoundRect, only the corners are rasterized.
 func (p *Painter) Outline(dst *image.RGBA, r image.Rectangle, rad, w int, c color.RGBA) {
-	if !p.begin(dst, r) {
-		return
+	rad = max(min(rad, r.Dx()/2, r.Dy()/2), w)
+	p.Fill(dst, image.Rect(r.Min.X+rad, r.Min.Y, r.Max.X-rad, r.Min.Y+w), c)
+	p.Fill(dst, image.Rect(r.Min.X+rad, r.Max.Y-w, r.Max.X-rad, r.Max.Y), c)
+	p.Fill(dst, image.Rect(r.Min.X, r.Min.Y+rad, r.Min.X+w, r.Max.Y-rad), c)
+	p.Fill(dst, image.Rect(r.Max.X-w, r.Min.Y+rad, r.Max.X, r.Max.Y-rad), c)
+	fw, fh, fr, t := float32(r.Dx()), float32(r.Dy()), float32(rad), float32(w)
+	for _, cr := range cornerBoxes(r, rad) {
+		if p.beginClip(dst, r, cr) {
+			p.roundPath(0, 0, fw, fh, fr)
+			// The inner path runs the other way so the nonzero rule
+			// leaves a hole.
+			p.roundPathReverse(t, t, fw-t, fh-t, max(fr-t, 0))
+			p.fill(dst, c)
+		}
 	}
-	fw, fh, fr, t := float32(r.Dx()), float32(r.Dy()), float32(min(rad, r.Dx()/2, r.Dy()/2)), float32(w)
-	p.roundPath(0, 0, fw, fh, fr)
-	// The inner path runs the other way so the nonzero rule leaves a hole.
-	ir := max(fr-t, 0)
-	p.roundPathReverse(t, t, fw-t, fh-t, ir)
-	p.fill(dst, c)
 }
 
 func (p *Painter) roundPathReverse(x0, y0, x1, y1, rad float32) {

@@ -252,6 +252,9 @@ func (u *UI) layout() {
 	u.dirty = append(u.dirty[:0], u.frame.Rect)
 }
 
+// Invalidate asks for r (frame pixels) to be repainted on the next Render.
+func (u *UI) Invalidate(r image.Rectangle) { u.invalidate(r) }
+
 func (u *UI) invalidate(r image.Rectangle) {
 	r = r.Intersect(u.frame.Rect)
 	if !r.Empty() {
@@ -363,12 +366,40 @@ func (u *UI) Find(id string) Widget {
 	return found
 }
 
-// Reveal scrolls the body so w is fully visible, if it is in the body.
+// Reveal scrolls every scrolling container that holds w (a list inside
+// the body, then the body) so w is in view, as a person would before
+// tapping it.
 func (u *UI) Reveal(w Widget) {
 	if u.needLayout {
 		u.layout()
 	}
-	u.body.Reveal(&u.ctx, w.Bounds())
+	type revealer interface {
+		Reveal(c *Ctx, r image.Rectangle)
+	}
+	var path []Widget
+	var find func(n Widget) bool
+	find = func(n Widget) bool {
+		if n == w {
+			return true
+		}
+		for _, ch := range n.Children() {
+			if find(ch) {
+				path = append(path, n)
+				return true
+			}
+		}
+		return false
+	}
+	for _, r := range u.roots() {
+		if find(r) {
+			break
+		}
+	}
+	for _, n := range path { // innermost first
+		if rv, ok := n.(revealer); ok {
+			rv.Reveal(&u.ctx, w.Bounds())
+		}
+	}
 }
 
 // Wipe zeroes every field's contents on the page (the session-wipe rule)
