@@ -242,4 +242,5 @@ func mustJSON(t testing.TB, v any) []byte {
 	}
 	return b
 }
+
 var jsonMarshal = json.Marshal

@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -25,6 +26,7 @@ type CA struct {
 	Key     *ecdsa.PrivateKey
 	PEMFile string // its certificate, PEM
 	dir     string
+	n       int
 }
 
 // Pair is a certificate and key written as PEM files.
@@ -94,7 +96,9 @@ func (ca *CA) issue(t testing.TB, cn string, usage x509.ExtKeyUsage, from, until
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := Pair{CertFile: filepath.Join(ca.dir, cn+".pem"), KeyFile: filepath.Join(ca.dir, cn+"-key.pem")}
+	ca.n++ // one pair of files per certificate issued
+	name := fmt.Sprintf("%s-%d", cn, ca.n)
+	p := Pair{CertFile: filepath.Join(ca.dir, name+".pem"), KeyFile: filepath.Join(ca.dir, name+"-key.pem")}
 	writePEM(t, p.CertFile, "CERTIFICATE", der)
 	writePEM(t, p.KeyFile, "EC PRIVATE KEY", kb)
 	return p
