@@ -25,6 +25,16 @@ const (
 	PathTerms         = "/v1/terms"
 )
 
+// Endpoint is one operation of the API.
+type Endpoint struct{ Method, Path string }
+
+// Endpoints lists every operation; api/openapi.yaml must list the same.
+var Endpoints = []Endpoint{
+	{"POST", PathRegistrations}, {"POST", PathResend}, {"POST", PathCancel},
+	{"POST", PathVerifications}, {"POST", PathResets}, {"POST", PathResetConfirm},
+	{"GET", PathDivisions}, {"GET", PathTerms},
+}
+
 // Content types. A queued registration is sent exactly as the outbox holds
 // it: the JSON of a Registration encrypted to the upstream's age X25519
 // recipient (binary age format).

@@ -23,7 +23,6 @@ const (
 	ErrCodeExpired           = "expired"                // 410
 	ErrCodeTooManyTries      = "too_many_tries"         // 429
 	ErrCodeWrongPassword     = "wrong_password"         // 403
-	ErrCodeNoClientCert      = "client_certificate_required"
 	ErrCodeUnsupportedType   = "unsupported_media_type" // 415
 	ErrCodeUndecryptable     = "undecryptable"          // 400: age body
 	ErrCodeMethod            = "method_not_allowed"     // 405
@@ -89,3 +88,8 @@ func Fields(err error) []FieldError {
 	}
 	return nil
 }
+
+// FieldCodeUnknown is the field code for a county, township or village
+// that is not in the division data; the other field codes come from
+// package rules.
+const FieldCodeUnknown = "unknown"

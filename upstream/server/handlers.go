@@ -25,7 +25,7 @@ func (s *Server) prepRegister(plain []byte) (writeFunc, *answer) {
 	f := reg.Validate(now)
 	h := reg.Household
 	if h.County != "" && h.Township != "" && h.Village != "" && !s.divs.Has(h.County, h.Township, h.Village) {
-		f = append(f, upstream.FieldError{Field: "household.village", Code: "unknown", Message: "no such county, township and village; choose from the list"})
+		f = append(f, upstream.FieldError{Field: "household.village", Code: upstream.FieldCodeUnknown, Message: "no such county, township and village; choose from the list"})
 	}
 	if len(f) > 0 {
 		a := invalid(f)

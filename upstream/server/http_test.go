@@ -193,3 +193,21 @@ func FuzzRequests(f *testing.F) {
 		}
 	})
 }
+
+// TestEndpointsServed: every operation of upstream.Endpoints (which the
+// OpenAPI test ties to api/openapi.yaml) is routed, with its method only.
+func TestEndpointsServed(t *testing.T) {
+	e := newEnv(t)
+	for _, ep := range upstream.Endpoints {
+		other := "GET"
+		if ep.Method == "GET" {
+			other = "POST"
+		}
+		if resp, _ := do(t, other, e.sim.URL+ep.Path, "k", upstream.ContentJSON, nil); resp.StatusCode != 405 || resp.Header.Get("Allow") != ep.Method {
+			t.Errorf("%s %s = %d, Allow %q; want 405 allowing %s", other, ep.Path, resp.StatusCode, resp.Header.Get("Allow"), ep.Method)
+		}
+		if resp, _ := do(t, ep.Method, e.sim.URL+ep.Path, "k", upstream.ContentJSON, []byte(`{}`)); resp.StatusCode == 404 || resp.StatusCode == 405 {
+			t.Errorf("%s %s = %d, want it routed", ep.Method, ep.Path, resp.StatusCode)
+		}
+	}
+}
