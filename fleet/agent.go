@@ -171,17 +171,17 @@ func setDefaults(o *Options) {
 func (a *Agent) clientOptions() (*mqtt.ClientOptions, error) {
 	will, _ := json.Marshal(State{V: SchemaVersion, State: Offline, Will: true})
 	co := mqtt.NewClientOptions().AddBroker(a.cfg.BrokerURL).
-		SetClientID("kiosk-" + a.id.Kiosk.Username()).
+		SetClientID("kiosk-"+a.id.Kiosk.Username()).
 		SetUsername(a.cfg.Username).
 		SetCleanSession(true).
 		SetOrderMatters(false).
-		SetKeepAlive(30 * time.Second).
-		SetPingTimeout(10 * time.Second).
+		SetKeepAlive(30*time.Second).
+		SetPingTimeout(10*time.Second).
 		SetConnectTimeout(a.opts.ConnectTimeout).
-		SetWriteTimeout(10 * time.Second).
+		SetWriteTimeout(10*time.Second).
 		SetAutoReconnect(true).
 		SetConnectRetry(true).
-		SetConnectRetryInterval(2 * time.Second).
+		SetConnectRetryInterval(2*time.Second).
 		SetMaxReconnectInterval(a.opts.MaxReconnectInterval).
 		SetBinaryWill(Topic(a.id.Kiosk, ChanState), will, 1, true).
 		SetOnConnectHandler(a.onConnect).
