@@ -34,6 +34,9 @@ type Config struct {
 	Addr string
 	// TLS, if set, makes the listener TLS (mqtts).
 	TLS *tls.Config
+	// LocalAddr, if set, is a second, plain listener for fleetd itself;
+	// it must be a loopback address.
+	LocalAddr string
 	// Secret derives kiosk passwords (KioskPassword). At least 16 bytes.
 	Secret []byte
 	// Operators maps operator user names to their passwords.
@@ -43,8 +46,9 @@ type Config struct {
 
 // Broker is a running embedded broker.
 type Broker struct {
-	srv  *mochi.Server
-	addr string
+	srv   *mochi.Server
+	addr  string
+	local string
 }
 
 // KioskPassword is the broker password of kiosk k under secret.
@@ -68,20 +72,40 @@ func Start(cfg Config) (*Broker, error) {
 	if err := srv.AddHook(&authHook{secret: cfg.Secret, ops: cfg.Operators}, nil); err != nil {
 		return nil, fmt.Errorf("start broker: %w", err)
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	addr, err := reserve(cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("start broker: listen: %w", err)
+		return nil, fmt.Errorf("start broker: %w", err)
 	}
-	addr := ln.Addr().String()
-	ln.Close() // mochi listens itself; the port was only reserved to learn it.
 	if err := srv.AddListener(listeners.NewTCP(listeners.Config{ID: "fleet", Address: addr, TLSConfig: cfg.TLS})); err != nil {
 		return nil, fmt.Errorf("start broker: %w", err)
+	}
+	var local string
+	if cfg.LocalAddr != "" {
+		if local, err = reserve(cfg.LocalAddr); err != nil {
+			return nil, fmt.Errorf("start broker: %w", err)
+		}
+		if err := srv.AddListener(listeners.NewTCP(listeners.Config{ID: "local", Address: local})); err != nil {
+			return nil, fmt.Errorf("start broker: %w", err)
+		}
 	}
 	if err := srv.Serve(); err != nil {
 		return nil, fmt.Errorf("start broker: serve: %w", err)
 	}
-	return &Broker{srv: srv, addr: addr}, nil
+	return &Broker{srv: srv, addr: addr, local: local}, nil
 }
+
+// reserve resolves a ":0" port by listening briefly; mochi listens itself.
+func reserve(addr string) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("listen %s: %w", addr, err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// LocalAddr is the plain loopback listener's address, if any.
+func (b *Broker) LocalAddr() string { return b.local }
 
 // Addr is the address the broker listens on.
 func (b *Broker) Addr() string { return b.addr }
