@@ -33,6 +33,8 @@ func (r *Reader) command(ctx context.Context, typ byte, param [3]byte, data []by
 	if max := r.maxMessage(); len(data)+headerLen > max {
 		return Message{}, fmt.Errorf("ccid: message of %d bytes exceeds the reader's %d", len(data)+headerLen, max)
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.seq++
 	seq := r.seq
 	msg := Message{Type: typ, Seq: seq, Param: param, Data: data}
@@ -82,8 +84,7 @@ func (r *Reader) read(ctx context.Context, buf []byte) (Message, error) {
 func (r *Reader) slotError(typ byte, m Message) error {
 	se := &SlotError{Type: typ, Code: m.Error()}
 	switch {
-	case m.ICCStatus() == ICCAbsent && r.on:
-		r.on = false
+	case m.ICCStatus() == ICCAbsent && r.on.Swap(false):
 		return fmt.Errorf("%w (%w)", reader.ErrCardRemoved, se)
 	case m.ICCStatus() == ICCAbsent:
 		return fmt.Errorf("%w (%w)", reader.ErrNoCard, se)
@@ -154,10 +155,10 @@ func chainLevel(from, to, n int) int {
 	return 3
 }
 
-// WaitCardChange blocks until a card is inserted or removed and reports
-// whether one is now present. It reads NotifySlotChange from the interrupt
+// WaitCardChange blocks until the slot's state differs from was (a card
+// inserted or removed) and reports whether a card is now present. It reads NotifySlotChange from the interrupt
 // endpoint, or polls GetSlotStatus every PollInterval on readers without
-// one (then it must not run beside other commands).
+// one.
 func (r *Reader) WaitCardChange(ctx context.Context, was bool) (bool, error) {
 	buf := make([]byte, 8)
 	for {
@@ -172,7 +173,9 @@ func (r *Reader) WaitCardChange(ctx context.Context, was bool) (bool, error) {
 		if err != nil {
 			return was, fmt.Errorf("ccid: wait for card: %w", err)
 		}
-		if c := changes[0]; c.Changed || c.Present != was {
+		// Only transitions count: readers also report the current state
+		// (when the pipe starts, or twice for one change).
+		if c := changes[0]; c.Present != was {
 			return c.Present, nil
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nhikiosk/nhikiosk/reader"
@@ -12,14 +14,16 @@ import (
 
 // Reader is slot 0 of one CCID reader, and the card in it. It implements
 // reader.Transport once the card is powered. It is not safe for concurrent
-// use, except WaitCardChange, which may run beside the other methods.
+// use, except CardPresent and WaitCardChange, which may run beside the
+// other methods (the monitor watches the slot while the card is read).
 type Reader struct {
 	dev  Device
 	desc Descriptor
 	seq  byte
 	atr  ATR
 	t1   *t1.Conn // nil unless the reader exchanges TPDUs
-	on   bool
+	on   atomic.Bool
+	mu   sync.Mutex // one command and its answer at a time
 
 	// ReadTimeout bounds the wait for one bulk-in message when ctx has no
 	// earlier deadline; a time extension from the reader restarts it.
@@ -41,7 +45,7 @@ func (r *Reader) Descriptor() Descriptor { return r.desc }
 
 // Close powers the card off (best effort) and releases the device.
 func (r *Reader) Close() error {
-	if r.on {
+	if r.on.Load() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = r.PowerOff(ctx)
 		cancel()
@@ -57,7 +61,8 @@ func (r *Reader) ATR() []byte { return append([]byte(nil), r.atr.Raw...) }
 // does not do them itself. No card is reader.ErrNoCard; a card that does
 // not answer is reader.ErrCardMute.
 func (r *Reader) PowerOn(ctx context.Context) error {
-	r.on, r.t1 = false, nil
+	r.on.Store(false)
+	r.t1 = nil
 	m, err := r.command(ctx, PCtoRDRIccPowerOn, [3]byte{}, nil)
 	if err != nil {
 		return fmt.Errorf("ccid: power on: %w", err)
@@ -70,7 +75,7 @@ func (r *Reader) PowerOn(ctx context.Context) error {
 	if err := r.setupProtocol(ctx); err != nil {
 		return fmt.Errorf("ccid: power on: %w", err)
 	}
-	r.on = true
+	r.on.Store(true)
 	return nil
 }
 
@@ -105,7 +110,8 @@ func (r *Reader) setupProtocol(ctx context.Context) error {
 
 // PowerOff deactivates the card.
 func (r *Reader) PowerOff(ctx context.Context) error {
-	r.on, r.t1 = false, nil
+	r.on.Store(false)
+	r.t1 = nil
 	if _, err := r.command(ctx, PCtoRDRIccPowerOff, [3]byte{}, nil); err != nil && !errors.Is(err, reader.ErrNoCard) {
 		return fmt.Errorf("ccid: power off: %w", err)
 	}
@@ -129,7 +135,7 @@ func (r *Reader) CardPresent(ctx context.Context) (bool, error) {
 // reader.ErrCardRemoved, a reader unplugged reader.ErrReaderUnplugged, a
 // card that stops answering reader.ErrCardMute.
 func (r *Reader) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
-	if !r.on {
+	if !r.on.Load() {
 		return nil, fmt.Errorf("ccid: transmit: card not powered: %w", reader.ErrNoCard)
 	}
 	if r.t1 != nil {

@@ -48,6 +48,7 @@ type Reader struct {
 	gone    bool
 	out     chan []byte // bulk-in messages
 	intr    chan []byte // interrupt messages
+	gonec   chan struct{}
 	xfrs    int
 	log     []string
 	t       cardT1
@@ -55,7 +56,7 @@ type Reader struct {
 
 // New returns a reader at level with no card.
 func New(level uint32) *Reader {
-	return &Reader{Level: level, out: make(chan []byte, 64), intr: make(chan []byte, 16)}
+	return &Reader{Level: level, out: make(chan []byte, 64), intr: make(chan []byte, 16), gonec: make(chan struct{})}
 }
 
 // Descriptor returns the capabilities the fake reader announces.
@@ -83,8 +84,11 @@ func (r *Reader) Remove() {
 // Unplug makes every further call fail as if the reader were pulled out.
 func (r *Reader) Unplug() {
 	r.mu.Lock()
-	r.gone = true
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	if !r.gone {
+		r.gone = true
+		close(r.gonec)
+	}
 }
 
 // Log returns one line per message the reader received, for test failures
@@ -126,6 +130,8 @@ func (r *Reader) Read(ctx context.Context, p []byte) (int, error) {
 	select {
 	case <-ctx.Done():
 		return 0, ctx.Err()
+	case <-r.gonec:
+		return 0, errGone
 	case b := <-r.out:
 		if r.isGone() {
 			return 0, errGone
@@ -139,6 +145,8 @@ func (r *Reader) Interrupt(ctx context.Context, p []byte) (int, error) {
 	select {
 	case <-ctx.Done():
 		return 0, ctx.Err()
+	case <-r.gonec:
+		return 0, errGone
 	case b := <-r.intr:
 		return copy(p, b), nil
 	}
@@ -235,4 +243,26 @@ func (r *Reader) xfr(m ccid.Message, fail func(byte) []byte) []byte {
 		out[len(out)-1] ^= 0x5A
 	}
 	return answer(ccid.RDRtoPCDataBlock, m.Seq, ccid.ICCActive, 0, out)
+}
+
+// Descriptors returns the raw USB descriptors (as sysfs's "descriptors"
+// file holds them) of a one-slot reader with the given dwFeatures: device,
+// configuration, a HID interface first, then the CCID interface with its
+// class descriptor and bulk-out 0x02, bulk-in 0x81 and interrupt 0x83.
+func Descriptors(features uint32) []byte {
+	out := []byte{0x12, 0x01, 0x00, 0x02, 0, 0, 0, 0x40, 0x6B, 0x07, 0x00, 0x35, 0x00, 0x01, 1, 2, 0, 1}
+	out = append(out, 0x09, 0x02, 0x5D, 0x00, 0x02, 0x01, 0x00, 0x80, 0x32) // configuration
+	out = append(out, 0x09, 0x04, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00) // HID interface
+	out = append(out, 0x09, 0x04, 0x01, 0x00, 0x03, 0x0B, 0x00, 0x00, 0x00) // CCID interface 1
+	class := make([]byte, 54)
+	class[0], class[1] = 54, 0x21
+	binary.LittleEndian.PutUint32(class[6:], 3)    // T=0 and T=1
+	binary.LittleEndian.PutUint32(class[28:], 254) // dwMaxIFSD
+	binary.LittleEndian.PutUint32(class[40:], features)
+	binary.LittleEndian.PutUint32(class[44:], 271) // dwMaxCCIDMessageLength
+	out = append(out, class...)
+	return append(out,
+		0x07, 0x05, 0x02, 0x02, 0x40, 0x00, 0x00,
+		0x07, 0x05, 0x81, 0x02, 0x40, 0x00, 0x00,
+		0x07, 0x05, 0x83, 0x03, 0x08, 0x00, 0x10)
 }
