@@ -1,6 +1,7 @@
 // Package rules owns the rules a registration's fields must follow: the
 // Taiwan ID number's check digit, the NHI card number, the household number,
-// the registration password and its strength. The kiosk checks them as the
+// the registration password and its strength, the contact phone, mobile
+// and e-mail addresses. The kiosk checks them as the
 // person types and the upstream enforces the same ones, from this one
 // package, so the two can never disagree.
 //

@@ -61,3 +61,13 @@ func missing(t testing.TB, why string) {
 	}
 	t.Skipf("skipped: %s", why)
 }
+
+// File returns path if it exists, or skips (fails in CI) naming the Debian
+// package that provides it (e.g. the CJK font from fonts-noto-cjk).
+func File(t testing.TB, path, debianPackage string) string {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		missing(t, path+" is missing (Debian package "+debianPackage+")")
+	}
+	return path
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nhikiosk/nhikiosk/reader"
+)
+
+func TestExitCodesAndMessages(t *testing.T) {
+	seen := map[int]bool{}
+	for _, e := range exitCodes {
+		err := fmt.Errorf("step: %w", e.err)
+		if got := exitCode(err); got != e.code {
+			t.Errorf("exitCode(%v) = %d, want %d", err, got, e.code)
+		}
+		if seen[e.code] || e.code <= 2 {
+			t.Errorf("exit code %d of %v is taken", e.code, e.err)
+		}
+		seen[e.code] = true
+		msg := message(err)
+		if !strings.HasPrefix(msg, e.what) || strings.Contains(msg, "\n") {
+			t.Errorf("message(%v) = %q, want one line starting %q", err, msg, e.what)
+		}
+	}
+	if got := exitCode(errUsage); got != 2 {
+		t.Errorf("exitCode(errUsage) = %d, want 2", got)
+	}
+	if got := exitCode(errors.New("other")); got != 1 {
+		t.Errorf("exitCode(other) = %d, want 1", got)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for name, args := range map[string][]string{
+		"no command":      nil,
+		"unknown command": {"frobnicate"},
+		"bad flag":        {"read", "--nope"},
+		"extra argument":  {"watch", "extra"},
+		"bad sex":         {"emulate", "--sex", "X1"},
+		"bad date":        {"emulate", "--birth", "1990-02-30"},
+		"bad kind":        {"emulate", "--kind", "teapot"},
+		"bad pad":         {"emulate", "--pad", "tab"},
+		"bad pull-on":     {"emulate", "--pull-on", "never"},
+		"name too long":   {"emulate", "--name", "測試一二三四五六七八九十"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), args, &out, &errOut)
+			if !errors.Is(err, errUsage) {
+				t.Errorf("run(%q) = %v, want a usage error", args, err)
+			}
+			if errOut.Len() == 0 {
+				t.Errorf("run(%q) said nothing on stderr", args)
+			}
+		})
+	}
+}
+
+// The binary itself: one line on stderr and the exit status of the error.
+// A reader pcscd does not have is "no reader" whether pcscd runs or not.
+func TestBinaryNoReader(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "nhicard")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "read", "--json", "--reader", "No Such Reader 99 99", "--timeout", "1s")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitCode(reader.ErrNoReader) {
+		t.Fatalf("nhicard read = %v, want exit status %d", err, exitCode(reader.ErrNoReader))
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout = %q, want nothing", stdout.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "nhicard: no card reader found") {
+		t.Errorf("stderr = %q, want one line starting %q", stderr.String(), "nhicard: no card reader found")
+	}
+}

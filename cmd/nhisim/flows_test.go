@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/nhikiosk/nhikiosk/upstream"
+)
+
+// TestEndToEnd drives every flow against the nhisim binary over mutual
+// TLS, reading each e-mail back from Mailpit.
+func TestEndToEnd(t *testing.T) {
+	e := newE2E(t)
+	ctx := context.Background()
+
+	t.Run("register and verify", func(t *testing.T) {
+		p := e.person(1)
+		res, err := e.c.Register(ctx, p)
+		if err != nil || res.Queued || res.Status != upstream.StatusPendingEmail {
+			t.Fatalf("Register = %+v, %v", res, err)
+		}
+		m := e.mp.Wait(t, p.Contact.Email, 1)
+		for _, want := range []string{"確認", "confirm", res.Reference, "/confirm?reference=" + res.Reference} {
+			if !strings.Contains(m.Subject+m.Text, want) {
+				t.Errorf("confirmation e-mail lacks %q", want)
+			}
+		}
+		code := upstreamCode(t, m.Text)
+		wantErr(t, "wrong code", e.c.Verify(ctx, p.CardNumber, p.IDNumber, otherCode(code)), 422, upstream.ErrCodeWrongCode)
+		if err := e.c.Verify(ctx, p.CardNumber, p.IDNumber, code); err != nil {
+			t.Fatalf("Verify: %v", err)
+		}
+		_, err = e.c.Register(ctx, p)
+		wantErr(t, "register again", err, 409, upstream.ErrCodeAlreadyRegistered)
+
+		// Forgot password on the now active account.
+		if err := e.c.PasswordReset(ctx, p.CardNumber, p.IDNumber); err != nil {
+			t.Fatalf("PasswordReset: %v", err)
+		}
+		reset := e.mp.Wait(t, p.Contact.Email, 2)
+		if !strings.Contains(reset.Subject, "password reset") {
+			t.Errorf("reset e-mail subject = %q", reset.Subject)
+		}
+		rc := upstreamCode(t, reset.Text)
+		wantErr(t, "wrong reset code", e.c.PasswordResetConfirm(ctx, p.CardNumber, p.IDNumber, otherCode(rc), "New1!pass"), 422, upstream.ErrCodeWrongCode)
+		if err := e.c.PasswordResetConfirm(ctx, p.CardNumber, p.IDNumber, rc, "New1!pass"); err != nil {
+			t.Fatalf("PasswordResetConfirm: %v", err)
+		}
+	})
+
+	t.Run("resend", func(t *testing.T) {
+		p := e.person(2)
+		if _, err := e.c.Register(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		old := e.code(t, p, 1)
+		if err := e.c.Resend(ctx, p.CardNumber, p.IDNumber); err != nil {
+			t.Fatalf("Resend: %v", err)
+		}
+		fresh := e.code(t, p, 2)
+		if old != fresh {
+			wantErr(t, "old code after resend", e.c.Verify(ctx, p.CardNumber, p.IDNumber, old), 422, upstream.ErrCodeWrongCode)
+		}
+		if err := e.c.Verify(ctx, p.CardNumber, p.IDNumber, fresh); err != nil {
+			t.Fatalf("Verify with the resent code: %v", err)
+		}
+	})
+
+	t.Run("cancel", func(t *testing.T) {
+		p := e.person(3)
+		if _, err := e.c.Register(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.c.Register(ctx, p)
+		wantErr(t, "register twice", err, 409, upstream.ErrCodePendingExists)
+		wantErr(t, "cancel, wrong password", e.c.Cancel(ctx, p.CardNumber, p.IDNumber, "Wrong1!x"), 403, upstream.ErrCodeWrongPassword)
+		if err := e.c.Cancel(ctx, p.CardNumber, p.IDNumber, p.Password); err != nil {
+			t.Fatalf("Cancel: %v", err)
+		}
+		wantErr(t, "resend after cancel", e.c.Resend(ctx, p.CardNumber, p.IDNumber), 404, upstream.ErrCodeNotFound)
+	})
+
+	t.Run("too many tries", func(t *testing.T) {
+		p := e.person(4)
+		if _, err := e.c.Register(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		code := e.code(t, p, 1)
+		for i := 1; i < upstream.MaxTries; i++ {
+			wantErr(t, "wrong code", e.c.Verify(ctx, p.CardNumber, p.IDNumber, otherCode(code)), 422, upstream.ErrCodeWrongCode)
+		}
+		wantErr(t, "fifth wrong code", e.c.Verify(ctx, p.CardNumber, p.IDNumber, otherCode(code)), 429, upstream.ErrCodeTooManyTries)
+		wantErr(t, "right code while locked", e.c.Verify(ctx, p.CardNumber, p.IDNumber, code), 429, upstream.ErrCodeTooManyTries)
+	})
+
+	t.Run("refusals", func(t *testing.T) {
+		p := e.person(5)
+		p.TermsVersion = "1999-01"
+		_, err := e.c.Register(ctx, p)
+		wantErr(t, "old terms", err, 409, upstream.ErrCodeTermsChanged)
+		q := e.person(6)
+		wantErr(t, "verify unknown", e.c.Verify(ctx, q.CardNumber, q.IDNumber, "123456"), 404, upstream.ErrCodeNotFound)
+		wantErr(t, "reset unknown", e.c.PasswordReset(ctx, q.CardNumber, q.IDNumber), 404, upstream.ErrCodeNotFound)
+		// Bypass the kiosk's own checks: the server refuses the same
+		// fields, with the same codes.
+		q.Contact.Mobile = "12345"
+		q.Household.Number = "12345678"
+		err = e.c.SendQueued(ctx, upstream.NewIdempotencyKey(), encrypt(t, e.cfg.Upstream.AgeRecipient, q))
+		wantErr(t, "invalid fields", err, 422, upstream.ErrCodeInvalid)
+		if got := fieldList(upstream.Fields(err)); got != "household.number:format contact.mobile:length" {
+			t.Errorf("fields = %q", got)
+		}
+	})
+
+	t.Run("survives restart", func(t *testing.T) {
+		p := e.person(7)
+		if _, err := e.c.Register(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		code := e.code(t, p, 1)
+		e.nhisim.stop()
+		again := start(t, e.args...)
+		cfg := e.cfg
+		cfg.Upstream.URL = again.url
+		c, err := upstream.FromConfig(cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Verify(ctx, p.CardNumber, p.IDNumber, code); err != nil {
+			t.Fatalf("Verify after restart: %v", err)
+		}
+	})
+}
+
+// TestDevMode runs nhisim -dev: plain HTTP on loopback, the e-mail's code
+// and reference printed to stdout but never the address.
+func TestDevMode(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, "-dev", "-listen", "127.0.0.1:0", "-db", dir+"/dev.db")
+	c := upstream.New(upstream.Options{BaseURL: p.url})
+	person := upstreamPerson(8)
+	res, err := c.Register(context.Background(), person)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for range 300 {
+		if line = p.out(); strings.Contains(line, res.Reference) {
+			break
+		}
+		sleepTick()
+	}
+	if !strings.Contains(line, "confirm e-mail reference="+res.Reference+" code=") {
+		t.Fatalf("stdout = %q, want the confirm line", line)
+	}
+	if strings.Contains(line, person.Contact.Email) || strings.Contains(line, person.IDNumber) {
+		t.Errorf("dev output contains personal data: %q", line)
+	}
+	if err := c.Verify(context.Background(), person.CardNumber, person.IDNumber, upstreamCode(t, strings.Replace(line, "code=", "Code: ", 1))); err != nil {
+		t.Errorf("Verify with the printed code: %v", err)
+	}
+}
+
+func TestFlags(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		ok   bool
+	}{
+		{[]string{"-dev", "-listen", "127.0.0.1:8080"}, true},
+		{[]string{"-dev", "-listen", "[::1]:8080"}, true},
+		{[]string{"-dev", "-listen", "0.0.0.0:8080"}, false},
+		{[]string{"-dev", "-listen", ":8080"}, false},
+		{[]string{"-listen", ":8443"}, false},
+		{[]string{"-listen", ":8443", "-tls-cert", "c", "-tls-key", "k", "-client-ca", "ca", "-age-identity", "id"}, true},
+		{[]string{"-dev", "-listen", "127.0.0.1:1", "-fail", "1.5"}, false},
+	} {
+		var stderr bytes.Buffer
+		if _, err := parse(tt.args, &stderr); (err == nil) != tt.ok {
+			t.Errorf("parse(%q) = %v, want ok %v", tt.args, err, tt.ok)
+		}
+	}
+}

@@ -1,0 +1,219 @@
+// Command nhisim is the reference upstream: it serves the registration API
+// (upstream/server) with real storage (a bbolt file) and sends the
+// confirmation, resend and reset e-mails over real SMTP.
+//
+//	nhisim -listen :8443 -db nhisim.db -smtp 127.0.0.1:1025 \
+//	    -age-identity nhisim.agekey -tls-cert srv.pem -tls-key srv-key.pem -client-ca kiosk-ca.pem
+//	nhisim -dev -listen 127.0.0.1:8080 -db /tmp/nhisim.db   # plain HTTP, loopback only
+//
+// Without -dev it serves TLS and refuses any client without a certificate
+// from -client-ca. -dev serves plain HTTP on loopback only, generates the
+// age identity next to the database if missing, and prints each e-mail's
+// kind, reference, code and link (never the address) to stdout.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"filippo.io/age"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/nhikiosk/nhikiosk/upstream/server"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "nhisim:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	listen, db, smtp, identity, divisions   string
+	tlsCert, tlsKey, clientCA, from, public string
+	dev                                     bool
+	fail                                    float64
+	delay                                   time.Duration
+}
+
+func parse(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("nhisim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8443", "address to serve on")
+	fs.StringVar(&o.db, "db", "nhisim.db", "database file (created if missing)")
+	fs.StringVar(&o.smtp, "smtp", "", "SMTP server host:port for e-mails (none: e-mails are only printed in -dev)")
+	fs.StringVar(&o.identity, "age-identity", "", "age X25519 identity file (AGE-SECRET-KEY-1…); -dev creates DB.agekey if unset")
+	fs.StringVar(&o.divisions, "divisions", "", "CSV county,township,village (default: a small built-in sample)")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "server certificate (PEM)")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "server key (PEM)")
+	fs.StringVar(&o.clientCA, "client-ca", "", "CA bundle (PEM) kiosk certificates must chain to")
+	fs.StringVar(&o.from, "mail-from", "nhisim@localhost", "sender address of e-mails")
+	fs.StringVar(&o.public, "public-url", "", "base URL of links in e-mails (default: this server)")
+	fs.BoolVar(&o.dev, "dev", false, "plain HTTP on loopback only; print e-mails to stdout")
+	fs.Float64Var(&o.fail, "fail", 0, "answer this share (0–1) of requests with 503")
+	fs.DurationVar(&o.delay, "delay", 0, "hold every request back this long")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.fail < 0 || o.fail > 1 {
+		return o, errors.New("-fail must be between 0 and 1")
+	}
+	if o.dev {
+		host, _, err := net.SplitHostPort(o.listen)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			return o, fmt.Errorf("-dev serves plain HTTP and listens on loopback only (e.g. 127.0.0.1:8080), not %q", o.listen)
+		}
+		if o.identity == "" {
+			o.identity = o.db + ".agekey"
+		}
+	} else if o.tlsCert == "" || o.tlsKey == "" || o.clientCA == "" || o.identity == "" {
+		return o, errors.New("without -dev, -tls-cert, -tls-key, -client-ca and -age-identity are required")
+	}
+	return o, nil
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	o, err := parse(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	id, err := loadIdentity(o.identity, o.dev)
+	if err != nil {
+		return err
+	}
+	so := server.Options{DBPath: o.db, Identity: id, MailFrom: o.from, PublicURL: o.public,
+		FailRate: o.fail, Delay: o.delay, Logger: log}
+	if o.smtp != "" {
+		so.Mailer = server.SMTPMailer{Addr: o.smtp}
+	}
+	if o.dev {
+		so.DevOut = stdout
+	}
+	if o.divisions != "" {
+		f, err := os.Open(o.divisions)
+		if err != nil {
+			return fmt.Errorf("open divisions: %w", err)
+		}
+		so.Divisions, err = server.ParseDivisions(f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	scheme := "http"
+	if !o.dev {
+		tc, err := server.TLSConfig(o.tlsCert, o.tlsKey, o.clientCA)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		ln, scheme = tlsListener(ln, tc), "https"
+	}
+	if so.PublicURL == "" {
+		so.PublicURL = scheme + "://" + ln.Addr().String()
+	}
+	srv, err := server.New(so)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer srv.Close()
+	log.Info("nhisim serving", "url", scheme+"://"+ln.Addr().String(), "age_recipient", id.Recipient().String(), "dev", o.dev)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, srv, ln)
+}
+
+func serve(ctx context.Context, srv *server.Server, ln net.Listener) error {
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Run(ctx) })
+	g.Go(func() error {
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return hs.Shutdown(sctx)
+	})
+	return g.Wait()
+}
+
+// loadIdentity reads the age identity; in dev mode a missing file is
+// created (temp file + fsync + rename + directory fsync, mode 0600).
+func loadIdentity(path string, dev bool) (*age.X25519Identity, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && dev {
+		id, err := age.GenerateX25519Identity()
+		if err != nil {
+			return nil, err
+		}
+		return id, writeDurable(path, []byte(id.String()+"\n"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read age identity: %w", err)
+	}
+	ids, err := age.ParseIdentities(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("parse age identity %s: %w", path, err)
+	}
+	id, ok := ids[0].(*age.X25519Identity)
+	if !ok || len(ids) != 1 {
+		return nil, fmt.Errorf("age identity %s: want exactly one X25519 identity", path)
+	}
+	return id, nil
+}
+
+func writeDurable(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(f.Name())
+	if _, err = f.Write(data); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

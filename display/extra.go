@@ -1,0 +1,203 @@
+package display
+
+import (
+	"image"
+	"image/color"
+	"math"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Strength grades a registration password the way the NHI site does.
+type Strength int
+
+// Strengths, weakest first.
+const (
+	StrengthNone Strength = iota // empty
+	StrengthWeak
+	StrengthMedium
+	StrengthMediumStrong
+	StrengthStrong
+)
+
+// PasswordStrength grades pw: strong mixes upper and lower case letters,
+// digits and symbols and is at least 8 long; medium-strong has three of
+// those kinds and 8 characters (or all four, shorter); medium has two
+// kinds; anything else, or fewer than 6 characters, is weak.
+func PasswordStrength(pw []byte) Strength {
+	n := utf8.RuneCount(pw)
+	if n == 0 {
+		return StrengthNone
+	}
+	var lo, up, dg, sy bool
+	for i := 0; i < len(pw); {
+		r, sz := utf8.DecodeRune(pw[i:])
+		i += sz
+		switch {
+		case unicode.IsLower(r):
+			lo = true
+		case unicode.IsUpper(r):
+			up = true
+		case unicode.IsDigit(r):
+			dg = true
+		default:
+			sy = true
+		}
+	}
+	kinds := 0
+	for _, b := range []bool{lo, up, dg, sy} {
+		if b {
+			kinds++
+		}
+	}
+	switch {
+	case n < 6:
+		return StrengthWeak
+	case kinds == 4 && n >= 8:
+		return StrengthStrong
+	case kinds == 4 || kinds == 3 && n >= 8:
+		return StrengthMediumStrong
+	case kinds >= 2:
+		return StrengthMedium
+	}
+	return StrengthWeak
+}
+
+// StrengthMeter shows the strength of a field's value as four bars and a
+// word. It reads the field when drawn; it keeps no copy.
+type StrengthMeter struct {
+	Base
+	Field *Field
+	px    int
+	drawn Strength
+}
+
+// NewStrengthMeter returns a meter for f.
+func NewStrengthMeter(id string, f *Field) *StrengthMeter {
+	return &StrengthMeter{Base: Base{Name: id}, Field: f}
+}
+
+// Measure is one line of small text beside the bars.
+func (m *StrengthMeter) Measure(c *Ctx, w int) int {
+	m.px = c.FontPx(SizeSmall)
+	return c.LineHeight(m.px) + c.Dp(8)
+}
+
+// Layout records r.
+func (m *StrengthMeter) Layout(c *Ctx, r image.Rectangle) {
+	m.R = r
+	m.px = c.FontPx(SizeSmall)
+}
+
+// Animate repaints the meter when the field changed (cheap: compares the
+// grade drawn with the current one).
+func (m *StrengthMeter) Animate(c *Ctx) {
+	if PasswordStrength(m.Field.value) != m.drawn {
+		c.Invalidate(m.R)
+	}
+}
+
+// Draw draws bars filled up to the grade, and its name.
+func (m *StrengthMeter) Draw(c *Ctx, dst *image.RGBA) {
+	t := c.Theme()
+	s := PasswordStrength(m.Field.value)
+	m.drawn = s
+	cols := []color.RGBA{t.Border, t.Error, t.Primary, t.Primary, t.Good}
+	keys := []string{"display.strength.none", "display.strength.weak", "display.strength.medium", "display.strength.medium_strong", "display.strength.strong"}
+	label := c.T(keys[s])
+	lw := c.Font().Width(label, m.px)
+	barsW := min(m.R.Dx()-lw-c.Dp(16), c.Dp(240))
+	gap := c.Dp(6)
+	bw := (barsW - 3*gap) / 4
+	bh := c.Dp(8)
+	y := m.R.Min.Y + (m.R.Dy()-bh)/2
+	for i := range 4 {
+		col := t.Border
+		if int(s) > i {
+			col = cols[s]
+		}
+		x := m.R.Min.X + i*(bw+gap)
+		c.P.RoundRect(dst, image.Rect(x, y, x+bw, y+bh), bh/2, col)
+	}
+	tx := m.R.Min.X + 4*(bw+gap) + c.Dp(10)
+	c.Text(dst, m.Name, label, m.px, image.Rect(tx, m.R.Min.Y, m.R.Max.X, m.R.Max.Y), 0, t.Text)
+}
+
+// Spinner is an arc turning once a second while something is busy.
+type Spinner struct {
+	Base
+	Size float64 // dp, 48 if zero
+}
+
+// NewSpinner returns a spinner.
+func NewSpinner(id string) *Spinner { return &Spinner{Base: Base{Name: id}} }
+
+func (s *Spinner) side(c *Ctx) int {
+	if s.Size == 0 {
+		return c.Dp(48)
+	}
+	return c.Dp(s.Size)
+}
+
+// Measure returns the spinner's side.
+func (s *Spinner) Measure(c *Ctx, w int) int { return s.side(c) }
+
+// Animate repaints the spinner.
+func (s *Spinner) Animate(c *Ctx) { c.Invalidate(s.R) }
+
+// Draw draws a faint ring and a turning arc.
+func (s *Spinner) Draw(c *Ctx, dst *image.RGBA) {
+	t := c.Theme()
+	d := s.side(c)
+	box := image.Rect(0, 0, d, d).Add(image.Pt(s.R.Min.X+(s.R.Dx()-d)/2, s.R.Min.Y))
+	w := max(3, d/9)
+	c.P.Arc(dst, box, 0, 2*math.Pi, w, t.Secondary)
+	ms := c.Now().UnixMilli() % 1000
+	c.P.Arc(dst, box, float64(ms)/1000*2*math.Pi, math.Pi*0.6, w, t.Primary)
+}
+
+// Picture shows an image scaled (nearest neighbour) to fit its box,
+// centred, never larger than its natural size times the UI scale.
+type Picture struct {
+	Base
+	Img image.Image
+	// Height in dp of the box.
+	Height float64
+	// Alt is read out nowhere but recorded in audits.
+	Alt Msg
+}
+
+// NewPicture returns a picture of height dp.
+func NewPicture(id string, img image.Image, height float64) *Picture {
+	return &Picture{Base: Base{Name: id}, Img: img, Height: height}
+}
+
+// Measure returns the fixed height.
+func (p *Picture) Measure(c *Ctx, w int) int { return c.Dp(p.Height) }
+
+// Draw scales the image into its box.
+func (p *Picture) Draw(c *Ctx, dst *image.RGBA) {
+	drawScaled(dst, p.R, p.Img)
+}
+
+// drawScaled draws src into box keeping its aspect, nearest neighbour, so
+// QR modules stay sharp.
+func drawScaled(dst *image.RGBA, box image.Rectangle, src image.Image) {
+	sb := src.Bounds()
+	if sb.Empty() {
+		return
+	}
+	k := min(float64(box.Dx())/float64(sb.Dx()), float64(box.Dy())/float64(sb.Dy()))
+	w, h := int(float64(sb.Dx())*k), int(float64(sb.Dy())*k)
+	r := image.Rect(0, 0, w, h).Add(box.Min).Add(image.Pt((box.Dx()-w)/2, (box.Dy()-h)/2))
+	vis := r.Intersect(dst.Rect)
+	for y := vis.Min.Y; y < vis.Max.Y; y++ {
+		sy := sb.Min.Y + (y-r.Min.Y)*sb.Dy()/h
+		for x := vis.Min.X; x < vis.Max.X; x++ {
+			sx := sb.Min.X + (x-r.Min.X)*sb.Dx()/w
+			cr, cg, cb, ca := src.At(sx, sy).RGBA()
+			i := dst.PixOffset(x, y)
+			dst.Pix[i], dst.Pix[i+1], dst.Pix[i+2], dst.Pix[i+3] = uint8(cr>>8), uint8(cg>>8), uint8(cb>>8), uint8(ca>>8)
+		}
+	}
+}

@@ -1,0 +1,125 @@
+package fleet
+
+import (
+	"fmt"
+	"time"
+)
+
+// Health is the periodic snapshot on /health. The appliance fills it in
+// through the HealthFunc it gives the Agent; the Agent adds TS, V and
+// TelemetryDropped. Nothing in it identifies a person: counts, sizes,
+// durations and Tokens only.
+type Health struct {
+	V  int       `json:"v"`
+	TS time.Time `json:"ts"`
+	// UptimeS is seconds since boot.
+	UptimeS int64 `json:"uptime_s"`
+	// CPUTempC is the SoC temperature in °C; nil where unknown.
+	CPUTempC *float64 `json:"cpu_temp_c,omitempty"`
+	// Load1 is the one-minute load average.
+	Load1 float64 `json:"load1"`
+	// MemUsedPct is used memory in percent of total.
+	MemUsedPct float64 `json:"mem_used_pct"`
+	// PermFreePct and PermFreeBytes describe free space on /perm.
+	PermFreePct   float64 `json:"perm_free_pct"`
+	PermFreeBytes uint64  `json:"perm_free_bytes"`
+	Reader        Reader  `json:"reader"`
+	// Display is the display backend in use ("fbdev", "glfw", "headless").
+	Display  Token          `json:"display"`
+	Upstream UpstreamHealth `json:"upstream"`
+	Outbox   Outbox         `json:"outbox"`
+	Sessions Sessions       `json:"sessions"`
+	// Errors counts errors since boot by kind.
+	Errors map[ErrorKind]uint64 `json:"errors,omitempty"`
+	// TelemetryDropped counts events and publishes the agent dropped
+	// because its queue was full.
+	TelemetryDropped uint64 `json:"telemetry_dropped"`
+}
+
+// Reader is the card reader as the kiosk sees it.
+type Reader struct {
+	Present bool `json:"present"`
+	// Name is the reader's model name (e.g. "ACS-ACR39U"), a Token.
+	Name Token `json:"name,omitempty"`
+}
+
+// UpstreamHealth is whether the registration service answers.
+type UpstreamHealth struct {
+	Reachable bool `json:"reachable"`
+	// LastLatencyMS is the last request's round trip in milliseconds.
+	LastLatencyMS int64 `json:"last_latency_ms"`
+}
+
+// Outbox is the queue of registrations not yet accepted upstream.
+type Outbox struct {
+	Depth int `json:"depth"`
+	// OldestAgeS is the age in seconds of the oldest queued item, 0 if empty.
+	OldestAgeS int64 `json:"oldest_age_s"`
+}
+
+// Sessions counts citizens' sessions since local midnight.
+type Sessions struct {
+	Started   uint64                 `json:"started"`
+	Completed uint64                 `json:"completed"`
+	Aborted   map[AbortReason]uint64 `json:"aborted,omitempty"`
+}
+
+// AbortReason is why a session ended before completion.
+type AbortReason string
+
+// Abort reasons.
+const (
+	AbortCardRemoved AbortReason = "card_removed"
+	AbortIdle        AbortReason = "idle_timeout"
+	AbortMaxDuration AbortReason = "max_duration"
+	AbortCancelled   AbortReason = "cancelled"
+	AbortUpstream    AbortReason = "upstream_error"
+	AbortCardError   AbortReason = "card_error"
+)
+
+var abortReasons = set(AbortCardRemoved, AbortIdle, AbortMaxDuration, AbortCancelled, AbortUpstream, AbortCardError)
+
+// ErrorKind classifies errors the kiosk counts.
+type ErrorKind string
+
+// Error kinds.
+const (
+	ErrKindReader   ErrorKind = "reader"
+	ErrKindCard     ErrorKind = "card"
+	ErrKindUpstream ErrorKind = "upstream"
+	ErrKindDisplay  ErrorKind = "display"
+	ErrKindOutbox   ErrorKind = "outbox"
+	ErrKindConfig   ErrorKind = "config"
+	ErrKindInternal ErrorKind = "internal"
+)
+
+var errorKinds = set(ErrKindReader, ErrKindCard, ErrKindUpstream, ErrKindDisplay, ErrKindOutbox, ErrKindConfig, ErrKindInternal)
+
+func set[T comparable](vs ...T) map[T]bool {
+	m := make(map[T]bool, len(vs))
+	for _, v := range vs {
+		m[v] = true
+	}
+	return m
+}
+
+// Validate checks a health payload: version, Tokens and enumeration keys.
+func (h Health) Validate() error {
+	if h.V != SchemaVersion {
+		return fmt.Errorf("health: version %d, want %d", h.V, SchemaVersion)
+	}
+	if !h.Reader.Name.Valid() || !h.Display.Valid() {
+		return fmt.Errorf("health: reader name or display is not a token")
+	}
+	for r := range h.Sessions.Aborted {
+		if !abortReasons[r] {
+			return fmt.Errorf("health: unknown abort reason %q", r)
+		}
+	}
+	for k := range h.Errors {
+		if !errorKinds[k] {
+			return fmt.Errorf("health: unknown error kind %q", k)
+		}
+	}
+	return nil
+}

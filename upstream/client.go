@@ -1,0 +1,274 @@
+package upstream
+
+import (
+	"bytes"
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Result is the outcome of Register: either the upstream's answer, or
+// Queued when the upstream could not be reached and the registration is
+// safe in the outbox (tell the person the e-mail will follow).
+type Result struct {
+	Registered
+	Queued bool
+}
+
+// Client calls the upstream API. It is safe for concurrent use. Every
+// call is bounded by the per-request timeout and by ctx; writes carry an
+// Idempotency-Key so they are retried safely.
+type Client struct {
+	base     string
+	hc       *http.Client
+	attempts int
+	backoff  time.Duration
+	outbox   *Outbox
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// Options configure a Client built with New.
+type Options struct {
+	// BaseURL is the upstream, e.g. "https://reg.example" or nhisim -dev's
+	// "http://127.0.0.1:8443".
+	BaseURL string
+	// HTTPClient carries the TLS setup; nil means a client with Timeout
+	// and no client certificate (nhisim -dev).
+	HTTPClient *http.Client
+	// Timeout bounds one request when HTTPClient is nil; 0 means 15s.
+	Timeout time.Duration
+	// Attempts is how often a call is tried before it fails with
+	// ErrUnavailable; 0 means 3.
+	Attempts int
+	// Backoff is the first pause between attempts (doubling, with
+	// jitter); 0 means 250ms.
+	Backoff time.Duration
+	// Outbox, if set, keeps registrations the upstream could not take.
+	Outbox *Outbox
+	// Logger gets one line per failed attempt (path and error kind only).
+	Logger *slog.Logger
+}
+
+// New returns a Client.
+func New(o Options) *Client {
+	c := &Client{base: strings.TrimRight(o.BaseURL, "/"), hc: o.HTTPClient, attempts: o.Attempts,
+		backoff: o.Backoff, outbox: o.Outbox, log: o.Logger, now: time.Now}
+	if c.hc == nil {
+		t := o.Timeout
+		if t == 0 {
+			t = 15 * time.Second
+		}
+		c.hc = &http.Client{Timeout: t}
+	}
+	if c.attempts <= 0 {
+		c.attempts = 3
+	}
+	if c.backoff <= 0 {
+		c.backoff = 250 * time.Millisecond
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Outbox returns the client's outbox (nil if none).
+func (c *Client) Outbox() *Outbox { return c.outbox }
+
+// NewIdempotencyKey returns a fresh random key: 32 hex digits.
+func NewIdempotencyKey() string {
+	b := make([]byte, 16)
+	crand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Terms fetches the current rules of the service.
+func (c *Client) Terms(ctx context.Context) (Terms, error) {
+	var t Terms
+	err := c.do(ctx, http.MethodGet, PathTerms, "", "", nil, &t, c.attempts)
+	return t, err
+}
+
+// Divisions fetches the county → township → village tree.
+func (c *Client) Divisions(ctx context.Context) (Divisions, error) {
+	var d Divisions
+	err := c.do(ctx, http.MethodGet, PathDivisions, "", "", nil, &d, c.attempts)
+	return d, err
+}
+
+// Register validates r by the shared rules (a *Error with status 422 and
+// every invalid field if it breaks one, nothing sent), then submits it.
+// If the upstream cannot be reached and the client has an outbox, r is
+// stored there, encrypted, under the same Idempotency-Key, and Register
+// returns Result{Queued: true}: the outbox sends it later, exactly once.
+func (c *Client) Register(ctx context.Context, r Registration) (Result, error) {
+	if f := r.Validate(c.now()); len(f) > 0 {
+		return Result{}, &Error{Status: http.StatusUnprocessableEntity, Code: ErrCodeInvalid, Message: "checked at the kiosk", Fields: f}
+	}
+	plain, err := json.Marshal(r)
+	if err != nil {
+		return Result{}, fmt.Errorf("register: encode: %w", err)
+	}
+	key := NewIdempotencyKey()
+	var res Result
+	err = c.do(ctx, http.MethodPost, PathRegistrations, key, ContentJSON, plain, &res.Registered, c.attempts)
+	if err == nil || !errors.Is(err, ErrUnavailable) || c.outbox == nil {
+		return res, err
+	}
+	if qerr := c.outbox.Enqueue(key, plain); qerr != nil {
+		return Result{}, fmt.Errorf("register: upstream unavailable (%w) and queueing failed: %w", err, qerr)
+	}
+	c.log.Info("registration queued", "reason", "upstream_unavailable")
+	return Result{Queued: true}, nil
+}
+
+// Verify confirms the 6-digit code from the e-mail.
+func (c *Client) Verify(ctx context.Context, card, id, code string) error {
+	return c.write(ctx, PathVerifications, Verification{CardNumber: card, IDNumber: id, Code: code})
+}
+
+// Resend asks for a new confirmation e-mail; the old code stops working.
+func (c *Client) Resend(ctx context.Context, card, id string) error {
+	return c.write(ctx, PathResend, Identify{CardNumber: card, IDNumber: id})
+}
+
+// Cancel deletes a pending application (刪除註冊申請).
+func (c *Client) Cancel(ctx context.Context, card, id, password string) error {
+	return c.write(ctx, PathCancel, Cancellation{CardNumber: card, IDNumber: id, Password: password})
+}
+
+// PasswordReset asks for a reset code by e-mail (忘記註冊密碼).
+func (c *Client) PasswordReset(ctx context.Context, card, id string) error {
+	return c.write(ctx, PathResets, Identify{CardNumber: card, IDNumber: id})
+}
+
+// PasswordResetConfirm sets a new password with the code from the e-mail.
+func (c *Client) PasswordResetConfirm(ctx context.Context, card, id, code, newPassword string) error {
+	return c.write(ctx, PathResetConfirm, ResetConfirm{CardNumber: card, IDNumber: id, Code: code, NewPassword: newPassword})
+}
+
+func (c *Client) write(ctx context.Context, path string, body any) error {
+	plain, err := json.Marshal(body)
+	if err != nil {
+		return fmt.Errorf("%s: encode: %w", path, err)
+	}
+	var reply StatusReply
+	return c.do(ctx, http.MethodPost, path, NewIdempotencyKey(), ContentJSON, plain, &reply, c.attempts)
+}
+
+// SendQueued sends one outbox entry as it is (age-encrypted) with its
+// Idempotency-Key, once. It is the Outbox's SendFunc for this client.
+func (c *Client) SendQueued(ctx context.Context, key string, blob []byte) error {
+	var r Registered
+	return c.do(ctx, http.MethodPost, PathRegistrations, key, ContentAgeJSON, blob, &r, 1)
+}
+
+// Run sends the outbox until ctx ends (see Outbox.Run).
+func (c *Client) Run(ctx context.Context) error {
+	if c.outbox == nil {
+		<-ctx.Done()
+		return nil
+	}
+	return c.outbox.Run(ctx, c.SendQueued)
+}
+
+// do sends one request up to attempts times. Transport errors and 5xx are
+// retried with backoff (writes carry their key, so this is safe); a 4xx is
+// returned at once as *Error; the last failure wraps ErrUnavailable.
+func (c *Client) do(ctx context.Context, method, path, key, ctype string, body []byte, out any, attempts int) error {
+	var last error
+	for i := range attempts {
+		if i > 0 {
+			if err := sleep(ctx, Backoff(c.backoff, time.Minute, i-1)); err != nil {
+				break
+			}
+		}
+		var retry bool
+		retry, last = c.once(ctx, method, path, key, ctype, body, out)
+		if !retry {
+			return last
+		}
+		c.log.Warn("upstream attempt failed", "path", path, "attempt", i+1, "err", last)
+	}
+	return fmt.Errorf("%s %s: %w: %w", method, path, ErrUnavailable, last)
+}
+
+func (c *Client) once(ctx context.Context, method, path, key, ctype string, body []byte, out any) (retry bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return false, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	req.Header.Set("Accept", ContentJSON)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if key != "" {
+		req.Header.Set(HeaderIdemKey, key)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return ctx.Err() == nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return true, fmt.Errorf("read answer: %w", err)
+	}
+	if err := ParseAnswer(resp.StatusCode, b, out); err != nil {
+		var e *Error
+		return errors.As(err, &e) && e.Status >= 500, err
+	}
+	return false, nil
+}
+
+// ParseAnswer decodes an upstream answer: a 2xx body into out, anything
+// else into *Error (with a generic code if the body is not our envelope).
+func ParseAnswer(status int, body []byte, out any) error {
+	if status >= 200 && status < 300 {
+		if out == nil {
+			return nil
+		}
+		if err := json.Unmarshal(body, out); err != nil {
+			return fmt.Errorf("decode answer: %w", err)
+		}
+		return nil
+	}
+	var eb ErrorBody
+	if json.Unmarshal(body, &eb) != nil || eb.Error == nil || eb.Error.Code == "" {
+		return &Error{Status: status, Code: fmt.Sprintf("http_%d", status)}
+	}
+	eb.Error.Status = status
+	return eb.Error
+}
+
+// Backoff is the pause before retry n (from 0): base·2ⁿ capped at max,
+// with "equal jitter" (a random half of it added to the other half), so
+// kiosks that lost the upstream together do not return together.
+func Backoff(base, max time.Duration, n int) time.Duration {
+	d := base << min(n, 20)
+	if d > max || d <= 0 {
+		d = max
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

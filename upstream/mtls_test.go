@@ -1,0 +1,75 @@
+package upstream_test
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/nhikiosk/nhikiosk/config"
+	"github.com/nhikiosk/nhikiosk/upstream"
+	"github.com/nhikiosk/nhikiosk/upstream/server"
+	"github.com/nhikiosk/nhikiosk/upstream/upstreamtest"
+)
+
+// TestMutualTLS runs nhisim's TLS configuration in process and connects
+// with the kiosk's client built from config: only a valid certificate
+// from the configured CA gets through.
+func TestMutualTLS(t *testing.T) {
+	ca := upstreamtest.NewCA(t, "nhi-kiosks")
+	srvPair := ca.Server(t)
+	tc, err := server.TLSConfig(srvPair.CertFile, srvPair.KeyFile, ca.PEMFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := upstreamtest.Start(t, server.Options{}, tc)
+	other := upstreamtest.NewCA(t, "elsewhere")
+	good := ca.Client(t, "kiosk-1")
+	tests := []struct {
+		name string
+		cert upstreamtest.Pair
+		ok   bool
+	}{
+		{"valid kiosk certificate", good, true},
+		{"no certificate", upstreamtest.Pair{}, false},
+		{"certificate from another CA", other.Client(t, "kiosk-1"), false},
+		{"expired certificate", ca.ExpiredClient(t, "kiosk-1"), false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := config.Default()
+			c.DataDir = t.TempDir()
+			c.Upstream = config.Upstream{URL: sim.URL, ClientCertFile: tt.cert.CertFile, ClientKeyFile: tt.cert.KeyFile,
+				CAFile: ca.PEMFile, Timeout: config.Duration(5 * time.Second)}
+			var cl *upstream.Client
+			if tt.cert.CertFile == "" {
+				// No client certificate at all: only the CA is configured.
+				pool, err := upstream.LoadPool(ca.PEMFile)
+				if err != nil {
+					t.Fatal(err)
+				}
+				hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+					TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+				cl = upstream.New(upstream.Options{BaseURL: sim.URL, HTTPClient: hc, Attempts: 1})
+			} else {
+				var err error
+				if cl, err = upstream.FromConfig(c, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := sim.Server.Stats().Created
+			_, err := cl.Register(context.Background(), upstreamtest.Person(60+i))
+			if tt.ok && err != nil {
+				t.Fatalf("Register = %v, want success", err)
+			}
+			if !tt.ok && !errors.Is(err, upstream.ErrUnavailable) {
+				t.Fatalf("Register = %v, want refused (ErrUnavailable)", err)
+			}
+			if got := sim.Server.Stats().Created - before; tt.ok != (got == 1) {
+				t.Errorf("created %d", got)
+			}
+		})
+	}
+}
