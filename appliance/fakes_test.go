@@ -24,6 +24,29 @@ func testProfile() CardProfile {
 	return CardProfile{CardNumber: []byte(testCard), IDNumber: []byte(testID), Name: []byte(testName), BirthDate: []byte("1970-01-01")}
 }
 
+// fakeDivisions is a list like the upstream's, with made-up villages
+// under Taipei's Zhongzheng district and a county without townships.
+func fakeDivisions() []Division {
+	return []Division{
+		{Code: "63000", Zh: "臺北市", En: "Taipei City", Children: []Division{
+			{Code: "63000010", Zh: "松山區", En: "Songshan"},
+			{Code: "63000020", Zh: "信義區", En: "Xinyi"},
+			{Code: "63000030", Zh: "大安區", En: "Da'an"},
+			{Code: "63000040", Zh: "中山區", En: "Zhongshan"},
+			{Code: "63000050", Zh: "中正區", En: "Zhongzheng", Children: []Division{
+				{Code: "6300005001", Zh: "測試里", En: "Test Village"},
+				{Code: "6300005002", Zh: "範例里", En: "Example Village"},
+			}},
+			{Code: "63000060", Zh: "大同區", En: "Datong"},
+		}},
+		{Code: "65000", Zh: "新北市", En: "New Taipei City"},
+		{Code: "68000", Zh: "桃園市", En: "Taoyuan City"},
+		{Code: "66000", Zh: "臺中市", En: "Taichung City"},
+		{Code: "67000", Zh: "臺南市", En: "Tainan City"},
+		{Code: "64000", Zh: "高雄市", En: "Kaohsiung City"},
+	}
+}
+
 // fakeCard is a card reader that answers with a profile or an error.
 type fakeCard struct {
 	err   error
@@ -58,12 +81,10 @@ func newFakeUpstream() *fakeUpstream {
 			LangZhTW: {Version: "2026-01", Lang: LangZhTW, Text: "規範全文"},
 			LangEn:   {Version: "2026-01", Lang: LangEn, Text: "The rules"},
 		},
-		divisions: []Division{{Code: "63000", Zh: "臺北市", En: "Taipei City", Children: []Division{
-			{Code: "63000050", Zh: "中正區", En: "Zhongzheng", Children: []Division{
-				{Code: "6300005001", Zh: "測試里", En: "Test Village"}}}}}},
-		errs:     map[string]error{},
-		code:     "123456",
-		password: testPassword,
+		divisions: fakeDivisions(),
+		errs:      map[string]error{},
+		code:      "123456",
+		password:  testPassword,
 	}
 }
 

@@ -61,10 +61,10 @@ var fieldSpecs = map[FieldID]fieldSpec{
 	FieldPassword: {max: rules.PasswordMax, keyboard: KeyboardPassword, secret: true,
 		check: func(_ *person, v string) error { return rules.Password(v) }},
 	FieldPassword2:   {max: rules.PasswordMax, keyboard: KeyboardPassword, secret: true, check: checkConfirm},
-	FieldPhoneArea:   {max: 4, keyboard: KeyboardNumeric, optional: true, check: checkPhoneArea},
-	FieldPhoneNumber: {max: 8, keyboard: KeyboardNumeric, optional: true, check: checkPhoneNumber},
-	FieldPhoneExt:    {max: 6, keyboard: KeyboardNumeric, optional: true},
-	FieldMobile:      {max: 10, keyboard: KeyboardNumeric, optional: true, check: checkMobile},
+	FieldPhoneArea:   {max: 4, keyboard: KeyboardNumeric, check: checkPhoneArea},
+	FieldPhoneNumber: {max: 8, keyboard: KeyboardNumeric, check: checkPhoneNumber},
+	FieldPhoneExt:    {max: rules.ExtensionMax, keyboard: KeyboardNumeric, optional: true},
+	FieldMobile:      {max: 10, keyboard: KeyboardNumeric, check: checkMobile},
 	FieldEmail:       {max: 100, keyboard: KeyboardEmail, check: checkEmail},
 	FieldBackupEmail: {max: 100, keyboard: KeyboardEmail, optional: true, check: checkBackupEmail},
 	FieldCode:        {max: 6, keyboard: KeyboardNumeric, check: checkCode},
@@ -150,6 +150,16 @@ func (k Keyboard) accepts(c byte) bool {
 		return digit || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || strings.IndexByte(".@_-+", c) >= 0
 	}
 	return false
+}
+
+// normalize turns what an on-screen keyboard typed into what the field
+// holds: the household number's letters are capitals whatever the shift
+// key said.
+func (k Keyboard) normalize(c byte) byte {
+	if k == KeyboardHousehold && c >= 'a' && c <= 'z' {
+		return c - 'a' + 'A'
+	}
+	return c
 }
 
 // microsoftDomains may not receive the NHI's mail (the website warns too).

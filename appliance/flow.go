@@ -179,8 +179,9 @@ func (m *Machine) key(text string) {
 		b = b[:0]
 	default:
 		for i := range len(text) {
-			if len(b) < spec.max && spec.keyboard.accepts(text[i]) {
-				b = append(b, text[i])
+			c := spec.keyboard.normalize(text[i])
+			if len(b) < spec.max && spec.keyboard.accepts(c) {
+				b = append(b, c)
 			}
 		}
 	}
@@ -199,6 +200,7 @@ func (m *Machine) setField(f FieldID, v []byte) {
 	spec := fieldSpecs[f]
 	n := 0
 	for _, c := range v {
+		c = spec.keyboard.normalize(c)
 		if n < spec.max && spec.keyboard.accepts(c) {
 			v[n] = c
 			n++
@@ -246,6 +248,7 @@ func (m *Machine) checkScreen() bool {
 		}
 	}
 	if !ok {
+		s.showErr++
 		m.opt.Log.Info("field errors", "session", s.id, "step", string(m.screen), "err_kind", "invalid")
 	}
 	return ok

@@ -134,9 +134,9 @@ func TestValidationAsTyped(t *testing.T) {
 	if got := d.errs()[FieldHousehold]; got != "format" {
 		t.Errorf("household 12345678: error %q, want format", got)
 	}
-	d.typeIn(FieldHousehold, "f1234567")                           // lower case is not on the keypad
-	if got := d.m.sess.p.value(FieldHousehold); got != "1234567" { // f dropped
-		t.Errorf("household typed = %q, want letters refused", got)
+	d.typeIn(FieldHousehold, "f12345-67") // lower case becomes upper, symbols are refused
+	if got := d.m.sess.p.value(FieldHousehold); got != "F1234567" {
+		t.Errorf("household typed = %q, want F1234567", got)
 	}
 	d.typeIn(FieldHousehold, "F123")
 	d.tap(IDNext)
@@ -193,14 +193,29 @@ func TestAddressNeedsEveryLevel(t *testing.T) {
 	}
 }
 
-func TestBuiltinDivisionsSkipMissingLevels(t *testing.T) {
+func TestListWithoutLevelSkipsIt(t *testing.T) {
 	d := newDriver(t)
-	d.m.divisions = builtinDivisions
 	d.registerTo(ScreenAddress)
-	d.tap("county.65000") // no townships in the built-in list
+	d.tap("county.65000") // no townships in this list
 	d.typeIn(FieldNeighbourhood, "3")
 	d.tap(IDNext)
 	d.wantScreen(ScreenPassword)
+}
+
+func TestBuiltinDivisionsWhenUpstreamDown(t *testing.T) {
+	d := newDriver(t)
+	d.up.errs["Divisions"] = ErrUnavailable
+	d.m = NewMachine(d.m.opt)
+	d.run(d.m.Start())
+	d.registerTo(ScreenAddress)
+	d.tap("county.連江縣", "township.南竿鄉", "village.介壽村")
+	d.typeIn(FieldNeighbourhood, "3")
+	d.tap(IDNext)
+	d.wantScreen(ScreenPassword)
+	r := d.m.registration()
+	if r.County != "連江縣" || r.Township != "南竿鄉" || r.Village != "介壽村" || r.Neighbourhood != 3 {
+		t.Errorf("address = %s %s %s %d", r.County, r.Township, r.Village, r.Neighbourhood)
+	}
 }
 
 func TestReviewEditReturnsToReview(t *testing.T) {

@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -194,6 +195,17 @@ func (m *Machine) registration() Registration {
 	}
 }
 
+// typable reports whether some of the fields are ones the person can fix
+// (not the card's data or what the kiosk adds).
+func typable(fs []FieldProblem) bool {
+	for _, f := range fs {
+		if f.Field != FieldCard {
+			return true
+		}
+	}
+	return false
+}
+
 func divisionName(d *Division) string {
 	if d == nil {
 		return ""
@@ -229,15 +241,25 @@ func (m *Machine) upstreamRefused(err error, fallback ScreenID) []Job {
 		m.goTo(ScreenTerms)
 		return m.termsFor()
 	}
-	if ue, ok := err.(*UpstreamError); ok && ue.Kind == KindInvalid && len(ue.Fields) > 0 {
-		to := fallback
-		for i, fp := range ue.Fields {
+	var ue *UpstreamError
+	if errors.As(err, &ue) && ue.Kind == KindInvalid && typable(ue.Fields) {
+		to := ScreenID("")
+		for _, fp := range ue.Fields {
+			if fp.Field == FieldCard {
+				continue
+			}
 			s.errs[fp.Field] = fp.Code
-			if st, ok := fieldScreen[fp.Field]; ok && i == 0 && s.flow == flowRegister {
+			if st, ok := fieldScreen[fp.Field]; ok && to == "" && s.flow == flowRegister {
 				to = st
 			}
 		}
+		if to == "" {
+			to = fallback
+		}
+		// Once fixed, "next" goes back to the review to submit again.
+		s.fromReview = s.flow == flowRegister
 		m.goTo(to)
+		s.showErr++
 		if _, ok := s.errs[s.focus]; !ok {
 			for _, f := range screenFields[to] {
 				if _, bad := s.errs[f]; bad {
@@ -256,6 +278,7 @@ func (m *Machine) upstreamRefused(err error, fallback ScreenID) []Job {
 		m.goTo(fallback)
 		s.errs[f] = kind
 		s.focus = f
+		s.showErr++
 		return nil
 	}
 	s.errKind = kind

@@ -47,6 +47,9 @@ type session struct {
 	// in the outbox rather than taken by the upstream.
 	reference string
 	queued    bool
+	// showErr counts the times the machine asked for its focused field's
+	// error to be brought into view (a failed "next", an upstream refusal).
+	showErr int
 	// completed is set once the service was done and the data wiped; the
 	// session only waits for the card to leave.
 	completed bool

@@ -1,0 +1,271 @@
+// Package appliancetest runs the whole kiosk wizard inside a test: the
+// headless display (taps by widget id, typing on the on-screen keyboards),
+// the in-process virtual card reader with the real NHI card protocol, and
+// an in-process nhisim whose e-mails go to a real SMTP catcher (Mailpit,
+// started by scripts/test.sh) and are read back from it. It is for tests
+// only.
+package appliancetest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"image"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nhikiosk/nhikiosk/appliance"
+	"github.com/nhikiosk/nhikiosk/appliance/devices"
+	"github.com/nhikiosk/nhikiosk/display"
+	"github.com/nhikiosk/nhikiosk/display/displaytest"
+	"github.com/nhikiosk/nhikiosk/internal/itest"
+	"github.com/nhikiosk/nhikiosk/reader/readertest"
+	"github.com/nhikiosk/nhikiosk/upstream"
+	"github.com/nhikiosk/nhikiosk/upstream/server"
+	"github.com/nhikiosk/nhikiosk/upstream/upstreamtest"
+)
+
+// Kiosk is the wizard wired to real parts, driven by a test.
+type Kiosk struct {
+	*displaytest.Harness
+	K      *appliance.Kiosk
+	Reader *readertest.Device
+	Sim    *upstreamtest.Sim
+	Client *upstream.Client
+	Mail   upstreamtest.Mailpit
+	// Person is the card holder of this test, with a name, ID and e-mail
+	// unique to the run so Mailpit's messages never mix between tests.
+	Person readertest.Person
+	Email  string
+	// Logs holds everything the kiosk, the client and nhisim logged.
+	Logs *SyncBuffer
+
+	down  atomic.Bool
+	cards chan appliance.Event
+}
+
+// Options change the kiosk a test gets.
+type Options struct {
+	Size image.Point // 800×480 if zero
+	Lang string      // zh-TW if empty
+	// Down starts with the upstream unreachable (503 on every request).
+	Down bool
+	// Divisions replaces nhisim's sample division list.
+	Divisions upstream.Divisions
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writers.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var seq atomic.Int64
+
+// New starts nhisim (mail to Mailpit), a virtual reader and the wizard on
+// a headless screen. It skips (fails in CI) without Mailpit.
+func New(t *testing.T, o Options) *Kiosk {
+	t.Helper()
+	smtp := itest.Env(t, "NHIKIOSK_SMTP_ADDR", "Mailpit (SMTP catcher)")
+	api := itest.Env(t, "NHIKIOSK_MAILPIT_API", "Mailpit (SMTP catcher)")
+	if o.Size == (image.Point{}) {
+		o.Size = image.Pt(800, 480)
+	}
+	if o.Lang == "" {
+		o.Lang = appliance.LangZhTW
+	}
+	k := &Kiosk{Mail: upstreamtest.Mailpit{API: api}, Logs: &SyncBuffer{}, cards: make(chan appliance.Event, 8)}
+	log := slog.New(slog.NewJSONHandler(k.Logs, nil))
+	k.Sim = upstreamtest.Start(t, server.Options{Mailer: server.SMTPMailer{Addr: smtp}, Logger: log, Divisions: o.Divisions}, nil)
+	k.down.Store(o.Down)
+	// The kiosk reaches nhisim through a switch, so a test can take the
+	// upstream away and bring it back.
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if k.down.Load() {
+			http.Error(w, `{"error":{"code":"unavailable"}}`, http.StatusServiceUnavailable)
+			return
+		}
+		k.Sim.Server.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	ob, err := upstream.OpenOutbox(t.TempDir(), k.Sim.Recipient, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.Client = upstream.New(upstream.Options{BaseURL: front.URL, Timeout: 5 * time.Second, Attempts: 2,
+		Backoff: time.Millisecond, Outbox: ob, Logger: log})
+
+	n := seq.Add(1)
+	run := runID()
+	k.Email = fmt.Sprintf("kiosk-%s-%d@example.com", run, n)
+	k.Person = readertest.TestOne
+	k.Person.IDNumber = upstreamtest.IDNumber(int(time.Now().UnixNano()%9_000_000) + int(n))
+	k.Person.CardNumber = fmt.Sprintf("%012d", 800000000000+time.Now().UnixNano()%100_000_000+n)
+
+	k.Harness = displaytest.New(t, o.Size, display.NewCatalog(), display.DefaultTheme(), o.Lang)
+	k.Reader = readertest.NewDevice("Virtual NHI reader")
+	ctx, cancel := context.WithCancel(context.Background())
+	watched := make(chan error, 1)
+	go func() { watched <- devices.WatchCards(ctx, k.Reader, k.cards) }()
+	t.Cleanup(func() { cancel(); <-watched })
+
+	k.K, err = appliance.NewKiosk(k.UI, appliance.Options{
+		Lang: o.Lang, IdleTimeout: 60 * time.Second, WarningCountdown: 20 * time.Second,
+		RemovedScreen: 4 * time.Second, MaxDuration: 20 * time.Minute,
+		Now: k.Clock.Now, Log: log,
+		Card: devices.Card{Device: k.Reader}, CardKey: devices.CardErrorKey,
+		Upstream: devices.Upstream{Client: k.Client, KioskID: "e2e-1"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.K.Start()
+	k.Step()
+	t.Cleanup(func() { k.CheckNoPII(t) })
+	return k
+}
+
+func runID() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// SetDown makes the upstream unreachable (true) or reachable again.
+func (k *Kiosk) SetDown(down bool) { k.down.Store(down) }
+
+// Screen returns the wizard's screen.
+func (k *Kiosk) Screen() appliance.ScreenID { return k.K.Machine().Screen() }
+
+// Want fails the test unless the wizard shows screen s.
+func (k *Kiosk) Want(s appliance.ScreenID) {
+	k.T.Helper()
+	if got := k.Screen(); got != s {
+		k.T.Fatalf("screen = %s, want %s", got, s)
+	}
+}
+
+// event waits for the reader's next event and hands it to the wizard.
+func (k *Kiosk) event() {
+	k.T.Helper()
+	select {
+	case ev := <-k.cards:
+		k.K.Dispatch(ev)
+		k.Step()
+	case <-time.After(5 * time.Second):
+		k.T.Fatalf("no event from the virtual reader")
+	}
+}
+
+// Insert puts the test person's card in the reader.
+func (k *Kiosk) Insert() {
+	k.T.Helper()
+	card, err := readertest.NewCard(k.Person)
+	if err != nil {
+		k.T.Fatal(err)
+	}
+	if err := k.Reader.Insert(card); err != nil {
+		k.T.Fatal(err)
+	}
+	k.event()
+}
+
+// Pull takes the card out.
+func (k *Kiosk) Pull() {
+	k.T.Helper()
+	k.Reader.Remove()
+	k.event()
+}
+
+// Wait lets time pass on the kiosk's clock and ticks the wizard.
+func (k *Kiosk) Wait(d time.Duration) {
+	for d > 0 {
+		step := min(d, time.Second)
+		k.Clock.T = k.Clock.T.Add(step)
+		d -= step
+		k.K.Dispatch(appliance.Tick{})
+	}
+	k.Step()
+}
+
+// Fill taps a field, erases what it holds with the keyboard's backspace,
+// types s on the on-screen keyboard and closes it.
+func (k *Kiosk) Fill(f appliance.FieldID, s string) {
+	k.T.Helper()
+	k.Tap("field." + string(f))
+	for n := k.Find("field." + string(f)).(*display.Field).Len(); n > 0; n-- {
+		k.Tap("key.backspace")
+	}
+	k.Type(s)
+	if k.UI.Find("key.enter") != nil {
+		k.Tap("key.enter")
+	}
+}
+
+// ReadTerms scrolls the rules of the service to their end with a finger.
+func (k *Kiosk) ReadTerms() {
+	k.T.Helper()
+	r := k.Find("terms.text").Bounds()
+	for range 80 {
+		k.Drag((r.Min.X+r.Max.X)/2, r.Max.Y-10, -(r.Dy() - 30))
+		if b, ok := k.UI.Find(appliance.IDAgree).(*display.Button); ok && !b.Disabled {
+			return
+		}
+	}
+	k.T.Fatalf("the rules never reached their end")
+}
+
+// Code waits for the n-th e-mail to the test person and returns its code.
+func (k *Kiosk) Code(n int) string {
+	k.T.Helper()
+	return upstreamtest.CodeIn(k.T, k.Mail.Wait(k.T, k.Email, n).Text)
+}
+
+// Texts returns every piece of text on screen, joined.
+func (k *Kiosk) Texts() string {
+	var b strings.Builder
+	for _, r := range k.UI.Audit() {
+		b.WriteString(r.Text)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// CheckNoPII fails the test if the person's name, ID number, card number,
+// e-mail or a password reached the captured logs.
+func (k *Kiosk) CheckNoPII(t testing.TB) {
+	t.Helper()
+	logs := k.Logs.String()
+	for _, v := range []string{k.Person.Name, k.Person.IDNumber, k.Person.CardNumber, k.Email, Password, NewPassword} {
+		if strings.Contains(logs, v) {
+			t.Errorf("captured logs contain personal data %q", v)
+		}
+	}
+}
+
+// Passwords the tests type.
+const (
+	Password    = "Kiosk1!pw"
+	NewPassword = "Reset2#pw"
+)

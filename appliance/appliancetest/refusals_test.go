@@ -1,0 +1,105 @@
+package appliancetest
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/nhikiosk/nhikiosk/appliance"
+	"github.com/nhikiosk/nhikiosk/upstream"
+)
+
+// Each test here gets one of the upstream's 4xx answers through the real
+// client and checks what the person sees and can do next.
+
+func (k *Kiosk) wantText(t *testing.T, s string) {
+	t.Helper()
+	if !strings.Contains(k.Texts(), s) {
+		t.Errorf("screen does not say %q:\n%s", s, k.Texts())
+	}
+}
+
+func TestWrongCodeThenLocked(t *testing.T) {
+	k := New(t, Options{Lang: appliance.LangEn})
+	k.RegisterByAPI(false)
+	k.Insert()
+	k.Tap(appliance.IDVerify)
+	for i := 0; i < upstream.MaxTries-1; i++ {
+		k.Fill(appliance.FieldCode, "000000")
+		k.Tap(appliance.IDSubmit)
+		k.Want(appliance.ScreenVerify)
+		k.wantText(t, "The code is wrong or has expired")
+	}
+	k.Fill(appliance.FieldCode, "000000")
+	k.Tap(appliance.IDSubmit)
+	k.Want(appliance.ScreenError)
+	k.wantText(t, "Too many attempts")
+}
+
+func TestVerifyWhenActive(t *testing.T) {
+	k := New(t, Options{Lang: appliance.LangEn})
+	k.RegisterByAPI(true)
+	k.Insert()
+	k.Tap(appliance.IDVerify)
+	k.Fill(appliance.FieldCode, "123456")
+	k.Tap(appliance.IDSubmit)
+	k.Want(appliance.ScreenError)
+	k.wantText(t, "already verified")
+}
+
+func TestForgotWhilePending(t *testing.T) {
+	k := New(t, Options{})
+	k.RegisterByAPI(false)
+	k.Insert()
+	k.Tap(appliance.IDForgot)
+	k.Tap(appliance.IDSubmit)
+	k.Want(appliance.ScreenError)
+	k.wantText(t, "還沒完成電子信箱認證")
+	k.Tap(appliance.IDVerify)
+	k.Want(appliance.ScreenVerify)
+}
+
+func TestResendForNobody(t *testing.T) {
+	k := New(t, Options{})
+	k.Insert()
+	k.Tap(appliance.IDResend)
+	k.Tap(appliance.IDSubmit)
+	k.Want(appliance.ScreenError)
+	k.wantText(t, "還沒有註冊申請")
+	k.Tap(appliance.IDRegister)
+	k.Want(appliance.ScreenTerms)
+}
+
+// TestBootOfflineThenRefused starts the kiosk while the upstream is down,
+// so it shows its built-in rules and division list; the upstream's
+// division list lacks the village picked (422: choose again) and its rules
+// have another version (409 terms_changed: read the new ones).
+func TestBootOfflineThenRefused(t *testing.T) {
+	k := New(t, Options{Down: true, Lang: appliance.LangEn, Divisions: upstream.Divisions{Counties: []upstream.County{
+		{Name: "連江縣", Townships: []upstream.Township{{Name: "南竿鄉", Villages: []string{"復興村"}}}},
+	}}})
+	k.Insert()
+	k.Tap(appliance.IDRegister)
+	k.wantText(t, "Version "+appliance.BuiltinTermsVersion)
+	k.SetDown(false)
+	for _, st := range RegisterSteps[1:] {
+		k.Want(st.Screen)
+		st.Do(k)
+	}
+	k.Want(appliance.ScreenAddress) // 422: no such village upstream
+	k.wantText(t, "The NHI does not know this county, township and village")
+	k.Tap(appliance.IDChangeVillage)
+	k.Tap("village.復興村")
+	k.Tap(appliance.IDNext)
+	k.Want(appliance.ScreenReview)
+	k.Tap(appliance.IDSubmit)
+	k.Want(appliance.ScreenTerms) // 409: the upstream's rules are newer
+	k.wantText(t, "Version 2026-01")
+	k.ReadTerms()
+	k.Tap(appliance.IDAgree)
+	k.Want(appliance.ScreenReview)
+	k.Tap(appliance.IDSubmit)
+	k.Want(appliance.ScreenReceipt)
+	if code := k.Code(1); len(code) != 6 {
+		t.Errorf("code %q", code)
+	}
+}

@@ -1,0 +1,147 @@
+package appliance
+
+import (
+	"github.com/nhikiosk/nhikiosk/display"
+)
+
+// build returns the page for the machine's screen. Every page's footer
+// gets the language switch in front (show adds it).
+func (v *view) build() *display.Page {
+	switch v.m.screen {
+	case ScreenAttract:
+		return v.attractPage()
+	case ScreenReading:
+		return v.waitPage("reading", "reading.title", "reading.body")
+	case ScreenCardError:
+		return v.cardErrorPage()
+	case ScreenMenu:
+		return v.menuPage()
+	case ScreenTerms:
+		return v.termsPage()
+	case ScreenCard:
+		return v.cardPage()
+	case ScreenHousehold:
+		return v.householdPage()
+	case ScreenAddress:
+		return v.addressPage()
+	case ScreenPassword:
+		return v.passwordPage()
+	case ScreenContact:
+		return v.contactPage()
+	case ScreenReview:
+		return v.reviewPage()
+	case ScreenBusy:
+		return v.waitPage("busy", v.m.sess.busyKey, "busy.wait")
+	case ScreenReceipt:
+		return v.receiptPage()
+	case ScreenVerify, ScreenResend, ScreenForgot, ScreenReset, ScreenDelete:
+		return v.servicePage()
+	case ScreenResult:
+		return v.messagePage("result", "result.title", v.m.sess.resultKey, "receipt.take_card", v.button(IDFinish, "btn.finish", display.Primary))
+	case ScreenError:
+		return v.errorPage()
+	case ScreenHelp:
+		return v.messagePage("help", "help.title", "help.text", "", v.button(IDBack, "btn.back", display.Secondary))
+	case ScreenRemoved:
+		return v.messagePage("removed", "removed.title", "removed.body", "")
+	case ScreenOutOfService:
+		return v.messagePage("out_of_service", "oos.title", "oos.body", "")
+	}
+	return &display.Page{ID: string(v.m.screen)}
+}
+
+func label(id, key string) *display.Label { return display.NewLabel(id, display.M(key)) }
+
+func lit(id, s string) *display.Label { return display.NewLabel(id, display.Lit(s)) }
+
+func (v *view) attractPage() *display.Page {
+	title := label("attract.title", "attract.title")
+	title.Size, title.Align = display.SizeTitle, 1
+	how := label("attract.how", "attract.how")
+	how.Align = 1
+	pic := display.NewPicture("attract.picture", insertCardPicture(), 150)
+	pic.Alt = display.M("attract.how")
+	what := label("attract.what", "attract.what")
+	privacy := label("attract.privacy", "attract.privacy")
+	privacy.Muted, privacy.Size = true, display.SizeSmall
+	return &display.Page{
+		ID:     string(ScreenAttract),
+		Header: display.NewHeader("header", display.M("app.title"), 0, 0),
+		Body:   []display.Widget{title, pic, how, what, privacy},
+		Footer: []display.Widget{v.button(IDHelp, "btn.help", display.Secondary)},
+	}
+}
+
+// waitPage is a spinner and what is being waited for.
+func (v *view) waitPage(id, titleKey, bodyKey string) *display.Page {
+	t := label(id+".title", titleKey)
+	t.Size, t.Align = display.SizeTitle, 1
+	b := label(id+".body", bodyKey)
+	b.Align = 1
+	return &display.Page{
+		ID:     id,
+		Header: display.NewHeader("header", display.M("app.title"), 0, 0),
+		Body:   []display.Widget{display.NewSpinner("spinner"), t, b},
+	}
+}
+
+// messagePage is a title, a message, an optional second message and the
+// buttons given.
+func (v *view) messagePage(id, titleKey, bodyKey, noteKey string, buttons ...display.Widget) *display.Page {
+	body := []display.Widget{label(id+".body", bodyKey)}
+	if noteKey != "" {
+		n := label(id+".note", noteKey)
+		n.Muted = true
+		body = append(body, n)
+	}
+	return &display.Page{
+		ID:     id,
+		Header: display.NewHeader("header", display.M(titleKey), 0, 0),
+		Body:   body,
+		Footer: buttons,
+	}
+}
+
+func (v *view) cardErrorPage() *display.Page {
+	p := v.messagePage(string(ScreenCardError), "card_error.title", v.m.sess.cardErrKey, "",
+		v.button(IDHelp, "btn.help", display.Secondary), v.button(IDRetry, "btn.retry", display.Primary))
+	p.Body = append([]display.Widget{display.NewPicture("attract.picture", insertCardPicture(), 120)}, p.Body...)
+	return p
+}
+
+func (v *view) menuPage() *display.Page {
+	body := []display.Widget{v.button(IDRegister, "menu.register", display.Primary)}
+	for _, it := range []struct{ id, key string }{
+		{IDVerify, "menu.verify"}, {IDResend, "menu.resend"}, {IDForgot, "menu.forgot"},
+		{IDDelete, "menu.delete"}, {IDCardHelp, "menu.help"},
+	} {
+		body = append(body, v.button(it.id, it.key, display.Secondary))
+	}
+	return &display.Page{
+		ID:     string(ScreenMenu),
+		Header: display.NewHeader("header", display.M("menu.title"), 0, 0),
+		Body:   body,
+		Footer: []display.Widget{v.button(IDFinish, "menu.finish", display.Secondary)},
+	}
+}
+
+func (v *view) errorPage() *display.Page {
+	kind := v.m.sess.errKind
+	var next []display.Widget
+	switch kind {
+	case KindAlreadyRegistered:
+		next = append(next, v.button(IDVerify, "menu.verify", display.Primary), v.button(IDResend, "menu.resend", display.Secondary))
+	case KindNotRegistered:
+		next = append(next, v.button(IDRegister, "menu.register", display.Primary))
+	case KindNotActive:
+		next = append(next, v.button(IDVerify, "menu.verify", display.Primary))
+	}
+	key := "error." + kind
+	if !v.ui.Catalog().Has(v.m.lang, key) {
+		key = "error.rejected"
+	}
+	p := v.messagePage(string(ScreenError), "error.title", key, "")
+	p.Body = append(p.Body, next...)
+	p.Footer = []display.Widget{v.button(IDMenu, "btn.menu", display.Secondary)}
+	return p
+}
