@@ -55,6 +55,16 @@ func newRig(t *testing.T, port int) *rig {
 	t.Cleanup(func() { cancel(); <-done })
 	r := &rig{t: t, addr: addr, name: name, events: dev.Events()}
 	r.expect(reader.ReaderAttached)
+	// A card another test left behind, not yet seen leaving (vpcd notices
+	// only at its next poll): wait it out.
+	select {
+	case ev := <-r.events:
+		if ev.Kind != reader.CardInserted {
+			t.Fatalf("event %v, want none or a stale card", ev)
+		}
+		r.expect(reader.CardRemoved)
+	case <-time.After(200 * time.Millisecond):
+	}
 	return r
 }
 
