@@ -31,7 +31,7 @@ var theHub hub
 // cancel sent as the hub goes back to wait (which is when reads come back
 // to back) is lost.
 const (
-	firstRetry = 500 * time.Microsecond
+	firstRetry = 200 * time.Microsecond
 	maxRetry   = 50 * time.Millisecond
 )
 
