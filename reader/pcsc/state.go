@@ -1,6 +1,10 @@
 package pcsc
 
-import "github.com/nhikiosk/nhikiosk/reader"
+import (
+	"bytes"
+
+	"github.com/nhikiosk/nhikiosk/reader"
+)
 
 // State bits of SCARD_READERSTATE's dwEventState (pcsclite.h). They are
 // repeated here, checked against scard's in a test, so the event logic
@@ -41,7 +45,7 @@ func swapped(old, now uint32) bool {
 // and put back between two looks shows only as a changed event counter:
 // that is a removal followed by an insertion.
 func cardEvents(name string, old, now uint32, atr []byte) []reader.Event {
-	inserted := reader.Event{Kind: reader.CardInserted, Reader: name, ATR: atr, Mute: mute(now)}
+	inserted := reader.Event{Kind: reader.CardInserted, Reader: name, ATR: bytes.Clone(atr), Mute: mute(now)}
 	if inserted.Mute {
 		inserted.ATR = nil
 	}
