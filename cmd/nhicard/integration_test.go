@@ -246,6 +246,13 @@ func TestWatch(t *testing.T) {
 	go func() { done <- run(ctx, []string{"watch", "--reader", r.name}, &out, &out) }()
 	stop := r.emulate("--kind", "mute")
 	stop(true)
+	// The rig saw the card leave; give watch's own copy of the event time
+	// to be printed before stopping it.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(out.String(), "card removed: ") {
+			break
+		}
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("watch = %v", err)
