@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -231,5 +232,18 @@ func TestFaultFlags(t *testing.T) {
 				t.Errorf("Register = %+v, %v; want queued", res, err)
 			}
 		})
+	}
+}
+
+func TestDivisionsFlag(t *testing.T) {
+	dir := t.TempDir()
+	csv := dir + "/divisions.csv"
+	if err := os.WriteFile(csv, []byte("county,township,village\n臺北市,中正區,建國里\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, "-dev", "-listen", "127.0.0.1:0", "-db", dir+"/d.db", "-divisions", csv)
+	d, err := upstream.New(upstream.Options{BaseURL: p.url}).Divisions(context.Background())
+	if err != nil || !d.Has("臺北市", "中正區", "建國里") || d.Has("連江縣", "南竿鄉", "介壽村") {
+		t.Errorf("Divisions = %+v, %v; want only the file's row", d, err)
 	}
 }
