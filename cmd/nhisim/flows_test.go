@@ -119,7 +119,7 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("logs carry no personal data", func(t *testing.T) {
 		log := e.nhisim.log()
-		if !strings.Contains(log, "path=/v1/registrations status=201") {
+		if !strings.Contains(log, "kiosk=kiosk-e2e method=POST path=/v1/registrations status=201") {
 			t.Fatalf("nhisim's log lacks the request lines:\n%s", log)
 		}
 		for n := 1; n <= 6; n++ {
