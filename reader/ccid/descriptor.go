@@ -130,8 +130,5 @@ func (d Descriptor) check() (Descriptor, error) {
 	if d.MaxMessageLen < headerLen+5 || d.MaxMessageLen > 1<<20 {
 		return Descriptor{}, fmt.Errorf("ccid: dwMaxCCIDMessageLength %d: %w", d.MaxMessageLen, ErrNotCCID)
 	}
-	if d.Protocols&2 == 0 && d.Level() == LevelTPDU {
-		return Descriptor{}, fmt.Errorf("ccid: TPDU reader without T=1: %w", ErrNotCCID)
-	}
 	return d, nil
 }

@@ -53,7 +53,7 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	m := &ccid.Monitor{Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	m := &ccid.Monitor{Log: slog.New(slog.NewTextHandler(io.MultiWriter(os.Stderr, out), nil))}
 	events := make(chan ccid.Event)
 	errc := make(chan error, 1)
 	go func() { errc <- m.Run(ctx, events) }()
