@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"net"
 	"os"
 	"os/exec"
@@ -51,6 +52,7 @@ func TestVMReadsCard(t *testing.T) {
 	defer ln.Close()
 	serial := filepath.Join(dir, "serial.log")
 	vars := filepath.Join(dir, "vars.fd")
+	monitor := filepath.Join(dir, "monitor.sock")
 	copyFile(t, ovmfVars, vars)
 	cmd := exec.Command(qemu, "-accel", "tcg", "-m", "1024", "-smp", "2",
 		"-drive", "if=pflash,format=raw,readonly=on,file="+ovmfCode,
@@ -60,6 +62,7 @@ func TestVMReadsCard(t *testing.T) {
 		"-chardev", "socket,id=card,host=127.0.0.1,port="+fmt.Sprint(ln.Addr().(*net.TCPAddr).Port),
 		"-device", "qemu-xhci", "-device", "usb-ccid", "-device", "ccid-card-passthru,chardev=card",
 		"-display", "none", "-vga", "std",
+		"-monitor", "unix:"+monitor+",server,nowait",
 		"-serial", "file:"+serial)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	boot := time.Now()
@@ -95,6 +98,43 @@ func TestVMReadsCard(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitSerial(t, serial, "ccidprobe: card_removed", time.Minute)
+
+	// The framebuffer the kiosk will draw on. Until the wizard exists
+	// (issue 6) it shows the Linux console; then this becomes the check of
+	// the attract screen and of the screen after the card read.
+	shot := filepath.Join(dir, "screen.png")
+	screendump(t, monitor, shot)
+	if keep := os.Getenv("NHIKIOSK_VM_SCREENDUMP"); keep != "" {
+		copyFile(t, shot, keep)
+	}
+}
+
+// screendump asks the QEMU monitor for a PNG of the screen and checks it
+// decodes.
+func screendump(t *testing.T, sock, path string) {
+	t.Helper()
+	c, err := net.DialTimeout("unix", sock, 5*time.Second)
+	if err != nil {
+		t.Fatalf("QEMU monitor: %v", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := fmt.Fprintf(c, "screendump %s -f png\n", path); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		f, err := os.Open(path)
+		if err != nil {
+			continue
+		}
+		cfg, err := png.DecodeConfig(f)
+		f.Close()
+		if err == nil && cfg.Width >= 640 && cfg.Height >= 480 {
+			t.Logf("screendump %s: %dx%d", path, cfg.Width, cfg.Height)
+			return
+		}
+	}
+	t.Fatalf("no usable screendump at %s", path)
 }
 
 // nhiCard answers like an NHI card for TEST ONE (made-up data).
