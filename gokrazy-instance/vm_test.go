@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,7 +78,14 @@ func TestVMReadsCard(t *testing.T) {
 	}
 	defer conn.Close()
 	t1 := ccidtest.NewT1Card(nhiCard)
-	card, err := vscard.NewCard(conn, t1.Receive)
+	var mu sync.Mutex
+	var wire []string // the T=1 blocks the guest's transport sent, through QEMU
+	card, err := vscard.NewCard(conn, func(block []byte) []byte {
+		mu.Lock()
+		wire = append(wire, fmt.Sprintf("% X", block))
+		mu.Unlock()
+		return t1.Receive(block)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,6 +102,20 @@ func TestVMReadsCard(t *testing.T) {
 	if !strings.Contains(line, "profile 57 bytes, SW 90 00") {
 		t.Errorf("guest read %q, want a 57-byte profile with SW 90 00", line)
 	}
+	// QEMU's reader claims to do the IFSD exchange itself (dwFeatures
+	// 0x400) but passes blocks through, so the card keeps IFSD 32 and
+	// chains the 59-byte profile answer: the guest acknowledges the first
+	// part with R(0).
+	mu.Lock()
+	want := []string{
+		"00 00 15 00 A4 04 00 10 D1 58 00 00 01 00 00 00 00 00 00 00 00 00 11 00 3C", // I(0) SELECT
+		"00 40 07 00 CA 11 00 02 00 00 9E",                                           // I(1) READ PROFILE
+		"00 80 00 80",                                                                // R(0): next part of the card's chain
+	}
+	if strings.Join(wire, "|") != strings.Join(want, "|") {
+		t.Errorf("blocks from the guest:\n%s\nwant:\n%s", strings.Join(wire, "\n"), strings.Join(want, "\n"))
+	}
+	mu.Unlock()
 	if err := card.Remove(); err != nil {
 		t.Fatal(err)
 	}
