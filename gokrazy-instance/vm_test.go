@@ -54,6 +54,10 @@ func TestVMReadsCard(t *testing.T) {
 	serial := filepath.Join(dir, "serial.log")
 	vars := filepath.Join(dir, "vars.fd")
 	monitor := filepath.Join(dir, "monitor.sock")
+	pcap := "" // NHIKIOSK_VM_PCAP records the reader's USB traffic (reader/ccid/testdata)
+	if p := os.Getenv("NHIKIOSK_VM_PCAP"); p != "" {
+		pcap = ",pcap=" + p
+	}
 	copyFile(t, ovmfVars, vars)
 	cmd := exec.Command(qemu, "-accel", "tcg", "-m", "1024", "-smp", "2",
 		"-drive", "if=pflash,format=raw,readonly=on,file="+ovmfCode,
@@ -61,7 +65,7 @@ func TestVMReadsCard(t *testing.T) {
 		"-drive", "file="+img+",format=raw,if=virtio",
 		"-nic", "user,restrict=on,model=virtio-net-pci",
 		"-chardev", "socket,id=card,host=127.0.0.1,port="+fmt.Sprint(ln.Addr().(*net.TCPAddr).Port),
-		"-device", "qemu-xhci", "-device", "usb-ccid", "-device", "ccid-card-passthru,chardev=card",
+		"-device", "qemu-xhci", "-device", "usb-ccid"+pcap, "-device", "ccid-card-passthru,chardev=card",
 		"-display", "none", "-vga", "std",
 		"-monitor", "unix:"+monitor+",server,nowait",
 		"-serial", "file:"+serial)

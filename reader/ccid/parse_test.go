@@ -3,6 +3,7 @@ package ccid_test
 import (
 	"bytes"
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/nhikiosk/nhikiosk/reader/ccid"
@@ -128,6 +129,9 @@ func FuzzParseInterrupt(f *testing.F) {
 func FuzzParseDescriptors(f *testing.F) {
 	f.Add(rawDescriptors(0x000100BA))
 	f.Add(rawDescriptors(0x00040000))
+	if raw, err := os.ReadFile("testdata/qemu-usb-ccid.descriptors"); err == nil {
+		f.Add(raw)
+	}
 	f.Fuzz(func(t *testing.T, p []byte) {
 		d, err := ccid.ParseDescriptors(p)
 		if err == nil && (d.BulkIn == 0 || d.BulkOut == 0) {
