@@ -28,6 +28,9 @@ func TestParseDescriptors(t *testing.T) {
 	if _, err := ccid.ParseDescriptors(noCCID); !errors.Is(err, ccid.ErrNotCCID) {
 		t.Errorf("descriptors without CCID: %v, want ccid.ErrNotCCID", err)
 	}
+	if _, err := ccid.ParseDescriptors(rawDescriptors(0x000000BA)); !errors.Is(err, ccid.ErrNotCCID) {
+		t.Errorf("character-level reader: %v, want ErrNotCCID", err)
+	}
 	if _, err := ccid.ParseDescriptors(h("12 01 00")); !errors.Is(err, ccid.ErrNotCCID) {
 		t.Errorf("truncated descriptors: %v, want ccid.ErrNotCCID", err)
 	}
