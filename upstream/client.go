@@ -111,6 +111,8 @@ func (c *Client) Divisions(ctx context.Context) (Divisions, error) {
 // If the upstream cannot be reached and the client has an outbox, r is
 // stored there, encrypted, under the same Idempotency-Key, and Register
 // returns Result{Queued: true}: the outbox sends it later, exactly once.
+// If ctx ends first (the session is over) nothing is queued and the error
+// wraps ctx.Err().
 func (c *Client) Register(ctx context.Context, r Registration) (Result, error) {
 	if f := r.Validate(c.now()); len(f) > 0 {
 		return Result{}, &Error{Status: http.StatusUnprocessableEntity, Code: ErrCodeInvalid, Message: "checked at the kiosk", Fields: f}
@@ -199,6 +201,11 @@ func (c *Client) do(ctx context.Context, method, path, key, ctype string, body [
 			return last
 		}
 		c.log.Warn("upstream attempt failed", "path", path, "attempt", i+1, "err", last)
+	}
+	if err := ctx.Err(); err != nil {
+		// The caller gave up (the session ended): not "unavailable", so
+		// Register does not queue what the person will not hear about.
+		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	return fmt.Errorf("%s %s: %w: %w", method, path, ErrUnavailable, last)
 }

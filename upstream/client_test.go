@@ -244,3 +244,20 @@ func mustJSON(t testing.TB, v any) []byte {
 }
 
 var jsonMarshal = json.Marshal
+
+// TestRegisterCancelledNotQueued: a session that ends while the upstream
+// is unreachable queues nothing.
+func TestRegisterCancelledNotQueued(t *testing.T) {
+	sim := upstreamtest.Start(t, server.Options{}, nil)
+	ob := openOutbox(t, sim.Recipient)
+	c := upstream.New(upstream.Options{BaseURL: deadURL(t), Attempts: 5, Backoff: time.Hour, Outbox: ob})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := c.Register(ctx, upstreamtest.Person(46))
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, upstream.ErrUnavailable) {
+		t.Fatalf("Register = %v, want the context's error", err)
+	}
+	if n, _ := ob.Len(); n != 0 {
+		t.Errorf("queued %d after the session ended", n)
+	}
+}

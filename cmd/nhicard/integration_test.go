@@ -55,6 +55,16 @@ func newRig(t *testing.T, port int) *rig {
 	t.Cleanup(func() { cancel(); <-done })
 	r := &rig{t: t, addr: addr, name: name, events: dev.Events()}
 	r.expect(reader.ReaderAttached)
+	// A card another test left behind, not yet seen leaving (vpcd notices
+	// only at its next poll): wait it out.
+	select {
+	case ev := <-r.events:
+		if ev.Kind != reader.CardInserted {
+			t.Fatalf("event %v, want none or a stale card", ev)
+		}
+		r.expect(reader.CardRemoved)
+	case <-time.After(200 * time.Millisecond):
+	}
 	return r
 }
 
@@ -236,6 +246,13 @@ func TestWatch(t *testing.T) {
 	go func() { done <- run(ctx, []string{"watch", "--reader", r.name}, &out, &out) }()
 	stop := r.emulate("--kind", "mute")
 	stop(true)
+	// The rig saw the card leave; give watch's own copy of the event time
+	// to be printed before stopping it.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(out.String(), "card removed: ") {
+			break
+		}
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("watch = %v", err)

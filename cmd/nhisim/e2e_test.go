@@ -59,9 +59,12 @@ type proc struct {
 	cmd    *exec.Cmd
 	mu     sync.Mutex
 	stdout strings.Builder
+	stderr strings.Builder
 }
 
 func (p *proc) out() string { p.mu.Lock(); defer p.mu.Unlock(); return p.stdout.String() }
+
+func (p *proc) log() string { p.mu.Lock(); defer p.mu.Unlock(); return p.stderr.String() }
 
 var urlRE = regexp.MustCompile(`url=(\S+)`)
 
@@ -90,6 +93,9 @@ func start(t *testing.T, args ...string) *proc {
 	go func() {
 		s := bufio.NewScanner(stderr)
 		for s.Scan() {
+			p.mu.Lock()
+			p.stderr.WriteString(s.Text() + "\n")
+			p.mu.Unlock()
 			if m := urlRE.FindStringSubmatch(s.Text()); m != nil && strings.Contains(s.Text(), "nhisim serving") {
 				urls <- m[1]
 			}

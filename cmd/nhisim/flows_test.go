@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nhikiosk/nhikiosk/upstream"
 )
@@ -114,6 +117,21 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("logs carry no personal data", func(t *testing.T) {
+		log := e.nhisim.log()
+		if !strings.Contains(log, "kiosk=kiosk-e2e method=POST path=/v1/registrations status=201") {
+			t.Fatalf("nhisim's log lacks the request lines:\n%s", log)
+		}
+		for n := 1; n <= 6; n++ {
+			p := e.person(n)
+			for _, v := range []string{p.CardNumber, p.IDNumber, p.Contact.Email, p.Password, p.Name, p.Contact.Mobile} {
+				if strings.Contains(log, v) {
+					t.Errorf("nhisim's log contains a personal value of person %d", n)
+				}
+			}
+		}
+	})
+
 	t.Run("survives restart", func(t *testing.T) {
 		p := e.person(7)
 		if _, err := e.c.Register(ctx, p); err != nil {
@@ -180,5 +198,52 @@ func TestFlags(t *testing.T) {
 		if _, err := parse(tt.args, &stderr); (err == nil) != tt.ok {
 			t.Errorf("parse(%q) = %v, want ok %v", tt.args, err, tt.ok)
 		}
+	}
+}
+
+// TestFaultFlags: -fail 1 answers every request 503; -delay longer than
+// the kiosk's timeout times it out. Both are "unavailable" to the kiosk,
+// and a registration goes to the outbox.
+func TestFaultFlags(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"fail", []string{"-fail", "1"}},
+		{"delay", []string{"-delay", "2s"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := start(t, append([]string{"-dev", "-listen", "127.0.0.1:0", "-db", dir + "/f.db"}, tt.args...)...)
+			id, err := loadIdentity(dir+"/f.db.agekey", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ob, err := upstream.OpenOutbox(dir+"/outbox", id.Recipient().String(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := upstream.New(upstream.Options{BaseURL: p.url, Timeout: 300 * time.Millisecond, Attempts: 2, Backoff: time.Millisecond, Outbox: ob})
+			if _, err := c.Terms(context.Background()); !errors.Is(err, upstream.ErrUnavailable) {
+				t.Errorf("Terms = %v, want ErrUnavailable", err)
+			}
+			res, err := c.Register(context.Background(), upstreamPerson(9))
+			if err != nil || !res.Queued {
+				t.Errorf("Register = %+v, %v; want queued", res, err)
+			}
+		})
+	}
+}
+
+func TestDivisionsFlag(t *testing.T) {
+	dir := t.TempDir()
+	csv := dir + "/divisions.csv"
+	if err := os.WriteFile(csv, []byte("county,township,village\n臺北市,中正區,建國里\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, "-dev", "-listen", "127.0.0.1:0", "-db", dir+"/d.db", "-divisions", csv)
+	d, err := upstream.New(upstream.Options{BaseURL: p.url}).Divisions(context.Background())
+	if err != nil || !d.Has("臺北市", "中正區", "建國里") || d.Has("連江縣", "南竿鄉", "介壽村") {
+		t.Errorf("Divisions = %+v, %v; want only the file's row", d, err)
 	}
 }

@@ -127,11 +127,13 @@ func (d Descriptor) check() (Descriptor, error) {
 	if d.BulkIn == 0 || d.BulkOut == 0 {
 		return Descriptor{}, fmt.Errorf("ccid: interface %d lacks bulk endpoints: %w", d.Interface, ErrNotCCID)
 	}
+	if d.Level() == LevelCharacter {
+		// Character level leaves ATR, PPS and T=1 timing to the host byte
+		// by byte; no reader an NHI kiosk would use needs it.
+		return Descriptor{}, fmt.Errorf("ccid: interface %d is a character-level reader, not supported: %w", d.Interface, ErrNotCCID)
+	}
 	if d.MaxMessageLen < headerLen+5 || d.MaxMessageLen > 1<<20 {
 		return Descriptor{}, fmt.Errorf("ccid: dwMaxCCIDMessageLength %d: %w", d.MaxMessageLen, ErrNotCCID)
-	}
-	if d.Protocols&2 == 0 && d.Level() == LevelTPDU {
-		return Descriptor{}, fmt.Errorf("ccid: TPDU reader without T=1: %w", ErrNotCCID)
 	}
 	return d, nil
 }

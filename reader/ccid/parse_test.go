@@ -3,6 +3,7 @@ package ccid_test
 import (
 	"bytes"
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/nhikiosk/nhikiosk/reader/ccid"
@@ -26,6 +27,9 @@ func TestParseDescriptors(t *testing.T) {
 	noCCID := rawDescriptors(0)[:18+9+9]
 	if _, err := ccid.ParseDescriptors(noCCID); !errors.Is(err, ccid.ErrNotCCID) {
 		t.Errorf("descriptors without CCID: %v, want ccid.ErrNotCCID", err)
+	}
+	if _, err := ccid.ParseDescriptors(rawDescriptors(0x000000BA)); !errors.Is(err, ccid.ErrNotCCID) {
+		t.Errorf("character-level reader: %v, want ErrNotCCID", err)
 	}
 	if _, err := ccid.ParseDescriptors(h("12 01 00")); !errors.Is(err, ccid.ErrNotCCID) {
 		t.Errorf("truncated descriptors: %v, want ccid.ErrNotCCID", err)
@@ -128,6 +132,9 @@ func FuzzParseInterrupt(f *testing.F) {
 func FuzzParseDescriptors(f *testing.F) {
 	f.Add(rawDescriptors(0x000100BA))
 	f.Add(rawDescriptors(0x00040000))
+	if raw, err := os.ReadFile("testdata/qemu-usb-ccid.descriptors"); err == nil {
+		f.Add(raw)
+	}
 	f.Fuzz(func(t *testing.T, p []byte) {
 		d, err := ccid.ParseDescriptors(p)
 		if err == nil && (d.BulkIn == 0 || d.BulkOut == 0) {

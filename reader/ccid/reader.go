@@ -83,7 +83,10 @@ func (r *Reader) setupProtocol(ctx context.Context) error {
 	if r.desc.Level() != LevelTPDU {
 		return nil // the reader speaks APDUs and runs the protocol itself
 	}
-	if !r.atr.T1 || r.desc.Protocols&2 == 0 {
+	// dwProtocols is not checked for T=1: some readers (QEMU's usb-ccid
+	// before 8.x) announce T=0 only yet pass T=1 blocks through; a reader
+	// that really cannot makes the card look mute.
+	if !r.atr.T1 {
 		return fmt.Errorf("card offers no T=1 for this TPDU reader: %w", reader.ErrNotNHICard)
 	}
 	if r.atr.CRC {

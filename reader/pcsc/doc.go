@@ -2,7 +2,9 @@
 // github.com/ebfe/scard): a reader.Device that watches readers and cards
 // with SCardGetStatusChange, event-driven (pcscd wakes it; it never polls),
 // and reads the card with reader.ReadProfile over an SCardTransmit
-// transport.
+// transport. Every PC/SC call of the process runs on one goroutine (hub.go)
+// because libpcsclite shares its table of reader states between all
+// contexts of a process without a lock.
 //
 // It needs cgo and libpcsclite. Built with CGO_ENABLED=0 (the gokrazy
 // image, which reaches its reader through reader/ccid instead) it still

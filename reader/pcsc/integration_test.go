@@ -24,6 +24,11 @@ type rig struct {
 	dev    *pcsc.Device
 	ctx    context.Context
 	runErr chan error
+	// present says a card is in as far as the events told; cleanup waits
+	// for pcscd to see it leave, since vpcd only notices a card gone at
+	// its next poll and a card plugged in before that is taken for the
+	// old one.
+	present bool
 }
 
 func newRig(t testing.TB) *rig {
@@ -57,7 +62,22 @@ func newRig(t testing.TB) *rig {
 		}
 	})
 	r.expect(reader.ReaderAttached)
+	r.settle()
 	return r
+}
+
+// settle waits out a card another test left behind that pcscd has not
+// yet seen leave.
+func (r *rig) settle() {
+	r.t.Helper()
+	select {
+	case ev := <-r.dev.Events():
+		if ev.Kind != reader.CardInserted {
+			r.t.Fatalf("event %v, want none or a stale card", ev)
+		}
+		r.expect(reader.CardRemoved)
+	case <-time.After(200 * time.Millisecond):
+	}
 }
 
 // expect waits for the next event and checks its kind and reader.
@@ -68,6 +88,7 @@ func (r *rig) expect(kind reader.EventKind) reader.Event {
 		if ev.Kind != kind || ev.Reader != r.name {
 			r.t.Fatalf("event %v, want %v on %s", ev, kind, r.name)
 		}
+		r.present = ev.Kind == reader.CardInserted
 		return ev
 	case <-time.After(5 * time.Second):
 		r.t.Fatalf("no %v event within 5s", kind)
@@ -82,7 +103,12 @@ func (r *rig) insert(card *readertest.Card) (*readertest.Inserted, reader.Event)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	r.t.Cleanup(in.Remove)
+	r.t.Cleanup(func() {
+		in.Remove()
+		if r.present {
+			r.expect(reader.CardRemoved)
+		}
+	})
 	return in, r.expect(reader.CardInserted)
 }
 
@@ -238,5 +264,34 @@ func TestWatchAllReaders(t *testing.T) {
 		if !seen[n] {
 			t.Errorf("no ReaderAttached for %q (saw %v)", n, seen)
 		}
+	}
+}
+
+// Reading while watching must not make the watcher see cards move:
+// libpcsclite shares one table of reader states per process, and two
+// goroutines refreshing it at once used to tear it (spurious removals).
+func TestReadWhileWatchingIsQuiet(t *testing.T) {
+	r := newRig(t)
+	r.insert(card(t, readertest.TestOne))
+	other, err := pcsc.New(pcsc.Options{}) // a second watcher in the process
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(r.ctx)
+	defer cancel()
+	go other.Run(ctx)
+	go func() {
+		for range other.Events() {
+		}
+	}()
+	for i := range 150 {
+		if _, err := r.dev.Read(r.ctx); err != nil {
+			t.Fatalf("read %d: %v", i, err)
+		}
+	}
+	select {
+	case ev := <-r.dev.Events():
+		t.Errorf("event %v while the card stayed in", ev)
+	case <-time.After(500 * time.Millisecond):
 	}
 }

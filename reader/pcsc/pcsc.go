@@ -17,8 +17,8 @@ import (
 // whether the card is still there: pcscd looks about every 0.4 s.
 const settleTimeout = 1200 * time.Millisecond
 
-// Device is a reader.Device over pcscd. Read and Run each use their own
-// PC/SC context, so a read never waits behind the blocked watch.
+// Device is a reader.Device over pcscd. All its PC/SC calls, and those of
+// every other Device in the process, run on one goroutine (see hub).
 type Device struct {
 	opts   Options
 	events chan reader.Event
@@ -35,17 +35,26 @@ func New(opts Options) (*Device, error) {
 // Events implements reader.Device.
 func (d *Device) Events() <-chan reader.Event { return d.events }
 
-// Read implements reader.Device: it picks the reader (Options.Reader, or
-// the first holding a card), connects shared inside a transaction (so no
-// other PC/SC client interleaves its own commands), and runs
-// reader.ReadProfile. An exchange blocks until pcscd answers; ctx is
-// checked between exchanges.
-func (d *Device) Read(ctx context.Context) (reader.Profile, error) {
-	sc, err := scard.EstablishContext()
-	if err != nil {
-		return reader.Profile{}, fmt.Errorf("connect to pcscd: %w", mapErr(err, reader.ErrNoReader))
-	}
-	defer sc.Release()
+// Read implements reader.Device: on the hub goroutine (see hub), it picks
+// the reader (Options.Reader, or the first holding a card), connects
+// shared inside a transaction (so no other PC/SC client interleaves its
+// own commands), and runs reader.ReadProfile. An exchange blocks until
+// pcscd answers; ctx is checked between exchanges.
+func (d *Device) Read(ctx context.Context) (p reader.Profile, err error) {
+	theHub.do(func(sc *scard.Context, herr error) {
+		switch {
+		case herr != nil:
+			err = herr
+		case ctx.Err() != nil:
+			err = ctx.Err()
+		default:
+			p, err = d.read(ctx, sc)
+		}
+	})
+	return p, err
+}
+
+func (d *Device) read(ctx context.Context, sc *scard.Context) (reader.Profile, error) {
 	name, state, err := d.pick(sc)
 	if err != nil {
 		return reader.Profile{}, err
@@ -153,7 +162,12 @@ func (t *transport) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
 // or nil if the card stays.
 func (t *transport) settle() error {
 	states := []scard.ReaderState{{Reader: t.reader, CurrentState: scard.StateFlag(t.state)}}
+	deadline := time.Now().Add(settleTimeout)
 	err := t.sc.GetStatusChange(states, settleTimeout)
+	// Another caller's SCardCancel (waking the hub) may cut the wait short.
+	for errors.Is(err, scard.ErrCancelled) && time.Until(deadline) > 0 {
+		err = t.sc.GetStatusChange(states, time.Until(deadline))
+	}
 	switch {
 	case errors.Is(err, scard.ErrTimeout):
 		return nil
@@ -166,7 +180,7 @@ func (t *transport) settle() error {
 	switch {
 	case gone(now):
 		return reader.ErrReaderUnplugged
-	case !present(now), counter(now) != counter(t.state):
+	case !present(now), swapped(t.state, now):
 		return reader.ErrCardRemoved
 	}
 	return nil
@@ -203,19 +217,19 @@ func mapErr(err, fallback error) error {
 
 // Readers lists the readers pcscd has, in its order. A pcscd that is not
 // running, or has no reader, is an error wrapping reader.ErrNoReader.
-func Readers() ([]string, error) {
-	sc, err := scard.EstablishContext()
-	if err != nil {
-		return nil, fmt.Errorf("connect to pcscd: %w", mapErr(err, reader.ErrNoReader))
+func Readers() (names []string, err error) {
+	theHub.do(func(sc *scard.Context, herr error) {
+		if herr != nil {
+			err = herr
+			return
+		}
+		var all []string
+		if all, err = listReaders(sc); err == nil {
+			names = Options{}.filter(all)
+		}
+	})
+	if err == nil && len(names) == 0 {
+		err = fmt.Errorf("list readers: %w", reader.ErrNoReader)
 	}
-	defer sc.Release()
-	all, err := listReaders(sc)
-	if err != nil {
-		return nil, err
-	}
-	names := Options{}.filter(all)
-	if len(names) == 0 {
-		return nil, fmt.Errorf("list readers: %w", reader.ErrNoReader)
-	}
-	return names, nil
+	return names, err
 }

@@ -37,6 +37,9 @@ func TestCardEvents(t *testing.T) {
 		// PRESENT must not invent a card.
 		"counter bits are not flags": {old: empty | 0x20<<16, now: empty | 0x21<<16, want: ""},
 		"counter overflow looks":     {old: empty | 0xFFFF<<16, now: present | 0, want: "[card inserted r mute=false]"},
+		// pcscd sometimes reports counter 0 for a card that stayed in.
+		"counter 0 glitch":     {old: present | 0x6B<<16, now: present, want: ""},
+		"back from the glitch": {old: present, now: present | 0x6B<<16, want: ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if got := kinds(cardEvents("r", tc.old, tc.now, []byte{0x3B})); got != tc.want {
@@ -68,5 +71,33 @@ func TestFilter(t *testing.T) {
 	}
 	if got := (Options{Reader: "Z"}).filter(all); len(got) != 0 {
 		t.Errorf("filter Z = %v, want none", got)
+	}
+}
+
+func TestViewUpdate(t *testing.T) {
+	v := &view{opts: Options{}}
+	steps := []struct {
+		name string
+		snap snapshot
+		want string
+	}{
+		{"start: one reader with a card, one empty",
+			snapshot{readers: []string{"a", "b"}, states: map[string]uint32{"a": statePresent | 1<<16, "b": stateEmpty | 1<<16}},
+			"[reader attached a mute=false][reader attached b mute=false][card inserted a mute=false]"},
+		{"nothing changed", snapshot{readers: []string{"a", "b"}, states: map[string]uint32{"a": statePresent | 1<<16, "b": stateEmpty | 1<<16}}, ""},
+		{"a's reader leaving reports nothing yet",
+			snapshot{readers: []string{"a", "b"}, states: map[string]uint32{"a": stateUnknown | stateUnavailable, "b": stateEmpty | 1<<16}}, ""},
+		{"a gone, c came with a mute card",
+			snapshot{readers: []string{"b", "c"}, states: map[string]uint32{"b": stateEmpty | 1<<16, "c": statePresent | stateMute | 1<<16}},
+			"[card removed a mute=false][reader detached a mute=false][reader attached c mute=false][card inserted c mute=true]"},
+	}
+	for _, s := range steps {
+		if got := kinds(v.update(s.snap)); got != s.want {
+			t.Errorf("%s: update = %s, want %s", s.name, got, s.want)
+		}
+	}
+	only := &view{opts: Options{Reader: "c"}}
+	if got, want := kinds(only.update(steps[3].snap)), "[reader attached c mute=false][card inserted c mute=true]"; got != want {
+		t.Errorf("filtered view = %s, want %s", got, want)
 	}
 }

@@ -66,7 +66,7 @@ func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rw := &statusWriter{ResponseWriter: w}
 		defer func() {
-			s.o.Logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", rw.status, "code", rw.code)
+			s.o.Logger.Info("request", "kiosk", kiosk(r), "method", r.Method, "path", r.URL.Path, "status", rw.status, "code", rw.code)
 		}()
 		rt, ok := routes[r.URL.Path]
 		switch {
@@ -83,6 +83,15 @@ func (s *Server) Handler() http.Handler {
 		}
 		rt.h(rw, r)
 	})
+}
+
+// kiosk names the client by its certificate's common name (mutual TLS),
+// or "-" in dev mode.
+func kiosk(r *http.Request) string {
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		return r.TLS.PeerCertificates[0].Subject.CommonName
+	}
+	return "-"
 }
 
 // inject applies -delay and -fail; it reports whether to go on.

@@ -20,6 +20,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/textproto"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -151,6 +152,12 @@ func (s *Server) Run(ctx context.Context) error {
 		key, job, ok, err := s.st.nextMail()
 		if err == nil && ok {
 			err = s.deliver(ctx, job)
+			if permanent(err) {
+				// The relay refused the message for good (e.g. 550 no such
+				// mailbox): retrying would block every e-mail behind it.
+				s.o.Logger.Error("mail refused permanently; dropped", "kind", job.Kind, "err", err)
+				err = nil
+			}
 			if err == nil {
 				err = s.st.deleteMail(key)
 			}
@@ -175,6 +182,12 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-time.After(wait + time.Duration(rand.Int64N(int64(wait/10)+1))):
 		}
 	}
+}
+
+// permanent reports whether err is an SMTP 5xx reply.
+func permanent(err error) bool {
+	var te *textproto.Error
+	return errors.As(err, &te) && te.Code >= 500
 }
 
 func (s *Server) notifyMail() {

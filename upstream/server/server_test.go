@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/textproto"
 	"slices"
 	"sync"
 	"testing"
@@ -257,3 +258,38 @@ func TestSurvivesRestart(t *testing.T) {
 }
 
 var _ = http.StatusOK
+
+// refusing is a Mailer whose relay refuses one address for good.
+type refusing struct {
+	*upstreamtest.Mailbox
+	bad string
+}
+
+func (r refusing) Send(ctx context.Context, m server.Mail) error {
+	if m.To == r.bad {
+		return &textproto.Error{Code: 550, Msg: "no such mailbox"}
+	}
+	return r.Mailbox.Send(ctx, m)
+}
+
+// TestMailRefusedDoesNotBlock: a permanently refused e-mail is dropped,
+// and the e-mails queued behind it are still delivered.
+func TestMailRefusedDoesNotBlock(t *testing.T) {
+	box := upstreamtest.NewMailbox()
+	bad, good := upstreamtest.Person(80), upstreamtest.Person(81)
+	sim := upstreamtest.Start(t, server.Options{Mailer: refusing{box, bad.Contact.Email}}, nil)
+	c := upstream.New(upstream.Options{BaseURL: sim.URL})
+	for _, p := range []upstream.Registration{bad, good} {
+		if _, err := c.Register(context.Background(), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	box.WaitCode(t, good.Contact.Email, 1)
+	for range 100 {
+		if n, _ := sim.Server.Counts(); n.QueuedMail == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Error("the refused e-mail is still queued")
+}

@@ -2,8 +2,23 @@ package ccidtest
 
 import "github.com/nhikiosk/nhikiosk/reader/ccid/t1"
 
-// cardT1 is the card's side of T=1 (ISO 7816-3, 11), enough to answer an
-// interface device that follows the standard.
+// T1Card is the card's side of T=1 (ISO 7816-3, 11) in front of a Card,
+// enough to answer an interface device that follows the standard. Its zero
+// value is not usable; start from NewT1Card.
+type T1Card struct {
+	card Card
+	t    cardT1
+}
+
+// NewT1Card returns the T=1 card end for card, as after an ATR announcing
+// IFSC 254.
+func NewT1Card(card Card) *T1Card { return &T1Card{card: card, t: newCardT1()} }
+
+// Receive takes one block from the interface device and returns the
+// card's answer block.
+func (c *T1Card) Receive(block []byte) []byte { return c.t.receive(block, c.card, &Faults{}) }
+
+// cardT1 is the card's side of T=1 with fault injection.
 type cardT1 struct {
 	nr, ns  byte // next N(S) expected from the host; next N(S) we send
 	ifsd    int

@@ -1,0 +1,203 @@
+package instance
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/nhikiosk/nhikiosk/config"
+)
+
+// gokConfig is the part of gok's config.json (github.com/gokrazy/internal
+// config.Struct) the instances use. Unknown fields are errors, so a typo
+// does not silently fall back to a default.
+type gokConfig struct {
+	Hostname             string
+	Environment          []string
+	Packages             []string
+	PackageConfig        map[string]packageConfig
+	SerialConsole        string
+	KernelPackage        *string
+	FirmwarePackage      *string
+	EEPROMPackage        *string
+	BootloaderExtraLines []string
+	Update               *struct{ HTTPPassword string }
+}
+
+type packageConfig struct {
+	CommandLineFlags []string
+	WaitForClock     bool
+	DontStart        bool
+	ExtraFilePaths   map[string]string
+}
+
+// gokrazyPackages are what gok adds to every image (its defaults).
+var gokrazyPackages = []string{
+	"github.com/gokrazy/gokrazy/cmd/dhcp",
+	"github.com/gokrazy/gokrazy/cmd/ntp",
+	"github.com/gokrazy/gokrazy/cmd/randomd",
+	"github.com/gokrazy/gokrazy/cmd/heartbeat",
+	"github.com/gokrazy/gokrazy", // init
+}
+
+var instances = []struct{ name, goarch string }{{"rpi", "arm64"}, {"qemu", "amd64"}}
+
+func load(t *testing.T, name string) gokConfig {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(name, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var c gokConfig
+	if err := dec.Decode(&c); err != nil {
+		t.Fatalf("%s/config.json: %v", name, err)
+	}
+	return c
+}
+
+func TestConfig(t *testing.T) {
+	for _, inst := range instances {
+		t.Run(inst.name, func(t *testing.T) {
+			c := load(t, inst.name)
+			if !slices.Contains(c.Environment, "GOARCH="+inst.goarch) || !slices.Contains(c.Environment, "GOOS=linux") {
+				t.Errorf("Environment = %q, want GOOS=linux GOARCH=%s", c.Environment, inst.goarch)
+			}
+			if c.Update != nil && c.Update.HTTPPassword != "" {
+				t.Error("config.json holds the update password; gok keeps it in ~/.config/gokrazy")
+			}
+			kiosk, ok := c.PackageConfig["github.com/nhikiosk/nhikiosk/cmd/kiosk"]
+			if !ok || !slices.Contains(c.Packages, "github.com/nhikiosk/nhikiosk/cmd/kiosk") {
+				t.Fatal("the kiosk is not in the image")
+			}
+			if !kiosk.WaitForClock {
+				t.Error("the kiosk does not wait for the clock (TLS needs it)")
+			}
+			if !slices.Contains(kiosk.CommandLineFlags, "-config-dir="+config.ApplianceDir) {
+				t.Errorf("kiosk flags %q lack -config-dir=%s", kiosk.CommandLineFlags, config.ApplianceDir)
+			}
+			font := config.Default().Display.FontFile
+			if _, ok := kiosk.ExtraFilePaths[font]; !ok {
+				t.Errorf("the image lacks the kiosk's default font %s as an extra file", font)
+			}
+			for pkg := range c.PackageConfig {
+				if !slices.Contains(c.Packages, pkg) {
+					t.Errorf("PackageConfig for %s, which is not in Packages", pkg)
+				}
+			}
+		})
+	}
+}
+
+// TestExtraFilesExist checks every ExtraFilePaths source. The font is
+// filled by fill-fonts.sh and never committed: without it the check says
+// so and is skipped.
+func TestExtraFilesExist(t *testing.T) {
+	for _, inst := range instances {
+		c := load(t, inst.name)
+		for pkg, pc := range c.PackageConfig {
+			for dest, src := range pc.ExtraFilePaths {
+				p := filepath.Join(inst.name, src)
+				_, err := os.Stat(p)
+				if err != nil && strings.HasPrefix(filepath.Clean(p), "fonts/") {
+					t.Logf("%s: %s (for %s) missing: run gokrazy-instance/fill-fonts.sh before gok", inst.name, p, dest)
+					continue
+				}
+				if err != nil {
+					t.Errorf("%s: extra file %s of %s: %v", inst.name, dest, pkg, err)
+				}
+			}
+		}
+	}
+}
+
+func TestBuilddirReplacesThisRepo(t *testing.T) {
+	for _, inst := range instances {
+		raw, err := os.ReadFile(filepath.Join(inst.name, "builddir", "go.mod"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(raw, []byte("replace github.com/nhikiosk/nhikiosk => ../../..\n")) {
+			t.Errorf("%s/builddir/go.mod lacks the relative replace of this repository", inst.name)
+		}
+		root, err := os.ReadFile(filepath.Join(inst.name, "builddir", "../../..", "go.mod"))
+		if err != nil || !bytes.HasPrefix(root, []byte("module github.com/nhikiosk/nhikiosk\n")) {
+			t.Errorf("%s/builddir/../../.. is not this module: %v", inst.name, err)
+		}
+	}
+}
+
+// TestPackagesBuild builds every program of each image the way gok does:
+// in the instance's builddir, CGO_ENABLED=0, tags gokrazy,netgo,osusergo,
+// for the instance's GOARCH; and checks that the kernel, firmware and
+// EEPROM modules resolve there.
+func TestPackagesBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds every package of two images")
+	}
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	for _, inst := range instances {
+		t.Run(inst.name, func(t *testing.T) {
+			c := load(t, inst.name)
+			pkgs := append(slices.Clone(gokrazyPackages), c.Packages...)
+			cmd := exec.Command(goBin, append([]string{"build", "-tags", "gokrazy,netgo,osusergo", "-o", t.TempDir()}, pkgs...)...)
+			cmd.Dir = filepath.Join(inst.name, "builddir")
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+inst.goarch, "GOFLAGS=-mod=mod")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("go build %s: %v\n%s", strings.Join(pkgs, " "), err, out)
+			}
+			for _, m := range []*string{c.KernelPackage, c.FirmwarePackage, c.EEPROMPackage} {
+				if m == nil || *m == "" {
+					continue
+				}
+				cmd := exec.Command(goBin, "list", "-m", "-f", "{{.Dir}}", *m)
+				cmd.Dir = filepath.Join(inst.name, "builddir")
+				out, err := cmd.Output()
+				if err != nil || len(bytes.TrimSpace(out)) == 0 {
+					t.Errorf("module %s does not resolve in builddir: %v", *m, err)
+				}
+			}
+		})
+	}
+}
+
+// TestFlagsParse runs each configured program, built for this machine, with
+// its image's flags followed by -h: a flag the program does not define
+// makes the flag package say so.
+func TestFlagsParse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds programs")
+	}
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	for _, inst := range instances {
+		c := load(t, inst.name)
+		for pkg, pc := range c.PackageConfig {
+			if len(pc.CommandLineFlags) == 0 {
+				continue
+			}
+			bin := filepath.Join(t.TempDir(), "prog")
+			build := exec.Command(goBin, "build", "-tags", "gokrazy,netgo,osusergo", "-o", bin, pkg)
+			build.Dir = filepath.Join(inst.name, "builddir")
+			build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
+			if out, err := build.CombinedOutput(); err != nil {
+				t.Fatalf("build %s: %v\n%s", pkg, err, out)
+			}
+			out, _ := exec.Command(bin, append(slices.Clone(pc.CommandLineFlags), "-h")...).CombinedOutput()
+			for _, bad := range []string{"flag provided but not defined", "invalid value", "bad flag syntax"} {
+				if bytes.Contains(out, []byte(bad)) {
+					t.Errorf("%s: %s %q: %s", inst.name, pkg, pc.CommandLineFlags, out)
+				}
+			}
+			if !bytes.Contains(out, []byte("Usage")) && !bytes.Contains(out, []byte("usage")) {
+				t.Errorf("%s: %s -h printed no usage: %s", inst.name, pkg, out)
+			}
+		}
+	}
+}
