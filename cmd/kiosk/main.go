@@ -39,7 +39,11 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	// GLFW must run on the main thread: mainThread serves it from here
+	// and runs the kiosk on another goroutine.
+	var err error
+	mainThread(func() { err = run(os.Args[1:], os.Stdout, os.Stderr) })
+	if err != nil {
 		code := exitFailure
 		var ee *exitError
 		if errors.As(err, &ee) {
@@ -82,7 +86,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	return o, nil
 }
 
+// run runs the kiosk until SIGINT or SIGTERM.
 func run(args []string, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runContext(ctx, args, stdout, stderr)
+}
+
+// runContext runs the kiosk until ctx ends.
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
@@ -96,8 +108,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	return start(ctx, cfg, o, log, stdout)
 }
 

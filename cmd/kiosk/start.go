@@ -2,21 +2,137 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"image"
 	"io"
 	"log/slog"
+	"path/filepath"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/nhikiosk/nhikiosk/appliance"
+	"github.com/nhikiosk/nhikiosk/appliance/devices"
 	"github.com/nhikiosk/nhikiosk/config"
+	"github.com/nhikiosk/nhikiosk/display"
+	"github.com/nhikiosk/nhikiosk/reader"
+	"github.com/nhikiosk/nhikiosk/upstream"
 )
 
-// start runs the kiosk on a validated configuration until ctx ends.
-//
-// The wizard (appliance.Run) is not built yet (issue 6). Until it is, the
-// kiosk says so and shows the configuration it would run with, rather than
-// pretending to serve anyone.
+// parts are the real things the wizard runs on.
+type parts struct {
+	reader reader.Device
+	screen display.Screen
+	client *upstream.Client
+	font   *display.Font
+}
+
+// start runs the kiosk on a validated configuration until ctx ends or the
+// window closes: the card reader's watch, the outbox's sender and the
+// wizard on the screen.
 func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, stdout io.Writer) error {
-	log.Info("kiosk configured", "site", cfg.Site, "kiosk", cfg.KioskID,
+	log.Info("kiosk starting", "site", cfg.Site, "kiosk", cfg.KioskID,
 		"reader", cfg.Reader.Backend, "display", cfg.Display.Backend, "demo", o.demo)
-	fmt.Fprintf(stdout, "nhikiosk: the wizard is not built yet; this kiosk would run with:\n%s", cfg.JSON())
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var p parts
+	var err error
+	if o.demo {
+		var stop func()
+		p, stop, err = demoParts(ctx, &cfg, log, stdout)
+		if stop != nil {
+			defer stop()
+		}
+	} else {
+		p, err = realParts(cfg, log)
+	}
+	if err != nil {
+		return err
+	}
+	defer p.screen.Close()
+	ui, err := display.New(display.Options{Font: p.font, Catalog: display.NewCatalog(), Theme: theme(cfg.Display.Theme),
+		Lang: cfg.Language, Size: p.screen.Size(), DPI: cfg.Display.DPI})
+	if err != nil {
+		return fmt.Errorf("start display: %w", err)
+	}
+	s := cfg.Session
+	k, err := appliance.NewKiosk(ui, appliance.Options{
+		Lang: cfg.Language, IdleTimeout: s.IdleTimeout.D(), WarningCountdown: s.WarningCountdown.D(),
+		RemovedScreen: s.RemovedScreen.D(), MaxDuration: s.MaxDuration.D(), Log: log,
+		Card: devices.Card{Device: p.reader}, CardKey: devices.CardErrorKey,
+		Upstream: devices.Upstream{Client: p.client, KioskID: cfg.KioskID, CacheDir: filepath.Join(cfg.DataDir, "cache"), Log: log},
+	})
+	if err != nil {
+		return err
+	}
+	cards := make(chan appliance.Event, 8)
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return devices.WatchCards(ctx, p.reader, cards) })
+	g.Go(func() error { return p.client.Run(ctx) })
+	g.Go(func() error {
+		defer cancel() // the window closed: stop everything
+		return k.Run(ctx, p.screen, cards)
+	})
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	log.Info("kiosk stopped")
 	return nil
+}
+
+// realParts opens the configured reader, screen, font and upstream. What
+// is missing or not built in is an exitNoRestart error saying so.
+func realParts(cfg config.Config, log *slog.Logger) (parts, error) {
+	var p parts
+	var err error
+	if p.font, err = display.OpenFont(cfg.Display.FontFile, cfg.Display.FontIndex); err != nil {
+		return p, &exitError{exitNoRestart, err}
+	}
+	if p.reader, err = openReader(cfg); err != nil {
+		return p, &exitError{exitNoRestart, err}
+	}
+	if p.client, err = upstream.FromConfig(cfg, log); err != nil {
+		return p, &exitError{exitNoRestart, fmt.Errorf("upstream: %w", err)}
+	}
+	if p.screen, err = openScreen(cfg, log); err != nil {
+		return p, &exitError{exitNoRestart, err}
+	}
+	return p, nil
+}
+
+// errCCIDNotYet: the CCID backend (issue 7) has its protocol but not yet a
+// reader.Device the wizard can use.
+var errCCIDNotYet = errors.New("reader.backend ccid is not available yet in this build (issue 7); use -set reader.backend=pcsc with pcscd, or -demo")
+
+func openReader(cfg config.Config) (reader.Device, error) {
+	switch cfg.Reader.Backend {
+	case config.ReaderPCSC:
+		d, err := newPCSC(cfg.Reader.Name)
+		if err != nil {
+			return nil, fmt.Errorf("open PC/SC reader: %w", err)
+		}
+		return d, nil
+	case config.ReaderCCID:
+		return nil, errCCIDNotYet
+	}
+	return nil, fmt.Errorf("reader.backend %s is only for -demo", cfg.Reader.Backend)
+}
+
+func theme(name string) display.Theme {
+	switch name {
+	case "high-contrast":
+		return display.HighContrastTheme()
+	case "large-text":
+		return display.LargeTextTheme()
+	}
+	return display.DefaultTheme()
+}
+
+// screenSize is the configured size, or a default for backends that have
+// none of their own.
+func screenSize(cfg config.Config, def image.Point) image.Point {
+	if cfg.Display.Width > 0 && cfg.Display.Height > 0 {
+		return image.Pt(cfg.Display.Width, cfg.Display.Height)
+	}
+	return def
 }
