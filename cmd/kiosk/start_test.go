@@ -81,7 +81,9 @@ func TestDemoHeadless(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var stdout, stderr lockedBuffer
 	done := make(chan error, 1)
-	go func() { done <- runContext(ctx, []string{"-demo", "-set", "display.backend=headless"}, &stdout, &stderr) }()
+	go func() {
+		done <- runContext(ctx, []string{"-demo", "-set", "display.backend=headless"}, &stdout, &stderr)
+	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(stdout.String(), "nhikiosk demo") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
