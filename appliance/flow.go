@@ -162,11 +162,13 @@ func (m *Machine) key(text string) {
 		return
 	}
 	spec := fieldSpecs[s.focus]
-	b, ok := s.p.fields[s.focus]
-	if !ok {
+	b := s.p.fields[s.focus]
+	if cap(b) < spec.max {
 		// Room for the longest value, so appending never reallocates and
 		// leaves an unzeroed copy behind.
-		b = make([]byte, 0, spec.max)
+		nb := append(make([]byte, 0, spec.max), b...)
+		zero(b)
+		b = nb
 	}
 	switch text {
 	case KeyBackspace:

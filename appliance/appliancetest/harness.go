@@ -49,6 +49,7 @@ type Kiosk struct {
 	Logs *SyncBuffer
 
 	down  atomic.Bool
+	later atomic.Int64 // how far nhisim's clock is ahead, in ns
 	cards chan appliance.Event
 }
 
@@ -97,7 +98,8 @@ func New(t *testing.T, o Options) *Kiosk {
 	}
 	k := &Kiosk{Mail: upstreamtest.Mailpit{API: api}, Logs: &SyncBuffer{}, cards: make(chan appliance.Event, 8)}
 	log := slog.New(slog.NewJSONHandler(k.Logs, nil))
-	k.Sim = upstreamtest.Start(t, server.Options{Mailer: server.SMTPMailer{Addr: smtp}, Logger: log, Divisions: o.Divisions}, nil)
+	k.Sim = upstreamtest.Start(t, server.Options{Mailer: server.SMTPMailer{Addr: smtp}, Logger: log, Divisions: o.Divisions,
+		Now: func() time.Time { return time.Now().Add(time.Duration(k.later.Load())) }}, nil)
 	k.down.Store(o.Down)
 	// The kiosk reaches nhisim through a switch, so a test can take the
 	// upstream away and bring it back.
@@ -151,6 +153,9 @@ func runID() string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// Later moves nhisim's clock d ahead (codes expire, locks lift).
+func (k *Kiosk) Later(d time.Duration) { k.later.Add(int64(d)) }
 
 // SetDown makes the upstream unreachable (true) or reachable again.
 func (k *Kiosk) SetDown(down bool) { k.down.Store(down) }

@@ -3,6 +3,7 @@ package appliancetest
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nhikiosk/nhikiosk/appliance"
 	"github.com/nhikiosk/nhikiosk/upstream"
@@ -33,6 +34,19 @@ func TestWrongCodeThenLocked(t *testing.T) {
 	k.Tap(appliance.IDSubmit)
 	k.Want(appliance.ScreenError)
 	k.wantText(t, "Too many attempts")
+}
+
+func TestExpiredCode(t *testing.T) {
+	k := New(t, Options{})
+	k.RegisterByAPI(false)
+	code := k.Code(1)
+	k.Later(upstream.CodeLifetime + time.Hour)
+	k.Insert()
+	k.Tap(appliance.IDVerify)
+	k.Fill(appliance.FieldCode, code)
+	k.Tap(appliance.IDSubmit)
+	k.Want(appliance.ScreenVerify)
+	k.wantText(t, "驗證碼錯誤或已過期")
 }
 
 func TestVerifyWhenActive(t *testing.T) {
