@@ -6,6 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"image"
+	"image/draw"
+	"image/png"
+	"os"
+	"path/filepath"
 	"log/slog"
 	"strings"
 	"testing"
@@ -268,6 +272,33 @@ var screenStates = []struct {
 	{"out-of-service", func(d *screenDriver) { d.do(Maintenance{On: true}) }},
 }
 
+// golden compares the frame with testdata/<name>.png pixel for pixel (the
+// PNG is decoded and its pixels compared as bytes: encoding 156 frames per
+// run would cost more than everything else), or rewrites it with -update.
+func (d *screenDriver) golden(name string) {
+	d.T.Helper()
+	d.Step()
+	if *update {
+		d.Golden(name, true)
+		return
+	}
+	frame, _ := d.UI.Render()
+	f, err := os.Open(filepath.Join("testdata", name+".png"))
+	if err != nil {
+		d.T.Fatalf("golden %s: %v (run with -update to create it)", name, err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		d.T.Fatalf("golden %s: %v", name, err)
+	}
+	want := image.NewRGBA(img.Bounds())
+	draw.Draw(want, want.Rect, img, image.Point{}, draw.Src)
+	if want.Rect != frame.Rect || !bytes.Equal(want.Pix, frame.Pix) {
+		d.Golden(name, false) // says how much differs and writes what was drawn
+	}
+}
+
 var screenSizes = []image.Point{{800, 480}, {1080, 1920}}
 
 // TestGoldenScreens renders every screen and error state in both languages
@@ -284,7 +315,7 @@ func TestGoldenScreens(t *testing.T) {
 					st.reach(d)
 					d.Step()
 					displaytest.CheckText(t, name, d.UI.Audit(), image.Rectangle{Max: size})
-					d.Golden(name, *update)
+					d.golden(name)
 				})
 			}
 		}
