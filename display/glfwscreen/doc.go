@@ -22,8 +22,8 @@ var ErrNoCgo = errors.New("glfwscreen: built without cgo; use the fbdev or headl
 
 // Options configure the window.
 type Options struct {
-	// Width and Height of the frame; in fullscreen, 0 takes the monitor's
-	// mode.
+	// Width and Height of a windowed frame; fullscreen always takes the
+	// primary monitor's current mode.
 	Width, Height int
 	// Fullscreen puts an undecorated window over the primary monitor.
 	Fullscreen bool

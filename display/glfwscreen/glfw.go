@@ -134,9 +134,9 @@ func open(o Options) (*Screen, error) {
 		if mon == nil {
 			return nil, errors.New("glfwscreen: no monitor for fullscreen")
 		}
-		if m := mon.GetVideoMode(); w == 0 || h == 0 {
-			w, h = m.Width, m.Height
-		}
+		// A kiosk panel runs at its native mode; the frame follows it.
+		m := mon.GetVideoMode()
+		w, h = m.Width, m.Height
 	}
 	if w <= 0 || h <= 0 {
 		return nil, fmt.Errorf("glfwscreen: window size %dx%d", w, h)
