@@ -41,7 +41,11 @@ type Config struct {
 	Secret []byte
 	// Operators maps operator user names to their passwords.
 	Operators map[string]string
-	Logger    *slog.Logger
+	// MaxPending bounds the messages queued to one client (default 1024).
+	// Each client's queue is allocated whole, so this sets the broker's
+	// memory per connection (8 bytes a slot).
+	MaxPending int
+	Logger     *slog.Logger
 }
 
 // Broker is a running embedded broker.
@@ -68,7 +72,10 @@ func Start(cfg Config) (*Broker, error) {
 		log = slog.Default()
 	}
 	srv := mochi.New(&mochi.Options{Logger: log.With("component", "broker"), InlineClient: false})
-	srv.Options.Capabilities.MaximumClientWritesPending = 8192
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = 1024
+	}
+	srv.Options.Capabilities.MaximumClientWritesPending = int32(cfg.MaxPending)
 	if err := srv.AddHook(&authHook{secret: cfg.Secret, ops: cfg.Operators}, nil); err != nil {
 		return nil, fmt.Errorf("start broker: %w", err)
 	}
