@@ -62,6 +62,15 @@ func KioskPassword(secret []byte, k fleet.KioskRef) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// OperatorPassword derives the password of an operator user (fleetd
+// itself) from secret. Its label differs from kiosks', so no kiosk's
+// credentials ever equal an operator's.
+func OperatorPassword(secret []byte, user string) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("nhikiosk-broker-operator-v1\x00" + user))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
 // Start listens on cfg.Addr and serves until Close.
 func Start(cfg Config) (*Broker, error) {
 	if len(cfg.Secret) < 16 {

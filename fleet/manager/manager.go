@@ -86,7 +86,10 @@ func (m *Manager) clientOptions() (*mqtt.ClientOptions, error) {
 	id := make([]byte, 6)
 	rand.Read(id)
 	co := mqtt.NewClientOptions().AddBroker(b.BrokerURL).SetClientID("fleetd-" + hex.EncodeToString(id)).
-		SetUsername(b.Username).SetPassword(m.opts.Password).SetCleanSession(true).SetOrderMatters(false).
+		SetUsername(b.Username).SetPassword(m.opts.Password).SetCleanSession(true).
+		// One goroutine applies messages in order: a goroutine per message
+		// would pile up by the thousand under a large fleet.
+		SetOrderMatters(true).
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(2 * time.Second).
 		SetMaxReconnectInterval(30 * time.Second).SetConnectTimeout(10 * time.Second).
 		SetMessageChannelDepth(65536).
