@@ -138,6 +138,7 @@ func serveCtx(ctx context.Context, f serveFlags, out *os.File) error {
 		defer brk.Close()
 		opts.Broker = config.MQTT{BrokerURL: "mqtt://" + brk.LocalAddr(), Username: "fleetd"}
 		opts.Password = internal
+		opts.Subscribe = brk.Subscribe
 	} else {
 		opts.Broker = config.MQTT{BrokerURL: f.brokerURL, Username: f.brokerUser, PasswordFile: f.brokerPassFile, CAFile: f.brokerCA}
 	}

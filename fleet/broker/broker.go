@@ -80,7 +80,7 @@ func Start(cfg Config) (*Broker, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	srv := mochi.New(&mochi.Options{Logger: log.With("component", "broker"), InlineClient: false})
+	srv := mochi.New(&mochi.Options{Logger: log.With("component", "broker"), InlineClient: true})
 	if cfg.MaxPending <= 0 {
 		cfg.MaxPending = 1024
 	}
@@ -122,6 +122,20 @@ func reserve(addr string) (string, error) {
 
 // LocalAddr is the plain loopback listener's address, if any.
 func (b *Broker) LocalAddr() string { return b.local }
+
+// Subscribe delivers every message matching filter to handle, inside the
+// broker: handle runs synchronously on the publishing client's goroutine,
+// so it must be quick and safe for concurrent use. Unlike a network
+// subscriber it has no queue to overflow, so no message is dropped.
+func (b *Broker) Subscribe(filter string, handle func(topic string, payload []byte)) error {
+	err := b.srv.Subscribe(filter, 1, func(_ *mochi.Client, _ packets.Subscription, pk packets.Packet) {
+		handle(pk.TopicName, pk.Payload)
+	})
+	if err != nil {
+		return fmt.Errorf("broker subscribe %s: %w", filter, err)
+	}
+	return nil
+}
 
 // Addr is the address the broker listens on.
 func (b *Broker) Addr() string { return b.addr }

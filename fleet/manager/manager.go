@@ -33,6 +33,10 @@ type Options struct {
 	HistoryEvery time.Duration
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Subscribe, if set, receives the fleet's messages in-process (the
+	// embedded broker's Subscribe) instead of through an MQTT
+	// subscription; the MQTT client is then only used to send commands.
+	Subscribe func(filter string, handle func(topic string, payload []byte)) error
 }
 
 // Manager is fleetd's live state and history. Its methods are safe for
@@ -127,6 +131,12 @@ func (m *Manager) loadKiosks() error {
 
 // Run connects to the broker and keeps state until ctx ends.
 func (m *Manager) Run(ctx context.Context) error {
+	if m.opts.Subscribe != nil {
+		if err := m.opts.Subscribe(fleet.AllTopics, m.handle); err != nil {
+			return err
+		}
+		m.once.Do(func() { close(m.ready) })
+	}
 	m.client.Connect()
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -142,6 +152,9 @@ func (m *Manager) Run(ctx context.Context) error {
 func (m *Manager) Ready() <-chan struct{} { return m.ready }
 
 func (m *Manager) onConnect(c mqtt.Client) {
+	if m.opts.Subscribe != nil {
+		return
+	}
 	t := c.Subscribe(fleet.AllTopics, 1, m.onMessage)
 	if t.WaitTimeout(10*time.Second) && t.Error() != nil {
 		m.log.Error("fleetd subscribe", "err", t.Error())

@@ -45,14 +45,17 @@ type AuditEntry struct {
 	Detail string    `json:"detail,omitempty"` // command name and id, alert kind
 }
 
-func (m *Manager) onMessage(_ mqtt.Client, msg mqtt.Message) {
-	ref, ch, err := fleet.ParseTopic(msg.Topic())
-	if err != nil || len(msg.Payload()) > MaxPayload {
+func (m *Manager) onMessage(_ mqtt.Client, msg mqtt.Message) { m.handle(msg.Topic(), msg.Payload()) }
+
+// handle applies one message; it is safe for concurrent use.
+func (m *Manager) handle(topic string, payload []byte) {
+	ref, ch, err := fleet.ParseTopic(topic)
+	if err != nil || len(payload) > MaxPayload {
 		m.metrics.invalid.Add(1)
 		return
 	}
 	m.metrics.count(ch)
-	if err := m.apply(ref, ch, msg.Payload()); err != nil {
+	if err := m.apply(ref, ch, payload); err != nil {
 		m.metrics.invalid.Add(1)
 		m.log.Debug("fleetd invalid payload", "kiosk", ref.String(), "channel", ch, "err", err)
 	}
