@@ -34,6 +34,7 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f °C", *f)
 	},
+	"f2":    func(f float64) string { return fmt.Sprintf("%.2f", f) },
 	"gib":   func(b uint64) string { return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30)) },
 	"title": func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
 	"dur":   func(s int64) string { return (time.Duration(s) * time.Second).String() },
