@@ -11,9 +11,9 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"flag"
 	"fmt"
+	"github.com/nhikiosk/nhikiosk/internal/httpserve"
 	"log/slog"
 	"net"
 	"net/http"
@@ -154,18 +154,7 @@ func serveCtx(ctx context.Context, f serveFlags, out *os.File) error {
 	printBanner(out, ln.Addr().String(), brk, f, firstPassword, signer)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return m.Run(ctx) })
-	g.Go(func() error {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("serve dashboard: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return srv.Shutdown(sctx)
-	})
+	g.Go(func() error { return httpserve.HTTP(ctx, "dashboard", srv, ln) })
 	return g.Wait()
 }
 
