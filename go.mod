@@ -7,6 +7,7 @@ require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25
 	github.com/eclipse/paho.mqtt.golang v1.5.1
+	github.com/go-gl/glfw/v3.3/glfw v0.0.0-20260823155953-d41da22a9587
 	github.com/google/go-cmp v0.7.0
 	github.com/mochi-mqtt/server/v2 v2.7.9
 	github.com/nyaruka/phonenumbers v1.8.1

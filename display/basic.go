@@ -79,7 +79,7 @@ func (h *Header) Measure(c *Ctx, w int) int {
 	h.step = nil
 	if h.Steps > 0 {
 		s := c.T("display.step", "n", h.Step, "total", h.Steps)
-		sw = min(c.Font().Width(s, h.spx), inner/3)
+		sw = min(c.Font().Width(s, h.spx), inner/2)
 		h.step = c.Wrap(s, h.spx, sw)
 		sw += pad
 	}

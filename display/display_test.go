@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nhikiosk/nhikiosk/config"
 	"github.com/nhikiosk/nhikiosk/display"
 	"github.com/nhikiosk/nhikiosk/display/displaytest"
 )
@@ -257,26 +258,57 @@ func TestKeyPressRepaintsLittle(t *testing.T) {
 	}
 }
 
+// TestTouchTargetsAtLeast9mm checks every button and key, both sides, on
+// the three panels at their real densities (Pi 7" 800×480 ≈ 133 dpi, Pi
+// Touch Display 2 ≈ 216 dpi, a 24" portrait lobby screen ≈ 92 dpi) and at
+// the default 96 dpi.
 func TestTouchTargetsAtLeast9mm(t *testing.T) {
-	for _, dpi := range []float64{96, 160, 220} {
-		for _, size := range []image.Point{{800, 480}, {1280, 800}, {1080, 1920}} {
-			ui, err := display.New(display.Options{Font: displaytest.Font(t), Catalog: display.NewCatalog(), Size: size, DPI: dpi})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ui.SetPage(formPage(new(int)))
-			ui.Render()
-			minPx := 9 / 25.4 * dpi
-			for _, id := range []string{"next"} {
-				if b := ui.Find(id).Bounds(); float64(b.Dy()) < minPx {
-					t.Errorf("%v at %v dpi: %s is %d px tall, want >= %.0f", size, dpi, id, b.Dy(), minPx)
+	for _, tc := range []struct {
+		size image.Point
+		dpi  float64
+	}{
+		{image.Pt(800, 480), 133}, {image.Pt(1280, 800), 216}, {image.Pt(1080, 1920), 92},
+		{image.Pt(800, 480), 96}, {image.Pt(1280, 800), 96}, {image.Pt(1080, 1920), 96},
+	} {
+		ui, err := display.New(display.Options{Font: displaytest.Font(t), Catalog: display.NewCatalog(), Size: tc.size, DPI: tc.dpi})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ui.SetPage(formPage(new(int)))
+		minPx := int(9 / 25.4 * tc.dpi)
+		check := func(ids ...string) {
+			for _, id := range ids {
+				w := ui.Find(id)
+				if w == nil {
+					t.Fatalf("no widget %q", id)
+				}
+				if b := w.Bounds(); b.Dx() < minPx || b.Dy() < minPx {
+					t.Errorf("%v at %v dpi: %s is %dx%d px, want both >= %d (9 mm)", tc.size, tc.dpi, id, b.Dx(), b.Dy(), minPx)
 				}
 			}
-			ui.SetFocus(ui.Find("email").(*display.Field))
-			ui.Render()
-			if b := ui.Find("key.q").Bounds(); float64(b.Dy()) < minPx-1 {
-				t.Errorf("%v at %v dpi: key is %d px tall, want >= %.0f", size, dpi, b.Dy(), minPx)
-			}
 		}
+		check("next")
+		ui.SetFocus(ui.Find("email").(*display.Field))
+		check("key.q", "key.p", "key.shift", "key.backspace", "key.@", "key..edu.tw", "key.symbols", "key.space", "key.enter")
+		ui.SetFocus(ui.Find("pin").(*display.Field))
+		check("key.1", "key.0", "key.backspace", "key.enter")
+	}
+}
+
+func TestConfigured(t *testing.T) {
+	d := config.Default().Display
+	d.Theme = "high-contrast"
+	displaytest.Font(t) // skips without fonts-noto-cjk
+	f, th, err := display.Configured(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if th.Name != "high-contrast" || f.Width("測試", 20) <= 0 {
+		t.Errorf("Configured = theme %q, width %d", th.Name, f.Width("測試", 20))
+	}
+	d.FontFile = "/nonexistent/font.ttc"
+	if _, _, err := display.Configured(d); !errors.Is(err, display.ErrNoFont) {
+		t.Errorf("Configured with a missing font = %v, want ErrNoFont", err)
 	}
 }

@@ -153,10 +153,20 @@ func (f *Field) drawValue(c *Ctx, dst *image.RGBA, in image.Rectangle) int {
 		return in.Min.X
 	}
 	if f.Masked {
-		dot := c.Font().Width("●", f.px)
-		dots := strings.Repeat("●", min(f.Len(), (in.Dx()-c.Dp(6))/max(1, dot)))
-		c.Text(dst, f.Name+".value", dots, f.px, in, 0, t.Text)
-		return in.Min.X + c.Font().Width(dots, f.px)
+		// One drawn dot per character: the value never becomes text.
+		d := max(4, f.px/2)
+		step := d * 7 / 4
+		n := min(f.Len(), (in.Dx()-c.Dp(6))/step)
+		y := in.Min.Y + (in.Dy()-d)/2
+		for i := range n {
+			x := in.Min.X + i*step
+			c.P.RoundRect(dst, image.Rect(x, y, x+d, y+d), d/2, t.Text)
+		}
+		if c.audit != nil {
+			*c.audit = append(*c.audit, TextRun{Widget: f.Name + ".value", Text: strings.Repeat("•", n), FontPx: f.px, Layer: c.layer,
+				Ink: image.Rect(in.Min.X, y, in.Min.X+n*step, y+d), Box: in, Clip: dst.Rect})
+		}
+		return in.Min.X + n*step
 	}
 	v := f.value[c.Font().TailStart(f.value, f.px, in.Dx()-c.Dp(6)):]
 	m := c.Font().Metrics(f.px)

@@ -29,10 +29,12 @@ type keyCap struct {
 	fire    func(c *Ctx, k *keyCap)
 }
 
+// Measure returns the key height.
 func (k *keyCap) Measure(c *Ctx, w int) int { return keyH(c) }
 
 func keyH(c *Ctx) int { return max(c.Dp(50), c.ui.MinTargetPx()) }
 
+// Draw draws the cap and its label or icon.
 func (k *keyCap) Draw(c *Ctx, dst *image.RGBA) {
 	t := c.Theme()
 	bg := t.Key
@@ -59,6 +61,7 @@ func (k *keyCap) Draw(c *Ctx, dst *image.RGBA) {
 	c.Text(dst, k.Name, s, px, in, 1, t.OnKey)
 }
 
+// Handle fires the key on a release inside it.
 func (k *keyCap) Handle(c *Ctx, ev Event) bool {
 	return press(c, &k.pressed, k.R, ev, func() { k.fire(c, k) })
 }
@@ -93,6 +96,7 @@ type keyRows struct {
 	units float64 // widest row in weight units
 }
 
+// Children returns every key.
 func (kr *keyRows) Children() []Widget {
 	var ws []Widget
 	for _, r := range kr.rows {
@@ -103,11 +107,13 @@ func (kr *keyRows) Children() []Widget {
 	return ws
 }
 
+// Measure returns the height of all rows.
 func (kr *keyRows) Measure(c *Ctx, w int) int {
 	gap := c.Dp(6)
 	return len(kr.rows)*keyH(c) + (len(kr.rows)+1)*gap
 }
 
+// Layout places the rows, each centred, keys sized by weight.
 func (kr *keyRows) Layout(c *Ctx, r image.Rectangle) {
 	kr.R = r
 	gap := c.Dp(6)
@@ -136,6 +142,7 @@ func (kr *keyRows) Layout(c *Ctx, r image.Rectangle) {
 	}
 }
 
+// Draw draws the keyboard background and the keys.
 func (kr *keyRows) Draw(c *Ctx, dst *image.RGBA) {
 	c.P.Fill(dst, kr.R, c.Theme().KeyboardBg)
 	for _, row := range kr.rows {

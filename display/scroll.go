@@ -258,6 +258,7 @@ func (lp *ListPicker) Draw(c *Ctx, dst *image.RGBA) {
 	c.P.Outline(dst, lp.R, rad, max(1, c.Dp(1.5)), t.Border)
 }
 
+// Draw draws a section title, an index entry or an item row.
 func (row *listRow) Draw(c *Ctx, dst *image.RGBA) {
 	t := c.Theme()
 	lp := row.lp
@@ -289,8 +290,10 @@ func (row *listRow) Draw(c *Ctx, dst *image.RGBA) {
 	}
 }
 
+// Measure returns the height the list gave the row.
 func (row *listRow) Measure(c *Ctx, w int) int { return row.R.Dy() }
 
+// Handle selects the item, or jumps to the section of an index entry.
 func (row *listRow) Handle(c *Ctx, ev Event) bool {
 	if row.title {
 		return false

@@ -56,10 +56,15 @@ type UI struct {
 	onLang []func(string)
 }
 
-// ReferenceSize is the layout's design size in dp: one dp is one pixel on
-// an 800×480 panel, and larger panels scale up so the same description
-// fills them (1280×800 → 1.6, 1080×1920 portrait → 1.35).
+// ReferenceSize is the layout's design size in dp for landscape panels:
+// one dp is one pixel on an 800×480 panel, and larger panels scale up so
+// the same description fills them (1280×800 → 1.6).
 var ReferenceSize = image.Pt(800, 480)
+
+// PortraitReference is the design size for portrait panels: 600 dp wide,
+// so a 1080×1920 lobby screen (1.8) gets text large enough to read
+// standing, and the keyboard keeps wide keys.
+var PortraitReference = image.Pt(600, 960)
 
 // New returns a UI drawing into a frame of o.Size.
 func New(o Options) (*UI, error) {
@@ -94,7 +99,11 @@ func New(o Options) (*UI, error) {
 // Resize changes the frame size (a rotated or replaced panel).
 func (u *UI) Resize(size image.Point) {
 	u.frame = image.NewRGBA(image.Rectangle{Max: size})
-	u.scale = math.Min(float64(size.X)/float64(ReferenceSize.X), float64(size.Y)/float64(ReferenceSize.Y))
+	ref := ReferenceSize
+	if size.Y > size.X {
+		ref = PortraitReference
+	}
+	u.scale = math.Min(float64(size.X)/float64(ref.X), float64(size.Y)/float64(ref.Y))
 	u.needLayout = true
 }
 

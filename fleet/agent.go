@@ -336,7 +336,7 @@ func (a *Agent) publishLoop(ctx context.Context) {
 			return
 		case m = <-a.out:
 		}
-		for backoff := 200 * time.Millisecond; ; backoff = min(2*backoff, 5*time.Second) {
+		for backoff := 200 * time.Millisecond; ; backoff = min(2*backoff, 2*time.Second) {
 			if a.client.IsConnectionOpen() {
 				t := a.client.Publish(m.topic, m.qos, m.retained, m.payload)
 				if t.WaitTimeout(10*time.Second) && t.Error() == nil {

@@ -240,6 +240,7 @@ func runSuite(t *testing.T, env brokerEnv) {
 	t.Run("commands", func(t *testing.T) {
 		publish(t, op, fleet.Topic(k1, fleet.ChanCmd), k.command(fleet.CmdMaintenanceOn, "m-on-1", time.Minute))
 		waitFor(t, "maintenance state", func() bool { return lastState(col, k1).State == fleet.Maintenance })
+		waitFor(t, "maintenance_on ack", func() bool { _, ok := acks(col, k1)["m-on-1"]; return ok })
 		if a := acks(col, k1)["m-on-1"]; a.Status != fleet.AckOK {
 			t.Errorf("maintenance_on ack = %+v, want ok", a)
 		}

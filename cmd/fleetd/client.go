@@ -141,8 +141,17 @@ func envOr(k, def string) string {
 func runCredentials(args []string) error {
 	fs := flag.NewFlagSet("fleetd kiosk-credentials", flag.ContinueOnError)
 	data := fs.String("data", "fleetd-data", "fleetd's data directory")
+	operator := fs.Bool("operator", false, "print the operator user's credentials instead (for a standby fleetd or a tool)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *operator {
+		secret, err := loadOrCreate(filepath.Join(*data, secretFile), 32)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("user: fleetd\npassword: %s\n", broker.OperatorPassword(secret, "fleetd"))
+		return nil
 	}
 	if fs.NArg() != 1 {
 		return fmt.Errorf("usage: fleetd kiosk-credentials [-data DIR] SITE/KIOSK")

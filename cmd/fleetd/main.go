@@ -11,15 +11,16 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"flag"
 	"fmt"
+	"github.com/nhikiosk/nhikiosk/internal/httpserve"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -62,6 +63,7 @@ type serveFlags struct {
 	brokerURL, brokerUser, brokerPassFile     string
 	brokerCA                                  string
 	retention, historyEvery                   time.Duration
+	memoryLimit                               int64
 }
 
 func serve(args []string) error {
@@ -78,8 +80,12 @@ func serve(args []string) error {
 	fs.StringVar(&f.brokerCA, "broker-ca", "", "CA bundle (PEM) of the external broker")
 	fs.DurationVar(&f.retention, "retention", 30*24*time.Hour, "how long events, health, commands and audit are kept")
 	fs.DurationVar(&f.historyEvery, "history-every", time.Minute, "store at most one health sample per kiosk this often")
+	fs.Int64Var(&f.memoryLimit, "memory-limit-mib", 768, "soft memory limit for the Go runtime (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if f.memoryLimit > 0 {
+		debug.SetMemoryLimit(f.memoryLimit << 20)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -118,7 +124,7 @@ func serveCtx(ctx context.Context, f serveFlags, out *os.File) error {
 	opts := manager.Options{Store: store, Signer: signer, Retention: f.retention, HistoryEvery: f.historyEvery, Logger: log}
 	var brk *broker.Broker
 	if f.brokerURL == "" {
-		internal := broker.KioskPassword(secret, fleet.KioskRef{Site: "fleetd", Kiosk: "internal"})
+		internal := broker.OperatorPassword(secret, "fleetd")
 		bc := broker.Config{Addr: f.mqttAddr, Secret: secret, Operators: map[string]string{"fleetd": internal},
 			LocalAddr: "127.0.0.1:0", Logger: log}
 		if f.tlsCert != "" {
@@ -132,6 +138,7 @@ func serveCtx(ctx context.Context, f serveFlags, out *os.File) error {
 		defer brk.Close()
 		opts.Broker = config.MQTT{BrokerURL: "mqtt://" + brk.LocalAddr(), Username: "fleetd"}
 		opts.Password = internal
+		opts.Subscribe = brk.Subscribe
 	} else {
 		opts.Broker = config.MQTT{BrokerURL: f.brokerURL, Username: f.brokerUser, PasswordFile: f.brokerPassFile, CAFile: f.brokerCA}
 	}
@@ -147,18 +154,7 @@ func serveCtx(ctx context.Context, f serveFlags, out *os.File) error {
 	printBanner(out, ln.Addr().String(), brk, f, firstPassword, signer)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return m.Run(ctx) })
-	g.Go(func() error {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("serve dashboard: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return srv.Shutdown(sctx)
-	})
+	g.Go(func() error { return httpserve.HTTP(ctx, "dashboard", srv, ln) })
 	return g.Wait()
 }
 

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/nhikiosk/nhikiosk/internal/httpserve"
 	"io"
 	"log/slog"
 	"net"
@@ -151,18 +152,7 @@ func serve(ctx context.Context, srv *server.Server, ln net.Listener) error {
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Run(ctx) })
-	g.Go(func() error {
-		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("serve: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return hs.Shutdown(sctx)
-	})
+	g.Go(func() error { return httpserve.HTTP(ctx, "api", hs, ln) })
 	return g.Wait()
 }
 

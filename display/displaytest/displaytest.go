@@ -224,17 +224,17 @@ func (h *Harness) PNG() []byte {
 }
 
 // Golden compares the screen with testdata/<name>.png, or rewrites that
-// file when update is set. A mismatch writes the frame next to the test
-// binary's temp dir and names it.
+// file when update is set. A mismatch writes the frame into the test's
+// temp dir and names it.
 func (h *Harness) Golden(name string, update bool) {
 	h.T.Helper()
-	got := h.PNG()
+	h.Step()
 	path := filepath.Join("testdata", name+".png")
 	if update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			h.T.Fatal(err)
 		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
+		if err := os.WriteFile(path, h.PNG(), 0o644); err != nil {
 			h.T.Fatal(err)
 		}
 		return
@@ -243,9 +243,13 @@ func (h *Harness) Golden(name string, update bool) {
 	if err != nil {
 		h.T.Fatalf("golden %s: %v (run with -update to create it)", path, err)
 	}
-	if d := Diff(want, got); d != "" {
+	wimg, err := png.Decode(bytes.NewReader(want))
+	if err != nil {
+		h.T.Fatalf("golden %s: %v", path, err)
+	}
+	if d := DiffImages(wimg, h.Screen.Frame()); d != "" {
 		out := filepath.Join(h.T.TempDir(), name+".png")
-		os.WriteFile(out, got, 0o644)
+		os.WriteFile(out, h.PNG(), 0o644)
 		h.T.Errorf("%s: %s; got written to %s (run with -update if intended)", path, d, out)
 	}
 }
@@ -260,6 +264,17 @@ func Diff(a, b []byte) string {
 	ib, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
 		return fmt.Sprintf("decode got: %v", err)
+	}
+	return DiffImages(ia, ib)
+}
+
+// DiffImages compares two images pixel by pixel and describes the
+// difference, or returns "" when they are equal.
+func DiffImages(ia, ib image.Image) string {
+	if a, ok := ia.(*image.RGBA); ok {
+		if b, ok := ib.(*image.RGBA); ok && a.Rect == b.Rect && bytes.Equal(a.Pix, b.Pix) {
+			return ""
+		}
 	}
 	if ia.Bounds() != ib.Bounds() {
 		return fmt.Sprintf("size %v, want %v", ib.Bounds(), ia.Bounds())

@@ -121,9 +121,14 @@ func choose() *display.Page {
 
 func status(ui *display.UI) *display.Page {
 	qr, err := display.NewQR("qr", "https://example.invalid/nhikiosk/help/confirm-email", 200)
-	body := []display.Widget{display.NewSpinner("spinner"), display.NewLabel("sending", display.M("gallery.sending"))}
+	centred := func(id, key string) *display.Label {
+		l := display.NewLabel(id, display.M(key))
+		l.Align = 1
+		return l
+	}
+	body := []display.Widget{display.NewSpinner("spinner"), centred("sending", "gallery.sending")}
 	if err == nil {
-		body = append(body, display.NewLabel("qr.label", display.M("gallery.qr")), qr)
+		body = append(body, centred("qr.label", "gallery.qr"), qr)
 	}
 	return &display.Page{
 		ID:     "status",

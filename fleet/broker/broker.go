@@ -41,7 +41,11 @@ type Config struct {
 	Secret []byte
 	// Operators maps operator user names to their passwords.
 	Operators map[string]string
-	Logger    *slog.Logger
+	// MaxPending bounds the messages queued to one client (default 1024).
+	// Each client's queue is allocated whole, so this sets the broker's
+	// memory per connection (8 bytes a slot).
+	MaxPending int
+	Logger     *slog.Logger
 }
 
 // Broker is a running embedded broker.
@@ -58,6 +62,15 @@ func KioskPassword(secret []byte, k fleet.KioskRef) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// OperatorPassword derives the password of an operator user (fleetd
+// itself) from secret. Its label differs from kiosks', so no kiosk's
+// credentials ever equal an operator's.
+func OperatorPassword(secret []byte, user string) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("nhikiosk-broker-operator-v1\x00" + user))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
 // Start listens on cfg.Addr and serves until Close.
 func Start(cfg Config) (*Broker, error) {
 	if len(cfg.Secret) < 16 {
@@ -67,8 +80,11 @@ func Start(cfg Config) (*Broker, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	srv := mochi.New(&mochi.Options{Logger: log.With("component", "broker"), InlineClient: false})
-	srv.Options.Capabilities.MaximumClientWritesPending = 8192
+	srv := mochi.New(&mochi.Options{Logger: log.With("component", "broker"), InlineClient: true})
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = 1024
+	}
+	srv.Options.Capabilities.MaximumClientWritesPending = int32(cfg.MaxPending)
 	if err := srv.AddHook(&authHook{secret: cfg.Secret, ops: cfg.Operators}, nil); err != nil {
 		return nil, fmt.Errorf("start broker: %w", err)
 	}
@@ -106,6 +122,20 @@ func reserve(addr string) (string, error) {
 
 // LocalAddr is the plain loopback listener's address, if any.
 func (b *Broker) LocalAddr() string { return b.local }
+
+// Subscribe delivers every message matching filter to handle, inside the
+// broker: handle runs synchronously on the publishing client's goroutine,
+// so it must be quick and safe for concurrent use. Unlike a network
+// subscriber it has no queue to overflow, so no message is dropped.
+func (b *Broker) Subscribe(filter string, handle func(topic string, payload []byte)) error {
+	err := b.srv.Subscribe(filter, 1, func(_ *mochi.Client, _ packets.Subscription, pk packets.Packet) {
+		handle(pk.TopicName, pk.Payload)
+	})
+	if err != nil {
+		return fmt.Errorf("broker subscribe %s: %w", filter, err)
+	}
+	return nil
+}
 
 // Addr is the address the broker listens on.
 func (b *Broker) Addr() string { return b.addr }

@@ -56,8 +56,12 @@ func startFleet(t *testing.T) *fleetUnderTest {
 	if err := store.SetUser("viewer", manager.RoleViewer, "test-viewer-pw"); err != nil {
 		t.Fatal(err)
 	}
+	// As fleetd does with its embedded broker: messages in-process,
+	// commands through an MQTT client (TestHotStandby covers a manager
+	// that only has MQTT).
 	f.m, err = manager.New(manager.Options{Store: store, Signer: f.signer, HistoryEvery: time.Millisecond,
-		Broker: config.MQTT{BrokerURL: "mqtt://" + f.brk.Addr(), Username: "fleetd"}, Password: "pw-internal"})
+		Broker: config.MQTT{BrokerURL: "mqtt://" + f.brk.Addr(), Username: "fleetd"}, Password: "pw-internal",
+		Subscribe: f.brk.Subscribe})
 	if err != nil {
 		t.Fatal(err)
 	}

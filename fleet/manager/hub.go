@@ -65,7 +65,7 @@ func (s *sub) take() []string {
 
 // delayBuckets are the upper bounds (seconds) of the publish-to-state
 // delay histogram.
-var delayBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10}
+var delayBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10}
 
 type metrics struct {
 	msgs      map[string]*atomic.Uint64

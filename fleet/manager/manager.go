@@ -33,6 +33,10 @@ type Options struct {
 	HistoryEvery time.Duration
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Subscribe, if set, receives the fleet's messages in-process (the
+	// embedded broker's Subscribe) instead of through an MQTT
+	// subscription; the MQTT client is then only used to send commands.
+	Subscribe func(filter string, handle func(topic string, payload []byte)) error
 }
 
 // Manager is fleetd's live state and history. Its methods are safe for
@@ -86,7 +90,10 @@ func (m *Manager) clientOptions() (*mqtt.ClientOptions, error) {
 	id := make([]byte, 6)
 	rand.Read(id)
 	co := mqtt.NewClientOptions().AddBroker(b.BrokerURL).SetClientID("fleetd-" + hex.EncodeToString(id)).
-		SetUsername(b.Username).SetPassword(m.opts.Password).SetCleanSession(true).SetOrderMatters(false).
+		SetUsername(b.Username).SetPassword(m.opts.Password).SetCleanSession(true).
+		// One goroutine applies messages in order: a goroutine per message
+		// would pile up by the thousand under a large fleet.
+		SetOrderMatters(true).
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(2 * time.Second).
 		SetMaxReconnectInterval(30 * time.Second).SetConnectTimeout(10 * time.Second).
 		SetMessageChannelDepth(65536).
@@ -124,6 +131,12 @@ func (m *Manager) loadKiosks() error {
 
 // Run connects to the broker and keeps state until ctx ends.
 func (m *Manager) Run(ctx context.Context) error {
+	if m.opts.Subscribe != nil {
+		if err := m.opts.Subscribe(fleet.AllTopics, m.handle); err != nil {
+			return err
+		}
+		m.once.Do(func() { close(m.ready) })
+	}
 	m.client.Connect()
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -139,6 +152,9 @@ func (m *Manager) Run(ctx context.Context) error {
 func (m *Manager) Ready() <-chan struct{} { return m.ready }
 
 func (m *Manager) onConnect(c mqtt.Client) {
+	if m.opts.Subscribe != nil {
+		return
+	}
 	t := c.Subscribe(fleet.AllTopics, 1, m.onMessage)
 	if t.WaitTimeout(10*time.Second) && t.Error() != nil {
 		m.log.Error("fleetd subscribe", "err", t.Error())

@@ -45,14 +45,17 @@ type AuditEntry struct {
 	Detail string    `json:"detail,omitempty"` // command name and id, alert kind
 }
 
-func (m *Manager) onMessage(_ mqtt.Client, msg mqtt.Message) {
-	ref, ch, err := fleet.ParseTopic(msg.Topic())
-	if err != nil || len(msg.Payload()) > MaxPayload {
+func (m *Manager) onMessage(_ mqtt.Client, msg mqtt.Message) { m.handle(msg.Topic(), msg.Payload()) }
+
+// handle applies one message; it is safe for concurrent use.
+func (m *Manager) handle(topic string, payload []byte) {
+	ref, ch, err := fleet.ParseTopic(topic)
+	if err != nil || len(payload) > MaxPayload {
 		m.metrics.invalid.Add(1)
 		return
 	}
 	m.metrics.count(ch)
-	if err := m.apply(ref, ch, msg.Payload()); err != nil {
+	if err := m.apply(ref, ch, payload); err != nil {
 		m.metrics.invalid.Add(1)
 		m.log.Debug("fleetd invalid payload", "kiosk", ref.String(), "channel", ch, "err", err)
 	}
@@ -71,7 +74,7 @@ func (m *Manager) apply(ref fleet.KioskRef, ch string, payload []byte) error {
 		if err := decode(payload, &s); err != nil {
 			return err
 		}
-		m.update(ref, now, func(k *Kiosk) {
+		m.update(ref, ch, now, func(k *Kiosk) {
 			if k.State != s.State {
 				k.StateSince = now
 			}
@@ -86,7 +89,7 @@ func (m *Manager) apply(ref fleet.KioskRef, ch string, payload []byte) error {
 			return err
 		}
 		m.metrics.observeDelay(now.Sub(h.TS))
-		m.update(ref, now, func(k *Kiosk) { k.Health, k.HealthAt = &h, now })
+		m.update(ref, ch, now, func(k *Kiosk) { k.Health, k.HealthAt = &h, now })
 		m.mu.Lock()
 		store := now.Sub(m.lastHS[name]) >= m.opts.HistoryEvery
 		if store {
@@ -102,7 +105,7 @@ func (m *Manager) apply(ref fleet.KioskRef, ch string, payload []byte) error {
 			return err
 		}
 		m.write(bEvents, timeKey(name, e.TS, e.Seq), EventRecord{name, e})
-		m.update(ref, now, func(k *Kiosk) {
+		m.update(ref, ch, now, func(k *Kiosk) {
 			if e.Kind == fleet.EvTamper {
 				k.setAlert(AlertTamper, true, now)
 			}
@@ -113,7 +116,7 @@ func (m *Manager) apply(ref fleet.KioskRef, ch string, payload []byte) error {
 			return err
 		}
 		m.recordAck(name, a, now)
-		m.update(ref, now, func(*Kiosk) {})
+		m.update(ref, ch, now, func(*Kiosk) {})
 	}
 	return nil
 }
@@ -127,7 +130,7 @@ func decode[T interface{ Validate() error }](b []byte, v *T) error {
 
 // update changes kiosk ref under the lock, re-evaluates it, persists the
 // snapshot and tells the dashboards.
-func (m *Manager) update(ref fleet.KioskRef, now time.Time, f func(*Kiosk)) {
+func (m *Manager) update(ref fleet.KioskRef, ch string, now time.Time, f func(*Kiosk)) {
 	name := ref.String()
 	m.mu.Lock()
 	k := m.kiosks[name]
@@ -135,13 +138,18 @@ func (m *Manager) update(ref fleet.KioskRef, now time.Time, f func(*Kiosk)) {
 		k = &Kiosk{Ref: ref, Name: name, StateSince: now}
 		m.kiosks[name] = k
 	}
+	before := k.State
 	f(k)
 	k.LastSeen = now
-	k.evaluate(now)
+	changed := k.evaluate(now) || k.State != before || ch != fleet.ChanHealth
 	snap := *k
 	snap.Health = nil // health history has its own bucket
 	m.mu.Unlock()
-	m.write(bKiosks, []byte(name), snap)
+	if changed {
+		// Health alone changes nothing a restart needs: keep the write
+		// path to state changes, so 10,000 kiosks cost few writes.
+		m.write(bKiosks, []byte(name), snap)
+	}
 	m.hub.publish(name)
 }
 

@@ -34,6 +34,7 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f °C", *f)
 	},
+	"f2":    func(f float64) string { return fmt.Sprintf("%.2f", f) },
 	"gib":   func(b uint64) string { return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30)) },
 	"title": func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
 	"dur":   func(s int64) string { return (time.Duration(s) * time.Second).String() },
@@ -61,6 +62,7 @@ type Chart struct {
 	Max   string
 	Last  string
 	Empty bool
+	From  string // start of the time axis
 }
 
 const chartW, chartH = 600.0, 120.0
@@ -84,9 +86,12 @@ func charts(hist []HealthSample, since, now time.Time) []Chart {
 		{"Outbox depth", "", func(h HealthSample) (float64, bool) { return float64(h.Outbox.Depth), true }},
 	}
 	var out []Chart
-	span := now.Sub(since).Seconds()
+	if len(hist) > 0 && hist[0].TS.After(since) {
+		since = hist[0].TS // a young kiosk: span its whole history
+	}
+	span := max(now.Sub(since).Seconds(), 1)
 	for _, s := range series {
-		c := Chart{Title: s.title, Unit: s.unit}
+		c := Chart{Title: s.title, Unit: s.unit, From: since.UTC().Format("15:04")}
 		lo, hi := math.Inf(1), math.Inf(-1)
 		type pt struct{ x, y float64 }
 		var pts []pt

@@ -1,0 +1,257 @@
+// Package fbdev is the display backend for the gokrazy appliance, in pure
+// Go: it maps the Linux framebuffer (/dev/fb0, geometry and pixel format
+// from the FBIOGET_*SCREENINFO ioctls), converts frames to its pixel
+// format (RGB565, XRGB8888 and other packed RGB layouts), reads touches
+// from evdev devices (/dev/input/event*; single-touch and multi-touch
+// protocols A and B, calibrated to the screen), and switches the console
+// to graphics mode (KDSETMODE) so kernel messages do not draw over the UI,
+// restoring text mode on Close.
+//
+// It only shows frames and reports touches; it never interprets them.
+package fbdev
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nhikiosk/nhikiosk/display"
+)
+
+// Options say which devices to use. Zero values pick the defaults of a
+// kiosk.
+type Options struct {
+	// Device is the framebuffer device, /dev/fb0 if empty.
+	Device string
+	// Geometry, if set, is used instead of asking the device (for a plain
+	// file standing in for the framebuffer in tests).
+	Geometry *Geometry
+	// Touch lists evdev devices to read; nil finds every device under
+	// /dev/input that reports absolute positions.
+	Touch []string
+	// TouchStreams are extra event streams with their calibration (tests,
+	// or a touch controller reached another way).
+	TouchStreams []TouchStream
+	// Calibration overrides the calibration read from the devices (e.g.
+	// for a panel mounted upside down); nil keeps the devices' ranges.
+	Calibration *Calibration
+	// Console is the tty switched to graphics mode; "" means /dev/tty0,
+	// "-" leaves the console alone.
+	Console string
+	Log     *slog.Logger
+}
+
+// TouchStream is a source of raw input_event records.
+type TouchStream struct {
+	R   io.Reader
+	Cal Calibration
+}
+
+// Screen is a framebuffer display.Screen. Present and Events may be used
+// concurrently; Close ends the touch readers and restores the console.
+type Screen struct {
+	geo     Geometry
+	fb      *os.File
+	mem     []byte
+	mmapped bool
+	events  chan display.Event
+	console *os.File
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	closers []io.Closer
+	closed  bool
+}
+
+// Open maps the framebuffer and starts reading touches.
+func Open(o Options) (*Screen, error) {
+	if o.Device == "" {
+		o.Device = "/dev/fb0"
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	fb, err := os.OpenFile(o.Device, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("fbdev: open framebuffer: %w", err)
+	}
+	s := &Screen{fb: fb, events: make(chan display.Event, 64), log: o.Log}
+	if err := s.setup(o); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Screen) setup(o Options) error {
+	if o.Geometry != nil {
+		s.geo = *o.Geometry
+	} else {
+		g, err := readGeometry(s.fb)
+		if err != nil {
+			return fmt.Errorf("fbdev: read geometry of %s: %w", o.Device, err)
+		}
+		s.geo = g
+	}
+	if err := s.geo.check(); err != nil {
+		return fmt.Errorf("fbdev: %s: %w", o.Device, err)
+	}
+	mem, err := unix.Mmap(int(s.fb.Fd()), 0, s.geo.Size(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return fmt.Errorf("fbdev: map %s: %w", o.Device, err)
+	}
+	s.mem, s.mmapped = mem, true
+	if o.Console != "-" {
+		s.graphicsMode(o.Console)
+	}
+	for _, ts := range o.TouchStreams {
+		s.read(ts.R, ts.Cal, o.Calibration)
+	}
+	paths := o.Touch
+	if paths == nil && len(o.TouchStreams) == 0 {
+		paths = findTouchDevices()
+	}
+	for _, p := range paths {
+		f, cal, err := openTouch(p)
+		if err != nil {
+			return fmt.Errorf("fbdev: touch device: %w", err)
+		}
+		s.closers = append(s.closers, f)
+		s.read(f, cal, o.Calibration)
+	}
+	if len(paths)+len(o.TouchStreams) == 0 {
+		s.log.Warn("fbdev: no touch device found", "dir", "/dev/input")
+	}
+	return nil
+}
+
+// graphicsMode stops the kernel console from drawing over the UI.
+func (s *Screen) graphicsMode(tty string) {
+	if tty == "" {
+		tty = "/dev/tty0"
+	}
+	f, err := os.OpenFile(tty, os.O_RDWR, 0)
+	if err == nil {
+		err = unix.IoctlSetInt(int(f.Fd()), kdSetMode, kdGraphics)
+		if err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		s.log.Warn("fbdev: console stays in text mode", "tty", tty, "err", err)
+		return
+	}
+	s.console = f
+}
+
+// read decodes one touch stream until it ends or the screen closes.
+func (s *Screen) read(r io.Reader, cal Calibration, override *Calibration) {
+	if override != nil {
+		cal = *override
+	}
+	dec := NewDecoder(cal, s.geo.Width, s.geo.Height)
+	go func() {
+		buf := make([]byte, EventSize*64)
+		for {
+			n, err := io.ReadAtLeast(r, buf, EventSize)
+			for i := 0; i+EventSize <= n; i += EventSize {
+				for _, ev := range dec.Decode(buf[i : i+EventSize]) {
+					s.send(ev)
+				}
+			}
+			if err != nil {
+				if !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrClosed) {
+					s.log.Warn("fbdev: touch stream ended", "err", err)
+				}
+				return
+			}
+		}
+	}()
+}
+
+func (s *Screen) send(ev display.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	select {
+	case s.events <- ev:
+	default: // the UI is behind; a dropped move is harmless
+	}
+}
+
+// Geometry returns the framebuffer's geometry.
+func (s *Screen) Geometry() Geometry { return s.geo }
+
+// Size returns the screen size in pixels.
+func (s *Screen) Size() image.Point { return image.Pt(s.geo.Width, s.geo.Height) }
+
+// Present converts the dirty parts of frame into the framebuffer.
+func (s *Screen) Present(frame *image.RGBA, dirty []image.Rectangle) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("fbdev: present: screen closed")
+	}
+	if len(dirty) == 0 {
+		dirty = []image.Rectangle{frame.Rect}
+	}
+	for _, r := range dirty {
+		convert(s.mem, s.geo, frame, r)
+	}
+	return nil
+}
+
+// Events returns touches in screen pixels.
+func (s *Screen) Events() <-chan display.Event { return s.events }
+
+// Close restores the console to text mode, unmaps the framebuffer, and
+// stops the touch readers.
+func (s *Screen) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.events)
+	s.mu.Unlock()
+	var errs []error
+	if s.console != nil {
+		errs = append(errs, unix.IoctlSetInt(int(s.console.Fd()), kdSetMode, kdText), s.console.Close())
+	}
+	for _, c := range s.closers {
+		c.Close()
+	}
+	if s.mmapped {
+		errs = append(errs, unix.Munmap(s.mem))
+	}
+	errs = append(errs, s.fb.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("fbdev: close: %w", err)
+	}
+	return nil
+}
+
+// Snapshot reads the framebuffer back into an image (for screenshots and
+// tests).
+func (s *Screen) Snapshot() *image.RGBA {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	img := image.NewRGBA(image.Rect(0, 0, s.geo.Width, s.geo.Height))
+	for y := range s.geo.Height {
+		for x := range s.geo.Width {
+			r, g, b := decode(s.mem, s.geo, x, y)
+			i := img.PixOffset(x, y)
+			img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = r, g, b, 0xff
+		}
+	}
+	return img
+}
