@@ -32,7 +32,7 @@ func demoParts(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout
 		}
 		os.RemoveAll(dir)
 	}
-	if p.font, err = display.OpenFont(cfg.Display.FontFile, cfg.Display.FontIndex); err != nil {
+	if p.font, p.theme, err = display.Configured(cfg.Display); err != nil {
 		return p, stop, &exitError{exitNoRestart, err}
 	}
 	if dev, err = server.StartDev(ctx, dir, stdout, nil); err != nil {

@@ -20,6 +20,7 @@ import (
 	"syscall"
 
 	"github.com/nhikiosk/nhikiosk/config"
+	"github.com/nhikiosk/nhikiosk/display/glfwscreen"
 )
 
 // Exit statuses.
@@ -39,10 +40,10 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
-	// GLFW must run on the main thread: mainThread serves it from here
-	// and runs the kiosk on another goroutine.
+	// GLFW must run on the main thread: Main serves it from here and runs
+	// the kiosk on another goroutine (without cgo it just runs it).
 	var err error
-	mainThread(func() { err = run(os.Args[1:], os.Stdout, os.Stderr) })
+	glfwscreen.Main(func() { err = run(os.Args[1:], os.Stdout, os.Stderr) })
 	if err != nil {
 		code := exitFailure
 		var ee *exitError

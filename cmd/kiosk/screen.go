@@ -7,40 +7,30 @@ import (
 
 	"github.com/nhikiosk/nhikiosk/config"
 	"github.com/nhikiosk/nhikiosk/display"
+	"github.com/nhikiosk/nhikiosk/display/fbdev"
+	"github.com/nhikiosk/nhikiosk/display/glfwscreen"
 	"github.com/nhikiosk/nhikiosk/display/headless"
 	"github.com/nhikiosk/nhikiosk/reader"
 	"github.com/nhikiosk/nhikiosk/reader/pcsc"
 )
 
-// Display backends beyond headless, set by backends.go when the display
-// package has them: a GLFW window and the framebuffer.
-var (
-	openGLFW  func(cfg config.Config) (display.Screen, error)
-	openFBDev func(cfg config.Config, log *slog.Logger) (display.Screen, error)
-	// mainThread runs the program; the GLFW backend needs it to serve
-	// GLFW from the main goroutine.
-	mainThread = func(f func()) { f() }
-)
-
-// openScreen opens the configured display backend.
+// openScreen opens the configured display backend: a GLFW window (cgo;
+// without cgo glfwscreen.Open says so), the framebuffer, or none.
 func openScreen(cfg config.Config, log *slog.Logger) (display.Screen, error) {
-	var open func() (display.Screen, error)
+	var s display.Screen
+	var err error
 	switch cfg.Display.Backend {
 	case config.DisplayGLFW:
-		if openGLFW != nil {
-			open = func() (display.Screen, error) { return openGLFW(cfg) }
+		size := screenSize(cfg, image.Pt(1280, 800))
+		if cfg.Display.Fullscreen {
+			size = screenSize(cfg, image.Point{})
 		}
+		s, err = glfwscreen.Open(glfwscreen.Options{Width: size.X, Height: size.Y, Fullscreen: cfg.Display.Fullscreen, Title: "nhikiosk"})
 	case config.DisplayFBDev:
-		if openFBDev != nil {
-			open = func() (display.Screen, error) { return openFBDev(cfg, log) }
-		}
+		s, err = fbdev.Open(fbdev.Options{Log: log})
 	default:
-		return headless.New(screenSize(cfg, image.Pt(800, 480))), nil
+		s = headless.New(screenSize(cfg, image.Pt(800, 480)))
 	}
-	if open == nil {
-		return nil, fmt.Errorf("display.backend %s is not in this build yet (issue 4); -set display.backend=headless runs without a screen", cfg.Display.Backend)
-	}
-	s, err := open()
 	if err != nil {
 		return nil, fmt.Errorf("open %s display: %w", cfg.Display.Backend, err)
 	}

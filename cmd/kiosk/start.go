@@ -25,6 +25,7 @@ type parts struct {
 	screen display.Screen
 	client *upstream.Client
 	font   *display.Font
+	theme  display.Theme
 }
 
 // start runs the kiosk on a validated configuration until ctx ends or the
@@ -50,7 +51,7 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 		return err
 	}
 	defer p.screen.Close()
-	ui, err := display.New(display.Options{Font: p.font, Catalog: display.NewCatalog(), Theme: theme(cfg.Display.Theme),
+	ui, err := display.New(display.Options{Font: p.font, Catalog: display.NewCatalog(), Theme: p.theme,
 		Lang: cfg.Language, Size: p.screen.Size(), DPI: cfg.Display.DPI})
 	if err != nil {
 		return fmt.Errorf("start display: %w", err)
@@ -85,7 +86,7 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 func realParts(cfg config.Config, log *slog.Logger) (parts, error) {
 	var p parts
 	var err error
-	if p.font, err = display.OpenFont(cfg.Display.FontFile, cfg.Display.FontIndex); err != nil {
+	if p.font, p.theme, err = display.Configured(cfg.Display); err != nil {
 		return p, &exitError{exitNoRestart, err}
 	}
 	if p.reader, err = openReader(cfg); err != nil {
@@ -116,16 +117,6 @@ func openReader(cfg config.Config) (reader.Device, error) {
 		return nil, errCCIDNotYet
 	}
 	return nil, fmt.Errorf("reader.backend %s is only for -demo", cfg.Reader.Backend)
-}
-
-func theme(name string) display.Theme {
-	switch name {
-	case "high-contrast":
-		return display.HighContrastTheme()
-	case "large-text":
-		return display.LargeTextTheme()
-	}
-	return display.DefaultTheme()
 }
 
 // screenSize is the configured size, or a default for backends that have
