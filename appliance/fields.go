@@ -112,7 +112,7 @@ func checkCode(_ *person, v string) error {
 func checkField(p *person, f FieldID) string {
 	spec := fieldSpecs[f]
 	v := p.value(f)
-	if spec.check == nil || (v == "" && spec.optional && !requiredByOthers(p, f)) {
+	if spec.check == nil || (v == "" && spec.optional) {
 		return ""
 	}
 	if err := spec.check(p, v); err != nil {
@@ -123,17 +123,6 @@ func checkField(p *person, f FieldID) string {
 		return rules.CodeFormat
 	}
 	return ""
-}
-
-// requiredByOthers reports whether an optional field becomes required
-// because a field it goes with was filled in (the phone's area code and
-// number go together).
-func requiredByOthers(p *person, f FieldID) bool {
-	switch f {
-	case FieldPhoneArea, FieldPhoneNumber, FieldPhoneExt:
-		return p.value(FieldPhoneArea) != "" || p.value(FieldPhoneNumber) != "" || p.value(FieldPhoneExt) != ""
-	}
-	return false
 }
 
 // accepts reports whether keyboard k may type character c into a field.

@@ -220,7 +220,7 @@ func (m *Machine) setField(f FieldID, v []byte) {
 func (m *Machine) checkTyped() {
 	s := m.sess
 	for _, f := range screenFields[m.screen] {
-		if s.p.value(f) == "" && !requiredByOthers(s.p, f) {
+		if s.p.value(f) == "" {
 			delete(s.errs, f)
 			continue
 		}
