@@ -74,3 +74,26 @@ func TestTypingReachesTheMachine(t *testing.T) {
 		t.Errorf("error under the field = %+v, want err.household.format", e)
 	}
 }
+
+// TestMicrosoftWarningWhileTyping types a hotmail address on the keyboard:
+// the warning appears as soon as the domain is typed (a new page), and
+// the field keeps its value and the keyboard.
+func TestMicrosoftWarningWhileTyping(t *testing.T) {
+	d := newScreenDriver(t, image.Pt(800, 480), LangEn)
+	d.register(ScreenContact)
+	d.Tap("field.email")
+	d.Type("test.one@hotmail.com")
+	if d.UI.Find("email.ms_warning") == nil {
+		t.Errorf("no Microsoft mail warning after typing a hotmail address")
+	}
+	f := d.UI.Focus()
+	if f == nil || f.ID() != "field.email" {
+		t.Fatalf("the e-mail field lost the keyboard")
+	}
+	if got := string(f.Value()); got != "test.one@hotmail.com" {
+		t.Errorf("field shows %q", got)
+	}
+	if got := d.k.m.sess.p.value(FieldEmail); got != "test.one@hotmail.com" {
+		t.Errorf("session holds %q", got)
+	}
+}
