@@ -255,6 +255,32 @@ var screenStates = []struct {
 		d.service(IDForgot)
 		d.tap(IDSubmit)
 	}},
+	{"error-already-verified", func(d *screenDriver) {
+		d.up.errs["Verify"] = &UpstreamError{Kind: KindAlreadyVerified}
+		d.service(IDVerify)
+		d.fill(FieldCode, "123456")
+		d.tap(IDSubmit)
+	}},
+	{"error-not-active", func(d *screenDriver) {
+		d.up.errs["RequestReset"] = &UpstreamError{Kind: KindNotActive}
+		d.service(IDForgot)
+		d.tap(IDSubmit)
+	}},
+	{"error-rejected", func(d *screenDriver) {
+		d.up.errs["Resend"] = &UpstreamError{Kind: KindRejected}
+		d.service(IDResend)
+		d.tap(IDSubmit)
+	}},
+	{"card-error-not-nhi", func(d *screenDriver) {
+		d.card.err = errors.New("not nhi")
+		d.k.m.opt.CardKey = func(error) string { return "card.error.not_nhi" }
+		d.do(CardInserted{})
+	}},
+	{"address-unknown", func(d *screenDriver) {
+		d.up.errs["Register"] = &UpstreamError{Kind: KindInvalid, Fields: []FieldProblem{{Field: FieldAddress, Code: "unknown"}}}
+		d.register(ScreenReview)
+		d.tap(IDSubmit)
+	}},
 	{"verify", func(d *screenDriver) { d.service(IDVerify); d.tap("field.code") }},
 	{"verify-bad-code", func(d *screenDriver) { d.service(IDVerify); d.fill(FieldCode, "654321"); d.tap(IDSubmit) }},
 	{"resend", func(d *screenDriver) { d.service(IDResend) }},
