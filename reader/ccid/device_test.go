@@ -3,6 +3,7 @@ package ccid_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -36,6 +37,9 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// quiet drops the Device's event log lines (the failures say enough).
+var quiet = slog.New(slog.DiscardHandler)
 
 // chanUevents is a UeventSource fed by the test.
 type chanUevents chan ccid.Uevent
@@ -90,7 +94,7 @@ func start(t *testing.T, level uint32, card ccidtest.Card, setup func(*ccidtest.
 		s.fake.Insert(card)
 	}
 	var opened []string
-	s.dev = ccid.NewDevice(ccid.Options{SysRoot: root, DevRoot: "/dev", Uevents: s.uevents,
+	s.dev = ccid.NewDevice(ccid.Options{Log: quiet, SysRoot: root, DevRoot: "/dev", Uevents: s.uevents,
 		Open: func(f ccid.Found) (ccid.USB, error) {
 			if opened = append(opened, f.DevNode); len(opened) > 1 {
 				t.Errorf("opened %v, want the reader once", opened)
@@ -214,7 +218,7 @@ func TestDeviceHotplug(t *testing.T) {
 	fake := ccidtest.New(ccid.LevelShortAPDU)
 	uevents := make(chanUevents, 4)
 	var want string
-	dev := ccid.NewDevice(ccid.Options{SysRoot: root, Uevents: uevents,
+	dev := ccid.NewDevice(ccid.Options{Log: quiet, SysRoot: root, Uevents: uevents,
 		Open: func(f ccid.Found) (ccid.USB, error) { return fake, nil }})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -239,7 +243,7 @@ func TestDeviceName(t *testing.T) {
 	other := fakeSysfs(t, root, "1-1", ccidtest.Descriptors(ccid.LevelTPDU))
 	fake := ccidtest.New(ccid.LevelTPDU)
 	fake.Insert(testOne(t))
-	dev := ccid.NewDevice(ccid.Options{Name: other + "-not", SysRoot: root, Uevents: make(chanUevents),
+	dev := ccid.NewDevice(ccid.Options{Log: quiet, Name: other + "-not", SysRoot: root, Uevents: make(chanUevents),
 		Open: func(f ccid.Found) (ccid.USB, error) { return fake, nil }})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
