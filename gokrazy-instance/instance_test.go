@@ -134,6 +134,25 @@ func TestBuilddirReplacesThisRepo(t *testing.T) {
 	}
 }
 
+// goflags lets go build in instance's builddir update its module
+// requirements (the repository's own go.mod moves on) without writing the
+// builddir: it works on copies of go.mod and go.sum (-modfile). Relative
+// replace paths still resolve from the builddir.
+func goflags(t *testing.T, instance string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, name := range []string{"go.mod", "go.sum"} {
+		b, err := os.ReadFile(filepath.Join(instance, "builddir", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return "GOFLAGS=-mod=mod -modfile=" + filepath.Join(dir, "go.mod")
+}
+
 // TestPackagesBuild builds every program of each image the way gok does:
 // in the instance's builddir, CGO_ENABLED=0, tags gokrazy,netgo,osusergo,
 // for the instance's GOARCH; and checks that the kernel, firmware and
@@ -149,7 +168,7 @@ func TestPackagesBuild(t *testing.T) {
 			pkgs := append(slices.Clone(gokrazyPackages), c.Packages...)
 			cmd := exec.Command(goBin, append([]string{"build", "-tags", "gokrazy,netgo,osusergo", "-o", t.TempDir()}, pkgs...)...)
 			cmd.Dir = filepath.Join(inst.name, "builddir")
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+inst.goarch, "GOFLAGS=-mod=mod")
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+inst.goarch, goflags(t, inst.name))
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("go build %s: %v\n%s", strings.Join(pkgs, " "), err, out)
 			}
@@ -185,7 +204,7 @@ func TestFlagsParse(t *testing.T) {
 			bin := filepath.Join(t.TempDir(), "prog")
 			build := exec.Command(goBin, "build", "-tags", "gokrazy,netgo,osusergo", "-o", bin, pkg)
 			build.Dir = filepath.Join(inst.name, "builddir")
-			build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
+			build.Env = append(os.Environ(), "CGO_ENABLED=0", goflags(t, inst.name))
 			if out, err := build.CombinedOutput(); err != nil {
 				t.Fatalf("build %s: %v\n%s", pkg, err, out)
 			}

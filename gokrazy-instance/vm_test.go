@@ -18,6 +18,7 @@ import (
 	"github.com/nhikiosk/nhikiosk/internal/itest"
 	"github.com/nhikiosk/nhikiosk/reader/ccid/ccidtest"
 	"github.com/nhikiosk/nhikiosk/reader/ccid/vscard"
+	"github.com/nhikiosk/nhikiosk/reader/readertest"
 )
 
 // The OVMF firmware of Debian's ovmf package.
@@ -81,7 +82,7 @@ func TestVMReadsCard(t *testing.T) {
 		t.Fatalf("QEMU did not connect the card chardev: %v", err)
 	}
 	defer conn.Close()
-	t1 := ccidtest.NewT1Card(nhiCard)
+	t1 := ccidtest.NewT1Card(nhiCard(t))
 	var mu sync.Mutex
 	var wire []string // the T=1 blocks the guest's transport sent, through QEMU
 	card, err := vscard.NewCard(conn, func(block []byte) []byte {
@@ -95,7 +96,7 @@ func TestVMReadsCard(t *testing.T) {
 	}
 	go card.Serve()
 
-	waitSerial(t, serial, "ccidprobe: reader_attached", 5*time.Minute)
+	waitSerial(t, serial, "ccidprobe: reader attached", 5*time.Minute)
 	t.Logf("guest attached the reader %v after QEMU started", time.Since(boot).Round(time.Millisecond))
 	inserted := time.Now()
 	if err := card.Insert(ccidtest.NHIATR); err != nil {
@@ -103,8 +104,8 @@ func TestVMReadsCard(t *testing.T) {
 	}
 	line := waitSerial(t, serial, "ccidprobe: card read", time.Minute)
 	t.Logf("card insertion to profile read, seen on the serial console: %v (%s)", time.Since(inserted).Round(time.Millisecond), line)
-	if !strings.Contains(line, "profile 57 bytes, SW 90 00") {
-		t.Errorf("guest read %q, want a 57-byte profile with SW 90 00", line)
+	if !strings.Contains(line, "NHI profile valid") {
+		t.Errorf("guest read %q, want a valid NHI profile", line)
 	}
 	// QEMU's reader claims to do the IFSD exchange itself (dwFeatures
 	// 0x400) but passes blocks through, so the card keeps IFSD 32 and
@@ -123,7 +124,7 @@ func TestVMReadsCard(t *testing.T) {
 	if err := card.Remove(); err != nil {
 		t.Fatal(err)
 	}
-	waitSerial(t, serial, "ccidprobe: card_removed", time.Minute)
+	waitSerial(t, serial, "ccidprobe: card removed", time.Minute)
 
 	// The framebuffer the kiosk will draw on. Until the wizard exists
 	// (issue 6) it shows the Linux console; then this becomes the check of
@@ -163,16 +164,20 @@ func screendump(t *testing.T, sock, path string) {
 	t.Fatalf("no usable screendump at %s", path)
 }
 
-// nhiCard answers like an NHI card for TEST ONE (made-up data).
-func nhiCard(apdu []byte) []byte {
-	switch {
-	case strings.HasPrefix(string(apdu), "\x00\xA4\x04\x00\x10\xD1\x58"):
-		return []byte{0x90, 0x00}
-	case string(apdu) == "\x00\xCA\x11\x00\x02\x00\x00":
-		p := []byte(fmt.Sprintf("%-57s", "000012345678TEST ONE          A123456789"))
-		return append(p, 0x90, 0x00)
+// nhiCard answers like the NHI card of the fake person TEST ONE, with
+// the card logic the PC/SC tests use.
+func nhiCard(t *testing.T) ccidtest.Card {
+	c, err := readertest.NewCard(readertest.TestOne)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return []byte{0x6D, 0x00}
+	return func(apdu []byte) []byte {
+		resp, err := c.Respond(apdu)
+		if err != nil {
+			t.Errorf("virtual card: %v", err)
+		}
+		return resp
+	}
 }
 
 // buildImage writes a test instance next to the qemu one (same packages

@@ -6,9 +6,11 @@
 // and reports cards and readers coming and going from the interrupt
 // endpoint and kernel uevents.
 //
-// It implements reader.Transport and reports failures with the reader
-// package's sentinel errors. It must not interpret APDUs (that is the NHI
-// card protocol in package reader), nor keep or log their contents.
+// NewDevice makes all of it a reader.Device (reader.Event for every change,
+// reader.ReadProfile over the powered card); Reader is the
+// reader.Transport. Failures wrap the reader package's sentinel errors.
+// It must not build APDUs or interpret them (that is the NHI card protocol
+// in package reader), nor keep or log their contents.
 package ccid
 
 import (

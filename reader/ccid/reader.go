@@ -17,7 +17,7 @@ import (
 // use, except CardPresent and WaitCardChange, which may run beside the
 // other methods (the monitor watches the slot while the card is read).
 type Reader struct {
-	dev  Device
+	dev  USB
 	desc Descriptor
 	seq  byte
 	atr  ATR
@@ -36,7 +36,7 @@ type Reader struct {
 var _ reader.Transport = (*Reader)(nil)
 
 // NewReader drives the claimed interface dev described by desc.
-func NewReader(dev Device, desc Descriptor) *Reader {
+func NewReader(dev USB, desc Descriptor) *Reader {
 	return &Reader{dev: dev, desc: desc, ReadTimeout: 10 * time.Second, PollInterval: 500 * time.Millisecond}
 }
 
@@ -63,6 +63,7 @@ func (r *Reader) ATR() []byte { return append([]byte(nil), r.atr.Raw...) }
 func (r *Reader) PowerOn(ctx context.Context) error {
 	r.on.Store(false)
 	r.t1 = nil
+	r.atr = ATR{} // no stale ATR from the previous card if this one fails
 	m, err := r.command(ctx, PCtoRDRIccPowerOn, [3]byte{}, nil)
 	if err != nil {
 		return fmt.Errorf("ccid: power on: %w", err)

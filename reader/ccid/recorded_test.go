@@ -12,7 +12,7 @@ import (
 	"github.com/nhikiosk/nhikiosk/reader/ccid"
 )
 
-// replay is a ccid.Device that plays back a recorded conversation: each
+// replay is a ccid.USB that plays back a recorded conversation: each
 // bulk-out transfer must equal the next recorded one, and bulk-in returns
 // what the reader answered then.
 type replay struct {

@@ -48,7 +48,7 @@ type usbfs struct {
 
 // OpenUSB opens the usbfs node of a reader (e.g. /dev/bus/usb/001/004)
 // and claims its CCID interface.
-func OpenUSB(node string, desc Descriptor) (Device, error) {
+func OpenUSB(node string, desc Descriptor) (USB, error) {
 	f, err := os.OpenFile(node, os.O_RDWR, 0)
 	if err != nil {
 		return nil, fmt.Errorf("ccid: open %s: %w", node, err)

@@ -9,6 +9,6 @@ import (
 )
 
 // OpenUSB is only available on Linux (usbfs).
-func OpenUSB(node string, desc Descriptor) (Device, error) {
+func OpenUSB(node string, desc Descriptor) (USB, error) {
 	return nil, errors.Join(reader.ErrNoReader, errors.New("ccid: usbfs exists only on Linux"))
 }

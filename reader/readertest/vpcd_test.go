@@ -150,7 +150,7 @@ func TestVPCDReader(t *testing.T) {
 // client must never panic, whatever the framing.
 func FuzzVPCDStream(f *testing.F) {
 	f.Add([]byte{0, 1, 4})
-	f.Add(append([]byte{0, 22}, reader.SelectNHI...))
+	f.Add(append([]byte{0, byte(len(reader.SelectNHI))}, reader.SelectNHI...))
 	f.Add([]byte{0, 1, 1, 0, 7, 0, 0xCA, 0x11, 0, 2, 0, 0})
 	f.Add([]byte{0xFF, 0xFF, 1})
 	f.Fuzz(func(t *testing.T, stream []byte) {

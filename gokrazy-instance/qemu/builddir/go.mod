@@ -1,6 +1,6 @@
 module gokrazy/build/qemu
 
-go 1.26
+go 1.26.0
 
 require github.com/nhikiosk/nhikiosk v0.0.0-00010101000000-000000000000
 
@@ -22,9 +22,9 @@ require (
 	github.com/spf13/pflag v1.0.5 // indirect
 	github.com/vishvananda/netlink v1.1.0 // indirect
 	github.com/vishvananda/netns v0.0.0-20211101163701-50045581ed74 // indirect
-	golang.org/x/crypto v0.55.0 // indirect
+	golang.org/x/crypto v0.59.0 // indirect
 	golang.org/x/oauth2 v0.27.0 // indirect
-	golang.org/x/sys v0.47.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 )
 
 replace github.com/nhikiosk/nhikiosk => ../../..

@@ -1,8 +1,9 @@
 // Command ccidprobe checks the CCID transport on a running appliance: it
 // watches for CCID readers and cards like the kiosk does, and for each card
-// inserted selects the NHI applet and reads the profile, then reports what
-// happened and how long it took: status words, lengths and times only,
-// never the profile's contents.
+// inserted reads it with the kiosk's NHI card protocol (reader.ReadProfile
+// through ccid.NewDevice), then reports what happened and how long it
+// took: events, ATR, error kinds and times only, never the profile's
+// contents.
 //
 // It is a diagnostic for the QEMU VM test and for staff checking a reader
 // on a gokrazy image (-console writes the report to the serial console,
@@ -11,7 +12,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -22,14 +22,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nhikiosk/nhikiosk/reader"
 	"github.com/nhikiosk/nhikiosk/reader/ccid"
-)
-
-// The two APDUs of an NHI card read (the card protocol itself lives in
-// package reader; this only exercises the transport).
-var (
-	selectNHI   = []byte{0x00, 0xA4, 0x04, 0x00, 0x10, 0xD1, 0x58, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x11, 0x00}
-	readProfile = []byte{0x00, 0xCA, 0x11, 0x00, 0x02, 0x00, 0x00}
 )
 
 func main() {
@@ -53,59 +47,31 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	m := &ccid.Monitor{Log: slog.New(slog.NewTextHandler(io.MultiWriter(os.Stderr, out), nil))}
-	events := make(chan ccid.Event)
+	dev := ccid.NewDevice(ccid.Options{Log: slog.New(slog.NewTextHandler(io.MultiWriter(os.Stderr, out), nil))})
 	errc := make(chan error, 1)
-	go func() { errc <- m.Run(ctx, events) }()
+	go func() { errc <- dev.Run(ctx) }()
 	fmt.Fprintln(out, "ccidprobe: watching for CCID readers")
-	for {
-		select {
-		case err := <-errc:
-			return err
-		case e := <-events:
-			report(ctx, out, e)
+	for e := range dev.Events() {
+		fmt.Fprintf(out, "ccidprobe: %s\n", e)
+		if e.Kind == reader.CardInserted {
+			readCard(ctx, out, dev)
 		}
 	}
+	return <-errc
 }
 
-func report(ctx context.Context, out io.Writer, e ccid.Event) {
-	switch {
-	case e.Kind == ccid.CardInserted && e.Err != nil:
-		fmt.Fprintf(out, "ccidprobe: card inserted but not usable: %v\n", e.Err)
-	case e.Kind == ccid.CardInserted:
-		d := e.Card.Descriptor()
-		fmt.Fprintf(out, "ccidprobe: card inserted (ATR %d bytes, reader level %#x)\n", len(e.Card.ATR()), d.Level())
-		readCard(ctx, out, e.Card)
-	default:
-		fmt.Fprintf(out, "ccidprobe: %s %s\n", e.Kind, e.Reader)
-	}
-}
-
-func readCard(ctx context.Context, out io.Writer, card *ccid.Reader) {
+// readCard reads the card like the kiosk does (reader.ReadProfile over
+// the powered card) and reports whether the profile is valid and how long
+// it took, then drops the profile.
+func readCard(ctx context.Context, out io.Writer, dev reader.Device) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	start := time.Now()
-	resp, err := card.Transmit(ctx, selectNHI)
+	p, err := dev.Read(ctx)
+	p.Wipe()
 	if err != nil {
-		fmt.Fprintf(out, "ccidprobe: select failed: %v\n", err)
+		fmt.Fprintf(out, "ccidprobe: card read failed (%s): %v\n", reader.CatalogKey(err), err)
 		return
 	}
-	if !bytes.Equal(resp, []byte{0x90, 0x00}) {
-		fmt.Fprintf(out, "ccidprobe: select answered SW % X: not an NHI card\n", sw(resp))
-		return
-	}
-	resp, err = card.Transmit(ctx, readProfile)
-	if err != nil {
-		fmt.Fprintf(out, "ccidprobe: read profile failed: %v\n", err)
-		return
-	}
-	fmt.Fprintf(out, "ccidprobe: card read: profile %d bytes, SW % X, in %v\n", len(resp)-2, sw(resp), time.Since(start).Round(time.Microsecond))
-}
-
-// sw returns the status word at the end of a response.
-func sw(resp []byte) []byte {
-	if len(resp) < 2 {
-		return resp
-	}
-	return resp[len(resp)-2:]
+	fmt.Fprintf(out, "ccidprobe: card read: NHI profile valid, in %v\n", time.Since(start).Round(time.Microsecond))
 }

@@ -1,5 +1,5 @@
 // Package ccidtest fakes a CCID smart card reader with one slot, for unit
-// tests of reader/ccid: it implements ccid.Device, answers CCID messages
+// tests of reader/ccid: it implements ccid.USB, answers CCID messages
 // like a reader at TPDU or APDU level, runs the card's side of T=1, and
 // injects the faults a real line has (broken blocks, parity errors, a mute
 // card, a card pulled out, a reader unplugged).
@@ -33,6 +33,7 @@ type Faults struct {
 	WTX           byte // the card asks for this BWT multiplier before answering
 	RemoveAfter   int  // the card is pulled out after this many XfrBlocks (0: never)
 	Stale         bool // one answer with a wrong sequence number comes first
+	Silent        bool // the card gives no ATR at power-on (ICC_MUTE): dead, or in the wrong way
 }
 
 // Reader is a fake CCID reader. Configure it before use; Insert, Remove
@@ -190,7 +191,7 @@ func (r *Reader) handle(m ccid.Message) []byte {
 	fail := func(code byte) []byte { return answer(typ, m.Seq, 0x40|r.iccStatus(), code, nil) }
 	switch m.Type {
 	case ccid.PCtoRDRIccPowerOn:
-		if r.card == nil {
+		if r.card == nil || r.Faults.Silent {
 			return fail(ccid.ErrCodeICCMute)
 		}
 		r.powered = true
