@@ -145,3 +145,25 @@ func TestStaleJobResultIgnored(t *testing.T) {
 		t.Errorf("stale result revived a session")
 	}
 }
+
+// TestCardReadAfterRemovalIsWiped: the card is pulled while it is being
+// read; the profile that comes back belongs to no session and is zeroed.
+func TestCardReadAfterRemovalIsWiped(t *testing.T) {
+	d := newDriver(t)
+	jobs := d.m.Handle(CardInserted{})
+	d.do(CardRemoved{})
+	d.run(jobs) // the read finishes after the card left
+	if d.m.SessionID() != "" {
+		t.Fatalf("a late card read revived a session")
+	}
+	for _, b := range [][]byte{d.card.last.IDNumber, d.card.last.Name, d.card.last.CardNumber} {
+		if len(b) == 0 {
+			t.Fatalf("the card was not read")
+		}
+		for _, c := range b {
+			if c != 0 {
+				t.Fatalf("the late profile was not zeroed")
+			}
+		}
+	}
+}

@@ -43,6 +43,9 @@ type Maintenance struct{ On bool }
 type result struct {
 	session string
 	apply   func(m *Machine) []Job
+	// discard, if set, runs instead of apply when the session is gone
+	// (it wipes personal data the job brought back).
+	discard func()
 }
 
 func (CardInserted) isEvent()  {}

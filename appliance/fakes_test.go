@@ -51,6 +51,7 @@ func fakeDivisions() []Division {
 type fakeCard struct {
 	err   error
 	reads int
+	last  CardProfile // the last profile handed out, to check it is wiped
 }
 
 func (c *fakeCard) ReadProfile(context.Context) (CardProfile, error) {
@@ -58,7 +59,8 @@ func (c *fakeCard) ReadProfile(context.Context) (CardProfile, error) {
 	if c.err != nil {
 		return CardProfile{}, c.err
 	}
-	return testProfile(), nil
+	c.last = testProfile()
+	return c.last, nil
 }
 
 // fakeUpstream records calls and answers with the errors set per call.

@@ -7,7 +7,7 @@ func (m *Machine) readCard() Job {
 	sess, card, key := m.sess.id, m.opt.Card, m.opt.CardKey
 	return func(ctx context.Context) Event {
 		p, err := card.ReadProfile(ctx)
-		return result{session: sess, apply: func(m *Machine) []Job {
+		return result{session: sess, discard: p.Wipe, apply: func(m *Machine) []Job {
 			if m.screen != ScreenReading {
 				p.Wipe()
 				return nil

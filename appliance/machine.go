@@ -179,6 +179,9 @@ func (m *Machine) Handle(ev Event) []Job {
 		if ev.session == "" || (m.sess != nil && m.sess.id == ev.session) {
 			return ev.apply(m)
 		}
+		if ev.discard != nil {
+			ev.discard()
+		}
 	}
 	return nil
 }
