@@ -59,7 +59,8 @@ func (v *view) attractPage() *display.Page {
 	title.Size, title.Align = display.SizeTitle, 1
 	how := label("attract.how", "attract.how")
 	how.Align = 1
-	pic := display.NewPicture("attract.picture", insertCardPicture(), 150)
+	// On a tall panel the picture grows into the room there is.
+	pic := display.NewPicture("attract.picture", insertCardPicture(), max(150, v.bodyDp()/3))
 	pic.Alt = display.M("attract.how")
 	what := label("attract.what", "attract.what")
 	privacy := label("attract.privacy", "attract.privacy")
