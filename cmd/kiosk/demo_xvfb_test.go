@@ -60,6 +60,8 @@ func TestDemoWindow(t *testing.T) {
 	// "insert card" at the left, "pull card" in the middle.
 	click := func(px, py string) {
 		t.Helper()
+		// Other tests' windows may share the Xvfb: ours goes on top first.
+		x("windowraise", win).Run()
 		if out, err := x("mousemove", "--window", win, px, py, "click", "1").CombinedOutput(); err != nil {
 			t.Fatalf("xdotool: %v %s", err, out)
 		}
