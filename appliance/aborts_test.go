@@ -167,3 +167,22 @@ func TestCardReadAfterRemovalIsWiped(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultLanguage(t *testing.T) {
+	d := newDriver(t)
+	d.do(DefaultLanguage{Lang: LangEn})
+	if d.m.Lang() != LangEn {
+		t.Errorf("attract in %s, want en at once", d.m.Lang())
+	}
+	d.toMenu()
+	d.tap(IDLangZh)
+	d.do(DefaultLanguage{Lang: "fr"}, DefaultLanguage{Lang: LangEn})
+	if d.m.Lang() != LangZhTW {
+		t.Errorf("the session's language changed under the person")
+	}
+	d.do(CardRemoved{})
+	d.advance(5 * time.Second)
+	if d.m.Lang() != LangEn {
+		t.Errorf("attract after the session in %s, want the new default en", d.m.Lang())
+	}
+}

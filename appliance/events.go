@@ -38,6 +38,10 @@ type Tick struct{}
 // on, the kiosk shows out-of-service as soon as no session is running.
 type Maintenance struct{ On bool }
 
+// DefaultLanguage sets the language the attract screen starts in (from the
+// fleet); a session in progress keeps the language its person chose.
+type DefaultLanguage struct{ Lang string }
+
 // result is a finished job's result, applied only if the session that
 // asked for it is still the current one ("" for kiosk-wide jobs).
 type result struct {
@@ -48,15 +52,16 @@ type result struct {
 	discard func()
 }
 
-func (CardInserted) isEvent()  {}
-func (CardRemoved) isEvent()   {}
-func (Tap) isEvent()           {}
-func (Key) isEvent()           {}
-func (ScrolledToEnd) isEvent() {}
-func (SetField) isEvent()      {}
-func (Tick) isEvent()          {}
-func (Maintenance) isEvent()   {}
-func (result) isEvent()        {}
+func (CardInserted) isEvent()    {}
+func (CardRemoved) isEvent()     {}
+func (Tap) isEvent()             {}
+func (Key) isEvent()             {}
+func (ScrolledToEnd) isEvent()   {}
+func (SetField) isEvent()        {}
+func (Tick) isEvent()            {}
+func (Maintenance) isEvent()     {}
+func (DefaultLanguage) isEvent() {}
+func (result) isEvent()          {}
 
 // Special keys.
 const (

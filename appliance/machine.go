@@ -157,6 +157,13 @@ func (m *Machine) Handle(ev Event) []Job {
 		m.tick()
 	case Maintenance:
 		m.setMaintenance(ev.On)
+	case DefaultLanguage:
+		if ev.Lang == LangZhTW || ev.Lang == LangEn {
+			m.opt.Lang = ev.Lang
+			if m.sess == nil && m.screen != ScreenHelp {
+				m.lang = ev.Lang
+			}
+		}
 	case Tap:
 		if m.touched(ev.ID) {
 			return m.tap(ev.ID)

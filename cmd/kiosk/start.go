@@ -66,8 +66,15 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 	if err != nil {
 		return err
 	}
+	agent, err := newFleetAgent(cfg, k, log)
+	if err != nil {
+		return &exitError{exitNoRestart, err}
+	}
 	cards := make(chan appliance.Event, 8)
 	g, ctx := errgroup.WithContext(ctx)
+	if agent != nil {
+		g.Go(func() error { return agent.Run(ctx) })
+	}
 	g.Go(func() error { return devices.WatchCards(ctx, p.reader, cards) })
 	g.Go(func() error { return p.client.Run(ctx) })
 	g.Go(func() error {
