@@ -34,7 +34,7 @@ type screenDriver struct {
 	fast bool
 }
 
-func newScreenDriver(t *testing.T, size image.Point, lang string) *screenDriver {
+func newScreenDriver(t testing.TB, size image.Point, lang string) *screenDriver {
 	t.Helper()
 	h := displaytest.New(t, size, display.NewCatalog(), display.DefaultTheme(), lang)
 	d := &screenDriver{Harness: h, up: newFakeUpstream(), card: &fakeCard{}}
