@@ -16,6 +16,7 @@ import (
 	"github.com/nhikiosk/nhikiosk/config"
 	"github.com/nhikiosk/nhikiosk/display"
 	"github.com/nhikiosk/nhikiosk/reader"
+	"github.com/nhikiosk/nhikiosk/reader/ccid"
 	"github.com/nhikiosk/nhikiosk/upstream"
 )
 
@@ -96,7 +97,7 @@ func realParts(cfg config.Config, log *slog.Logger) (parts, error) {
 	if p.font, p.theme, err = display.Configured(cfg.Display); err != nil {
 		return p, &exitError{exitNoRestart, err}
 	}
-	if p.reader, err = openReader(cfg); err != nil {
+	if p.reader, err = openReader(cfg, log); err != nil {
 		return p, &exitError{exitNoRestart, err}
 	}
 	if p.client, err = upstream.FromConfig(cfg, log); err != nil {
@@ -108,11 +109,10 @@ func realParts(cfg config.Config, log *slog.Logger) (parts, error) {
 	return p, nil
 }
 
-// errCCIDNotYet: the CCID backend (issue 7) has its protocol but not yet a
-// reader.Device the wizard can use.
-var errCCIDNotYet = errors.New("reader.backend ccid is not available yet in this build (issue 7); use -set reader.backend=pcsc with pcscd, or -demo")
-
-func openReader(cfg config.Config) (reader.Device, error) {
+// openReader builds the configured card reader: PC/SC through pcscd
+// (cgo), or CCID over usbfs (pure Go, the appliance). Neither touches the
+// hardware until the wizard runs it.
+func openReader(cfg config.Config, log *slog.Logger) (reader.Device, error) {
 	switch cfg.Reader.Backend {
 	case config.ReaderPCSC:
 		d, err := newPCSC(cfg.Reader.Name)
@@ -121,7 +121,7 @@ func openReader(cfg config.Config) (reader.Device, error) {
 		}
 		return d, nil
 	case config.ReaderCCID:
-		return nil, errCCIDNotYet
+		return ccid.NewDevice(ccid.Options{Name: cfg.Reader.Name, Log: log}), nil
 	}
 	return nil, fmt.Errorf("reader.backend %s is only for -demo", cfg.Reader.Backend)
 }

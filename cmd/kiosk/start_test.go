@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,15 +47,32 @@ func goodDir(t *testing.T) string {
 	return dir
 }
 
-func TestCCIDNotYetExits125(t *testing.T) {
-	itest.File(t, config.DebianFont, "fonts-noto-cjk")
-	var stdout, stderr bytes.Buffer
-	err := run([]string{"-config-dir", goodDir(t), "-set", "reader.backend=ccid", "-set", "display.backend=headless"}, &stdout, &stderr)
-	if got := exitCode(err); got != exitNoRestart {
-		t.Fatalf("run with reader.backend=ccid exit = %d (%v), want %d", got, err, exitNoRestart)
+func TestOpenReader(t *testing.T) {
+	tests := []struct {
+		backend  string
+		wantType string // "" when an error is wanted
+	}{
+		{config.ReaderCCID, "*ccid.device"},
+		{config.ReaderVirtual, ""},
 	}
-	if !strings.Contains(err.Error(), "ccid is not available yet") {
-		t.Errorf("error = %v, want it to say ccid is not available yet", err)
+	for _, tt := range tests {
+		t.Run(tt.backend, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Reader.Backend = tt.backend
+			dev, err := openReader(cfg, slog.New(slog.DiscardHandler))
+			if tt.wantType == "" {
+				if err == nil {
+					t.Fatalf("openReader(%s) = %T, want an error", tt.backend, dev)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("openReader(%s) = %v, want a device", tt.backend, err)
+			}
+			if got := fmt.Sprintf("%T", dev); got != tt.wantType {
+				t.Errorf("openReader(%s) = %s, want %s", tt.backend, got, tt.wantType)
+			}
+		})
 	}
 }
 
