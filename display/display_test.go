@@ -89,6 +89,7 @@ func TestPasswordStrength(t *testing.T) {
 		{"abcdef12", display.StrengthMedium},
 		{"Abcdef12", display.StrengthMediumStrong},
 		{"Ab1!xy", display.StrengthMediumStrong},
+		{"Abc123", display.StrengthMediumStrong}, // three kinds suffice, as in rules
 		{"Ab3$ef7h", display.StrengthStrong},
 	} {
 		if got := display.PasswordStrength([]byte(tc.pw)); got != tc.want {

@@ -4,8 +4,8 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/nhikiosk/nhikiosk/rules"
 )
 
 // Strength grades a registration password the way the NHI site does.
@@ -20,47 +20,13 @@ const (
 	StrengthStrong
 )
 
-// PasswordStrength grades pw: strong mixes upper and lower case letters,
-// digits and symbols and is at least 8 long; medium-strong has three of
-// those kinds and 8 characters (or all four, shorter); medium has two
-// kinds; anything else, or fewer than 6 characters, is weak.
+// PasswordStrength grades pw with rules.PasswordStrength, the grading the
+// wizard and the upstream use, so the meter can never disagree with them.
 func PasswordStrength(pw []byte) Strength {
-	n := utf8.RuneCount(pw)
-	if n == 0 {
+	if len(pw) == 0 {
 		return StrengthNone
 	}
-	var lo, up, dg, sy bool
-	for i := 0; i < len(pw); {
-		r, sz := utf8.DecodeRune(pw[i:])
-		i += sz
-		switch {
-		case unicode.IsLower(r):
-			lo = true
-		case unicode.IsUpper(r):
-			up = true
-		case unicode.IsDigit(r):
-			dg = true
-		default:
-			sy = true
-		}
-	}
-	kinds := 0
-	for _, b := range []bool{lo, up, dg, sy} {
-		if b {
-			kinds++
-		}
-	}
-	switch {
-	case n < 6:
-		return StrengthWeak
-	case kinds == 4 && n >= 8:
-		return StrengthStrong
-	case kinds == 4 || kinds == 3 && n >= 8:
-		return StrengthMediumStrong
-	case kinds >= 2:
-		return StrengthMedium
-	}
-	return StrengthWeak
+	return StrengthWeak + Strength(rules.PasswordStrength(pw))
 }
 
 // StrengthMeter shows the strength of a field's value as four bars and a

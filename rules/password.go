@@ -45,8 +45,10 @@ func (s Strength) String() string {
 
 // PasswordStrength grades s: strong mixes upper and lower case letters,
 // digits and symbols and is at least 8 long; each kind missing, or a short
-// password, grades it lower.
-func PasswordStrength(s string) Strength {
+// password, grades it lower. It takes the display's byte slices as they
+// are, so a password need never be copied into a string that cannot be
+// zeroed.
+func PasswordStrength[T ~string | ~[]byte](s T) Strength {
 	var upper, lower, digit, symbol bool
 	for i := range len(s) {
 		switch c := s[i]; {
