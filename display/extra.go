@@ -29,18 +29,24 @@ func PasswordStrength(pw []byte) Strength {
 	return StrengthWeak + Strength(rules.PasswordStrength(pw))
 }
 
-// StrengthMeter shows the strength of a field's value as four bars and a
-// word. It reads the field when drawn; it keeps no copy.
+// StrengthMeter shows the strength of a password as four bars and a word.
+// It reads the password when drawn, through Value; it keeps no copy.
 type StrengthMeter struct {
 	Base
-	Field *Field
+	// Value returns the password's bytes as they are now (nil: none).
+	Value func() []byte
+	// Keys are the catalog keys of the words for none, weak, medium,
+	// medium-strong and strong; nil means the display's own.
+	Keys  []string
 	px    int
 	drawn Strength
 }
 
-// NewStrengthMeter returns a meter for f.
+var strengthKeys = []string{"display.strength.none", "display.strength.weak", "display.strength.medium", "display.strength.medium_strong", "display.strength.strong"}
+
+// NewStrengthMeter returns a meter for the field f.
 func NewStrengthMeter(id string, f *Field) *StrengthMeter {
-	return &StrengthMeter{Base: Base{Name: id}, Field: f}
+	return &StrengthMeter{Base: Base{Name: id}, Value: func() []byte { return f.value }}
 }
 
 // Measure is one line of small text beside the bars.
@@ -58,7 +64,7 @@ func (m *StrengthMeter) Layout(c *Ctx, r image.Rectangle) {
 // Animate repaints the meter when the field changed (cheap: compares the
 // grade drawn with the current one).
 func (m *StrengthMeter) Animate(c *Ctx) {
-	if PasswordStrength(m.Field.value) != m.drawn {
+	if PasswordStrength(m.Value()) != m.drawn {
 		c.Invalidate(m.R)
 	}
 }
@@ -66,10 +72,13 @@ func (m *StrengthMeter) Animate(c *Ctx) {
 // Draw draws bars filled up to the grade, and its name.
 func (m *StrengthMeter) Draw(c *Ctx, dst *image.RGBA) {
 	t := c.Theme()
-	s := PasswordStrength(m.Field.value)
+	s := PasswordStrength(m.Value())
 	m.drawn = s
 	cols := []color.RGBA{t.Border, t.Error, t.Primary, t.Primary, t.Good}
-	keys := []string{"display.strength.none", "display.strength.weak", "display.strength.medium", "display.strength.medium_strong", "display.strength.strong"}
+	keys := m.Keys
+	if len(keys) != len(strengthKeys) {
+		keys = strengthKeys
+	}
 	label := c.T(keys[s])
 	lw := c.Font().Width(label, m.px)
 	barsW := min(m.R.Dx()-lw-c.Dp(16), c.Dp(240))
