@@ -33,6 +33,9 @@ var Endpoints = []Endpoint{
 	{"POST", PathRegistrations}, {"POST", PathResend}, {"POST", PathCancel},
 	{"POST", PathVerifications}, {"POST", PathResets}, {"POST", PathResetConfirm},
 	{"GET", PathDivisions}, {"GET", PathTerms},
+	{"POST", PathSessions}, {"POST", PathSessionEnd}, {"GET", PathAccount}, {"POST", PathContact},
+	{"POST", PathEmailConfirm}, {"POST", PathPassword}, {"POST", PathBindings}, {"GET", PathBindingStatus},
+	{"POST", PathBind}, {"GET", PathDevices}, {"POST", PathDeviceRemove},
 }
 
 // Content types. A queued registration is sent exactly as the outbox holds

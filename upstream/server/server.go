@@ -79,6 +79,10 @@ type Server struct {
 	wake     chan struct{}
 	stats    stats
 	closeMu  sync.Mutex
+	// changedCh is closed (and replaced) after every committed write, to
+	// wake binding long-polls.
+	changedMu sync.Mutex
+	changedCh chan struct{}
 }
 
 type stats struct {
@@ -109,7 +113,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, st: st, divs: o.Divisions, terms: o.Terms, wake: make(chan struct{}, 1)}
+	s := &Server{o: o, st: st, divs: o.Divisions, terms: o.Terms, wake: make(chan struct{}, 1), changedCh: make(chan struct{})}
 	if len(s.divs.Counties) == 0 {
 		s.divs = Sample()
 	}
@@ -198,6 +202,15 @@ func (s *Server) notifyMail() {
 }
 
 func (s *Server) deliver(ctx context.Context, job mailJob) error {
+	if job.Kind == "sms" {
+		// nhisim cannot send an SMS: it records it, with the number masked
+		// to its last 3 digits, and -dev prints the code.
+		s.o.Logger.Info("sms recorded", "kind", "binding_code", "to", maskMobile(job.To))
+		if s.o.DevOut != nil {
+			fmt.Fprintf(s.o.DevOut, "nhisim dev: sms to %s binding code=%s\n", maskMobile(job.To), job.Code)
+		}
+		return nil
+	}
 	m := compose(job, s.o.MailFrom, s.o.PublicURL)
 	if s.o.Mailer != nil {
 		if err := s.o.Mailer.Send(ctx, m); err != nil {
