@@ -155,7 +155,7 @@ func (s *Server) write(path string, prep prepFunc) http.HandlerFunc {
 		err := s.st.db.Update(func(tx *bolt.Tx) error {
 			if v := tx.Bucket(bucketIdem).Get(idem); v != nil {
 				replayed = new(storedAnswer)
-				return s.st.open(v, replayed)
+				return s.openAnswer(v, replayed)
 			}
 			out = fn(tx, plain)
 			var err error
@@ -186,9 +186,21 @@ func (s *Server) storedAnswer(idem []byte) (st storedAnswer, ok bool, err error)
 			return nil
 		}
 		ok = true
-		return s.st.open(v, &st)
+		return s.openAnswer(v, &st)
 	})
 	return st, ok, err
+}
+
+// openAnswer unseals a stored answer; a database from before answers
+// were sealed holds them as plain JSON, which is still read.
+func (s *Server) openAnswer(v []byte, st *storedAnswer) error {
+	if err := s.st.open(v, st); err != nil {
+		if json.Unmarshal(v, st) == nil {
+			return nil
+		}
+		return err
+	}
+	return nil
 }
 
 func (s *Server) replay(w http.ResponseWriter, st storedAnswer, sum []byte) {
