@@ -159,6 +159,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 func serve(ctx context.Context, srv *server.Server, ln net.Listener) error {
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Requests end with the server: binding long-polls answer at once on
+	// SIGTERM instead of holding the shutdown.
+	hs.BaseContext = func(net.Listener) context.Context { return ctx }
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Run(ctx) })
 	g.Go(func() error { return httpserve.HTTP(ctx, "api", hs, ln) })

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -364,4 +365,59 @@ func otherCode6(c string) string {
 		return "111111"
 	}
 	return "000000"
+}
+
+// TestBindGuessing: after MaxBindGuesses unknown codes in a minute, a
+// client is refused even with the right code, until the minute is over.
+func TestBindGuessing(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	s := e.login(t, e.active(t, 52))
+	b, err := s.StartBinding(ctx, upstream.ViaScreen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := 0
+	for i := 0; wrong < server.MaxBindGuesses; i++ {
+		c := fmt.Sprintf("%08d", i)
+		if c == b.Code {
+			continue
+		}
+		_, err := e.c.Bind(ctx, c, "Guesser")
+		wantCode(t, "guess", err, 422, upstream.ErrCodeWrongCode)
+		wrong++
+	}
+	_, err = e.c.Bind(ctx, b.Code, "Phone")
+	wantCode(t, "right code after too many guesses", err, 429, upstream.ErrCodeTooManyTries)
+	e.clk.add(time.Minute)
+	if _, err := e.c.Bind(ctx, b.Code, "Phone"); err != nil {
+		t.Fatalf("Bind a minute later: %v", err)
+	}
+}
+
+// TestPurge: sessions and bindings a day past their end are deleted; a
+// live session survives.
+func TestPurge(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p := e.active(t, 53)
+	old := e.login(t, p)
+	if _, err := old.StartBinding(ctx, upstream.ViaScreen); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.sim.Server.Purge(); err != nil || n != 0 {
+		t.Fatalf("Purge of live ones = %d, %v", n, err)
+	}
+	e.clk.add(25 * time.Hour)
+	live := e.login(t, p)
+	// Server.Run may purge first (it does hourly when idle): count what is left.
+	if _, err := e.sim.Server.Purge(); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := e.sim.Server.Counts(); err != nil || c.Sessions != 1 || c.Bindings != 0 {
+		t.Fatalf("Counts after purge = %+v, %v; want 1 session, 0 bindings", c, err)
+	}
+	if _, err := live.Account(ctx); err != nil {
+		t.Errorf("live session after purge: %v", err)
+	}
 }

@@ -80,7 +80,8 @@ func (s *Server) prepBindingStart(sess session, plain []byte) (writeFunc, *answe
 				break
 			}
 		}
-		b := bindingRec{ID: randomHex(12), PersonKey: sess.PersonKey, Expires: now.Add(upstream.BindCodeLifetime)}
+		b := bindingRec{ID: randomHex(12), PersonKey: sess.PersonKey, Expires: now.Add(upstream.BindCodeLifetime),
+			CodeKey: s.st.mac("bind", code)}
 		if err := s.st.putSealed(tx, bucketBind, []byte(b.ID), b); err != nil {
 			return apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error")
 		}
@@ -98,9 +99,47 @@ func (s *Server) prepBindingStart(sess session, plain []byte) (writeFunc, *answe
 	})
 }
 
+// MaxBindGuesses is how many unknown binding codes one client (kiosk or
+// phone certificate) may send per minute; more are 429 too_many_tries.
+const MaxBindGuesses = 10
+
+// window counts events in one fixed minute.
+type window struct {
+	start time.Time
+	n     int
+}
+
+// bindGuess records an unknown code from client and reports whether the
+// client is over MaxBindGuesses this minute; check only looks.
+func (s *Server) bindGuess(client string, record bool) bool {
+	s.bindMu.Lock()
+	defer s.bindMu.Unlock()
+	now := s.o.Now()
+	w := s.bindFails[client]
+	if w == nil || now.Sub(w.start) >= time.Minute {
+		if !record {
+			return false
+		}
+		if len(s.bindFails) > 10_000 {
+			clear(s.bindFails)
+		}
+		w = &window{start: now}
+		s.bindFails[client] = w
+	}
+	if record {
+		w.n++
+	}
+	return w.n >= MaxBindGuesses
+}
+
+func (s *Server) handleBind(w http.ResponseWriter, r *http.Request) {
+	client := kiosk(r)
+	s.write(upstream.PathBind, func(plain []byte) (writeFunc, *answer) { return s.prepBind(plain, client) })(w, r)
+}
+
 // prepBind is the phone's side: the code links the device to the
 // binding's account, once, before it expires.
-func (s *Server) prepBind(plain []byte) (writeFunc, *answer) {
+func (s *Server) prepBind(plain []byte, client string) (writeFunc, *answer) {
 	var v upstream.Bind
 	if a := decode(plain, &v); a != nil {
 		return nil, a
@@ -110,6 +149,9 @@ func (s *Server) prepBind(plain []byte) (writeFunc, *answer) {
 		return nil, &a
 	}
 	return func(tx *bolt.Tx, _ []byte) answer {
+		if s.bindGuess(client, false) {
+			return apiErr(http.StatusTooManyRequests, upstream.ErrCodeTooManyTries, "too many wrong binding codes; wait a minute")
+		}
 		id := tx.Bucket(bucketCodes).Get(s.st.mac("bind", v.Code))
 		var b bindingRec
 		ok, err := false, error(nil)
@@ -121,6 +163,7 @@ func (s *Server) prepBind(plain []byte) (writeFunc, *answer) {
 		case err != nil:
 			return apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error")
 		case !ok:
+			s.bindGuess(client, true)
 			return apiErr(http.StatusUnprocessableEntity, upstream.ErrCodeWrongCode, "no binding has this code")
 		case b.Used:
 			return apiErr(http.StatusConflict, upstream.ErrCodeCodeUsed, "this code has already linked a device; start a new binding")
@@ -232,3 +275,22 @@ func (s *Server) prepDeviceRemove(sess session, plain []byte) (writeFunc, *answe
 		return s.save(tx, rec, answer{http.StatusOK, upstream.StatusReply{Status: upstream.StatusRemoved}})
 	})
 }
+
+// purgeHourly drops ended sessions and bindings, at most once an hour
+// (Run calls it when the mail queue is idle).
+func (s *Server) purgeHourly() {
+	now := s.o.Now()
+	if now.Sub(s.lastPurge) < time.Hour {
+		return
+	}
+	s.lastPurge = now
+	if n, err := s.st.purge(now); err != nil {
+		s.o.Logger.Warn("purge failed", "err", err)
+	} else if n > 0 {
+		s.o.Logger.Info("purged ended sessions and bindings", "count", n)
+	}
+}
+
+// Purge drops sessions and bindings that ended more than a day ago now
+// (Run does it hourly); it returns how many.
+func (s *Server) Purge() (int, error) { return s.st.purge(s.o.Now()) }

@@ -70,7 +70,7 @@ func (s *Server) Handler() http.Handler {
 		upstream.PathPassword:      {http.MethodPost, s.writeAuth(upstream.PathPassword, s.prepPassword)},
 		upstream.PathBindings:      {http.MethodPost, s.writeAuth(upstream.PathBindings, s.prepBindingStart)},
 		upstream.PathBindingStatus: {http.MethodGet, s.getAuth(s.getBindingStatus)},
-		upstream.PathBind:          {http.MethodPost, s.write(upstream.PathBind, s.prepBind)},
+		upstream.PathBind:          {http.MethodPost, s.handleBind},
 		upstream.PathDevices:       {http.MethodGet, s.getAuth(s.getDevices)},
 		upstream.PathDeviceRemove:  {http.MethodPost, s.writeAuth(upstream.PathDeviceRemove, s.prepDeviceRemove)},
 	}

@@ -83,6 +83,11 @@ type Server struct {
 	// wake binding long-polls.
 	changedMu sync.Mutex
 	changedCh chan struct{}
+	// bindFails counts unknown binding codes per client (certificate CN)
+	// in the current minute, against guessing.
+	bindMu    sync.Mutex
+	bindFails map[string]*window
+	lastPurge time.Time
 }
 
 type stats struct {
@@ -113,7 +118,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, st: st, divs: o.Divisions, terms: o.Terms, wake: make(chan struct{}, 1), changedCh: make(chan struct{})}
+	s := &Server{o: o, st: st, divs: o.Divisions, terms: o.Terms, wake: make(chan struct{}, 1), changedCh: make(chan struct{}), bindFails: map[string]*window{}}
 	if len(s.divs.Counties) == 0 {
 		s.divs = Sample()
 	}
@@ -175,6 +180,7 @@ func (s *Server) Run(ctx context.Context) error {
 		case !ok:
 			wait = time.Minute
 			backoff = time.Second
+			s.purgeHourly()
 		default:
 			backoff = time.Second
 			continue

@@ -71,6 +71,54 @@ type bindingRec struct {
 	Expires   time.Time `json:"expires"`
 	Used      bool      `json:"used,omitempty"`
 	Device    deviceRec `json:"device"`
+	CodeKey   []byte    `json:"code_key"` // its key in bucketCodes
+}
+
+// purgeAfter is how long an ended session or binding stays: long enough
+// for a late poll or phone to get "expired" rather than "unknown".
+const purgeAfter = 24 * time.Hour
+
+// purge deletes sessions and bindings that ended before now-purgeAfter.
+func (s *store) purge(now time.Time) (n int, err error) {
+	cut := now.Add(-purgeAfter)
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		var dead [][]byte
+		err := tx.Bucket(bucketSess).ForEach(func(k, v []byte) error {
+			var r sessionRec
+			if s.open(v, &r) != nil || r.Expires.Before(cut) {
+				dead = append(dead, k)
+			}
+			return nil
+		})
+		for _, k := range dead {
+			if err == nil {
+				err = tx.Bucket(bucketSess).Delete(k)
+			}
+		}
+		n = len(dead)
+		dead = dead[:0]
+		var codes [][]byte
+		if err == nil {
+			err = tx.Bucket(bucketBind).ForEach(func(k, v []byte) error {
+				var b bindingRec
+				if s.open(v, &b) != nil || b.Expires.Before(cut) {
+					dead, codes = append(dead, k), append(codes, b.CodeKey)
+				}
+				return nil
+			})
+		}
+		for i, k := range dead {
+			if err == nil {
+				err = tx.Bucket(bucketBind).Delete(k)
+			}
+			if err == nil && codes[i] != nil {
+				err = tx.Bucket(bucketCodes).Delete(codes[i])
+			}
+		}
+		n += len(dead)
+		return err
+	})
+	return n, err
 }
 
 // codeState is an e-mailed code: its keyed hash, expiry and wrong tries.
@@ -275,12 +323,14 @@ func (s *store) deleteMail(key []byte) error {
 // Counts is what nhisim holds, for tests and the kill test's check.
 type Counts struct {
 	People, Pending, Active, QueuedMail int
+	Sessions, Bindings                  int
 }
 
 func (s *store) counts() (Counts, error) {
 	var c Counts
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c.QueuedMail = tx.Bucket(bucketMail).Stats().KeyN
+		c.Sessions, c.Bindings = tx.Bucket(bucketSess).Stats().KeyN, tx.Bucket(bucketBind).Stats().KeyN
 		return tx.Bucket(bucketPeople).ForEach(func(_, v []byte) error {
 			var rec record
 			if err := s.open(v, &rec); err != nil {
