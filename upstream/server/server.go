@@ -1,5 +1,7 @@
-// Package server owns the upstream side of the registration API: the HTTP
-// handlers, their storage (an embedded bbolt database whose personal data
+// Package server owns the upstream side of the registration API and of
+// the account services (sessions with the lock after 5 wrong passwords,
+// mobile device bindings and their long-poll, contact and password
+// changes): the HTTP handlers, their storage (an embedded bbolt database whose personal data
 // is sealed with a key derived from the server's age identity), the durable
 // queue of confirmation, resend and reset e-mails and their delivery over
 // SMTP. cmd/nhisim serves it over TLS with client certificates, or plain
