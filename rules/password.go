@@ -23,6 +23,18 @@ func Password(s string) error {
 	return nil
 }
 
+// NewPassword checks a new registration password against the rules and
+// against the current one: it must differ (註冊密碼變更).
+func NewPassword(current, next string) error {
+	if err := Password(next); err != nil {
+		return err
+	}
+	if next == current {
+		return fail(CodeSameAsOld, "the new password must differ from the current one")
+	}
+	return nil
+}
+
 // Strength grades a password as the NHI website's meter does.
 type Strength int
 

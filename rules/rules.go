@@ -28,6 +28,7 @@ const (
 	CodeCheckDigit = "check_digit"
 	CodeLength     = "length"
 	CodeCharacters = "characters"
+	CodeSameAsOld  = "same_as_old"
 )
 
 func fail(code, format string, args ...any) error {

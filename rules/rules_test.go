@@ -158,3 +158,24 @@ func FuzzIDNumber(f *testing.F) {
 		}
 	})
 }
+
+func TestNewPassword(t *testing.T) {
+	for _, tt := range []struct{ cur, next, code string }{
+		{"Test1!pw", "New1!pass", ""},
+		{"Test1!pw", "Test1!pw", CodeSameAsOld},
+		{"Test1!pw", "abc", CodeLength},
+		{"Test1!pw", "", CodeRequired},
+		{"", "New1!pass", ""},
+	} {
+		err := NewPassword(tt.cur, tt.next)
+		var code string
+		if e, ok := err.(*Error); ok {
+			code = e.Code
+		} else if err != nil {
+			t.Fatalf("NewPassword: %T %v", err, err)
+		}
+		if code != tt.code {
+			t.Errorf("NewPassword(%q, %q) code %q, want %q", tt.cur, tt.next, code, tt.code)
+		}
+	}
+}

@@ -1,7 +1,8 @@
 // Package upstream owns the kiosk's side of the registration API (v1, JSON
 // over HTTPS with mutual TLS): the request and response types both ends
 // share, the field validation built on package rules, the Client the
-// wizard calls, and the Outbox that keeps a registration, encrypted to the
+// wizard calls (with AccountSession for the account services after a
+// login), and the Outbox that keeps a registration, encrypted to the
 // upstream's age key, until the upstream has answered it.
 //
 // The server side lives in upstream/server (used by cmd/nhisim). This
@@ -33,6 +34,9 @@ var Endpoints = []Endpoint{
 	{"POST", PathRegistrations}, {"POST", PathResend}, {"POST", PathCancel},
 	{"POST", PathVerifications}, {"POST", PathResets}, {"POST", PathResetConfirm},
 	{"GET", PathDivisions}, {"GET", PathTerms},
+	{"POST", PathSessions}, {"POST", PathSessionEnd}, {"GET", PathAccount}, {"POST", PathContact},
+	{"POST", PathEmailConfirm}, {"POST", PathPassword}, {"POST", PathBindings}, {"GET", PathBindingStatus},
+	{"POST", PathBind}, {"GET", PathDevices}, {"POST", PathDeviceRemove},
 }
 
 // Content types. A queued registration is sent exactly as the outbox holds

@@ -49,3 +49,57 @@ func BenchmarkOutboxEnqueue(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBindingRoundTrip is one mobile device binding end to end at
+// nhisim's real bcrypt cost: start (kiosk), bind (phone), status
+// (kiosk) — three requests, two bbolt commits. Login is outside the loop.
+func BenchmarkBindingRoundTrip(b *testing.B) {
+	box := upstreamtest.NewMailbox()
+	sim := upstreamtest.Start(b, server.Options{Mailer: box, PasswordCost: bcrypt.DefaultCost}, nil)
+	c := upstream.New(upstream.Options{BaseURL: sim.URL, Attempts: 1})
+	ctx := context.Background()
+	p := upstreamtest.Person(1)
+	if _, err := c.Register(ctx, p); err != nil {
+		b.Fatal(err)
+	}
+	if err := c.Verify(ctx, p.CardNumber, p.IDNumber, box.WaitCode(b, p.Contact.Email, 1)); err != nil {
+		b.Fatal(err)
+	}
+	s, err := c.Login(ctx, p.CardNumber, p.IDNumber, p.Password)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		bd, err := s.StartBinding(ctx, upstream.ViaScreen)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Bind(ctx, bd.Code, "Bench phone"); err != nil {
+			b.Fatal(err)
+		}
+		if st, err := s.BindingStatus(ctx, bd.BindingID, 0); err != nil || st.Status != upstream.StatusLinked {
+			b.Fatalf("status %+v, %v", st, err)
+		}
+	}
+}
+
+// BenchmarkLogin is one login at nhisim's real bcrypt cost (bcrypt
+// compare inside the bbolt transaction, a session stored).
+func BenchmarkLogin(b *testing.B) {
+	box := upstreamtest.NewMailbox()
+	sim := upstreamtest.Start(b, server.Options{Mailer: box, PasswordCost: bcrypt.DefaultCost}, nil)
+	c := upstream.New(upstream.Options{BaseURL: sim.URL, Attempts: 1})
+	ctx := context.Background()
+	p := upstreamtest.Person(1)
+	if _, err := c.Register(ctx, p); err != nil {
+		b.Fatal(err)
+	}
+	if err := c.Verify(ctx, p.CardNumber, p.IDNumber, box.WaitCode(b, p.Contact.Email, 1)); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := c.Login(ctx, p.CardNumber, p.IDNumber, p.Password); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -35,6 +35,7 @@ type Client struct {
 	outbox   *Outbox
 	log      *slog.Logger
 	now      func() time.Time
+	timeout  time.Duration // bound on one request, if known (long-polls stay below it)
 }
 
 // Options configure a Client built with New.
@@ -70,6 +71,7 @@ func New(o Options) *Client {
 		}
 		c.hc = &http.Client{Timeout: t}
 	}
+	c.timeout = c.hc.Timeout
 	if c.attempts <= 0 {
 		c.attempts = 3
 	}
@@ -115,7 +117,7 @@ func (c *Client) Divisions(ctx context.Context) (Divisions, error) {
 // wraps ctx.Err().
 func (c *Client) Register(ctx context.Context, r Registration) (Result, error) {
 	if f := r.Validate(c.now()); len(f) > 0 {
-		return Result{}, &Error{Status: http.StatusUnprocessableEntity, Code: ErrCodeInvalid, Message: "checked at the kiosk", Fields: f}
+		return Result{}, local(f)
 	}
 	plain, err := json.Marshal(r)
 	if err != nil {
@@ -160,12 +162,17 @@ func (c *Client) PasswordResetConfirm(ctx context.Context, card, id, code, newPa
 }
 
 func (c *Client) write(ctx context.Context, path string, body any) error {
+	var reply StatusReply
+	return c.post(ctx, "", path, body, &reply)
+}
+
+// post sends a write with a fresh Idempotency-Key (kept across retries).
+func (c *Client) post(ctx context.Context, token, path string, body, out any) error {
 	plain, err := json.Marshal(body)
 	if err != nil {
 		return fmt.Errorf("%s: encode: %w", path, err)
 	}
-	var reply StatusReply
-	return c.do(ctx, http.MethodPost, path, NewIdempotencyKey(), ContentJSON, plain, &reply, c.attempts)
+	return c.doTok(ctx, token, http.MethodPost, path, NewIdempotencyKey(), ContentJSON, plain, out, c.attempts)
 }
 
 // SendQueued sends one outbox entry as it is (age-encrypted) with its
@@ -188,6 +195,11 @@ func (c *Client) Run(ctx context.Context) error {
 // retried with backoff (writes carry their key, so this is safe); a 4xx is
 // returned at once as *Error; the last failure wraps ErrUnavailable.
 func (c *Client) do(ctx context.Context, method, path, key, ctype string, body []byte, out any, attempts int) error {
+	return c.doTok(ctx, "", method, path, key, ctype, body, out, attempts)
+}
+
+// doTok is do with a session token (Authorization: Bearer), if not empty.
+func (c *Client) doTok(ctx context.Context, token, method, path, key, ctype string, body []byte, out any, attempts int) error {
 	var last error
 	for i := range attempts {
 		if i > 0 {
@@ -196,7 +208,7 @@ func (c *Client) do(ctx context.Context, method, path, key, ctype string, body [
 			}
 		}
 		var retry bool
-		retry, last = c.once(ctx, method, path, key, ctype, body, out)
+		retry, last = c.once(ctx, token, method, path, key, ctype, body, out)
 		if !retry {
 			return last
 		}
@@ -210,7 +222,7 @@ func (c *Client) do(ctx context.Context, method, path, key, ctype string, body [
 	return fmt.Errorf("%s %s: %w: %w", method, path, ErrUnavailable, last)
 }
 
-func (c *Client) once(ctx context.Context, method, path, key, ctype string, body []byte, out any) (retry bool, err error) {
+func (c *Client) once(ctx context.Context, token, method, path, key, ctype string, body []byte, out any) (retry bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
 	if err != nil {
 		return false, fmt.Errorf("%s %s: %w", method, path, err)
@@ -221,6 +233,9 @@ func (c *Client) once(ctx context.Context, method, path, key, ctype string, body
 	}
 	if key != "" {
 		req.Header.Set(HeaderIdemKey, key)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

@@ -224,12 +224,17 @@ func FuzzParseAnswer(f *testing.F) {
 	f.Add(422, []byte(`{"error":{"code":"invalid","fields":[{"field":"contact.email","code":"format"}]}}`))
 	f.Add(201, []byte(`{"registration_id":"x","reference":"R1","status":"pending_email"}`))
 	f.Add(500, []byte(`<html>`))
+	f.Add(200, []byte(`{"status":"linked","expires_at":"2026-11-27T10:05:00Z","device":{"device_id":"d","name":"P","linked_at":"2026-11-27T10:00:00Z","last_used":"2026-11-27T10:00:00Z"}}`))
+	f.Add(201, []byte(`{"token":"t","expires_at":"2026-11-27T10:15:00Z"}`))
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		var r upstream.Registered
-		err := upstream.ParseAnswer(status, body, &r)
-		var e *upstream.Error
-		if (status < 200 || status >= 300) && (!errors.As(err, &e) || e.Code == "" || e.Status != status) {
-			t.Fatalf("ParseAnswer(%d) = %v, want *Error with a code", status, err)
+		// Every answer type the client decodes, registration and account services.
+		for _, out := range []any{&upstream.Registered{}, &upstream.Session{}, &upstream.Binding{},
+			&upstream.BindingStatus{}, &upstream.DeviceList{}, &upstream.Account{}, &upstream.Device{}} {
+			err := upstream.ParseAnswer(status, body, out)
+			var e *upstream.Error
+			if (status < 200 || status >= 300) && (!errors.As(err, &e) || e.Code == "" || e.Status != status) {
+				t.Fatalf("ParseAnswer(%d) = %v, want *Error with a code", status, err)
+			}
 		}
 	})
 }

@@ -28,6 +28,9 @@ const (
 	ErrCodeMethod            = "method_not_allowed"     // 405
 	ErrCodeUnavailable       = "unavailable"            // 503
 	ErrCodeInternal          = "internal"               // 500
+	ErrCodeUnauthorized      = "unauthorized"           // 401: no, expired or another kiosk's session
+	ErrCodeAccountLocked     = "account_locked"         // 423: 5 wrong passwords; use forgot password
+	ErrCodeCodeUsed          = "code_used"              // 409: binding code already used
 )
 
 // FieldError is one invalid field: its JSON path ("contact.email"), a

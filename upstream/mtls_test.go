@@ -73,3 +73,48 @@ func TestMutualTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionBoundToKiosk: a session token works only on connections
+// with the client certificate of the kiosk that logged in.
+func TestSessionBoundToKiosk(t *testing.T) {
+	ca := upstreamtest.NewCA(t, "nhi-kiosks")
+	srvPair := ca.Server(t)
+	tc, err := server.TLSConfig(srvPair.CertFile, srvPair.KeyFile, ca.PEMFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	box := upstreamtest.NewMailbox()
+	sim := upstreamtest.Start(t, server.Options{Mailer: box}, tc)
+	kiosk := func(name string) *upstream.Client {
+		pair := ca.Client(t, name)
+		c := config.Default()
+		c.DataDir = t.TempDir()
+		c.Upstream = config.Upstream{URL: sim.URL, ClientCertFile: pair.CertFile, ClientKeyFile: pair.KeyFile,
+			CAFile: ca.PEMFile, Timeout: config.Duration(5 * time.Second)}
+		cl, err := upstream.FromConfig(c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cl
+	}
+	k1, k2 := kiosk("kiosk-1"), kiosk("kiosk-2")
+	ctx := context.Background()
+	p := upstreamtest.Person(70)
+	if _, err := k1.Register(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := k1.Verify(ctx, p.CardNumber, p.IDNumber, box.WaitCode(t, p.Contact.Email, 1)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := k1.Login(ctx, p.CardNumber, p.IDNumber, p.Password)
+	if err != nil {
+		t.Fatalf("Login: %v", err)
+	}
+	if _, err := s.Account(ctx); err != nil {
+		t.Fatalf("Account on the same kiosk: %v", err)
+	}
+	_, err = upstream.SessionOn(k2, s).Account(ctx)
+	if upstream.Code(err) != upstream.ErrCodeUnauthorized {
+		t.Fatalf("Account on another kiosk = %v, want 401 unauthorized", err)
+	}
+}

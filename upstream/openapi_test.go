@@ -75,6 +75,11 @@ func TestOpenAPISchemas(t *testing.T) {
 		"ResetConfirm": upstream.ResetConfirm{}, "StatusReply": upstream.StatusReply{}, "Terms": upstream.Terms{},
 		"Divisions": upstream.Divisions{}, "County": upstream.County{}, "Township": upstream.Township{},
 		"ErrorBody": upstream.ErrorBody{}, "Error": upstream.Error{}, "FieldError": upstream.FieldError{},
+		"Login": upstream.Login{}, "Session": upstream.Session{}, "Account": upstream.Account{},
+		"ContactChanged": upstream.ContactChanged{}, "EmailConfirm": upstream.EmailConfirm{},
+		"PasswordChange": upstream.PasswordChange{}, "BindingStart": upstream.BindingStart{}, "Binding": upstream.Binding{},
+		"BindingStatus": upstream.BindingStatus{}, "Bind": upstream.Bind{}, "Device": upstream.Device{},
+		"DeviceList": upstream.DeviceList{}, "DeviceRemove": upstream.DeviceRemove{},
 	}
 	for name := range doc.Components.Schemas {
 		if _, ok := types[name]; !ok {

@@ -2,7 +2,9 @@ package upstream
 
 import (
 	"errors"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/nhikiosk/nhikiosk/rules"
@@ -66,16 +68,55 @@ func (r Registration) Validate(now time.Time) []FieldError {
 		f.add("household.neighbourhood", rules.CodeFormat, "a neighbourhood (鄰) number is 1 to 999")
 	}
 	f.check("password", rules.Password(r.Password))
-	c := r.Contact
-	f.check("contact.phone", rules.ContactPhone(c.Phone.AreaCode, c.Phone.Number, c.Phone.Extension))
-	f.check("contact.mobile", rules.Mobile(c.Mobile))
-	f.check("contact.email", rules.Email(c.Email))
-	f.check("contact.backup_email", rules.BackupEmail(c.Email, c.BackupEmail))
+	f = append(f, r.Contact.Validate("contact.")...)
 	if r.TermsVersion == "" {
 		f.add("terms_version", rules.CodeRequired, "the person must accept the current terms")
 	}
 	if r.KioskID == "" {
 		f.add("kiosk_id", rules.CodeRequired, "the kiosk id is required")
+	}
+	return f
+}
+
+// Validate checks the contact data by the registration's rules; field
+// paths get prefix ("contact." in a Registration, "" in a change of
+// account data).
+func (c Contact) Validate(prefix string) []FieldError {
+	var f fields
+	f.check(prefix+"phone", rules.ContactPhone(c.Phone.AreaCode, c.Phone.Number, c.Phone.Extension))
+	f.check(prefix+"mobile", rules.Mobile(c.Mobile))
+	f.check(prefix+"email", rules.Email(c.Email))
+	f.check(prefix+"backup_email", rules.BackupEmail(c.Email, c.BackupEmail))
+	return f
+}
+
+// ValidatePasswordChange checks a change of the registration password:
+// the current one is given, the new one follows the rules and differs.
+func ValidatePasswordChange(current, next string) []FieldError {
+	var f fields
+	if current == "" {
+		f.add("current_password", rules.CodeRequired, "the current password is required")
+	}
+	f.check("new_password", rules.NewPassword(current, next))
+	return f
+}
+
+// ValidateBind checks the phone's side of a binding: an 8-digit code
+// and a device name of 1 to 40 printable characters.
+func ValidateBind(code, device string) []FieldError {
+	var f fields
+	if len(code) != BindCodeDigits {
+		f.add("code", rules.CodeLength, "the binding code has 8 digits")
+	} else if strings.Trim(code, "0123456789") != "" {
+		f.add("code", rules.CodeFormat, "the binding code has only digits")
+	}
+	switch n := utf8.RuneCountInString(device); {
+	case device == "":
+		f.add("device_name", rules.CodeRequired, "the device name is required")
+	case n > DeviceNameMaxRunes || !utf8.ValidString(device):
+		f.add("device_name", rules.CodeLength, "a device name has at most 40 characters")
+	case strings.IndexFunc(device, unicode.IsControl) >= 0:
+		f.add("device_name", rules.CodeCharacters, "a device name has no control characters")
 	}
 	return f
 }

@@ -136,6 +136,7 @@ type e2e struct {
 	args   []string
 	nhisim *proc
 	cfg    config.Config
+	ca     *upstreamtest.CA // issues kiosk and phone certificates
 }
 
 func newE2E(t *testing.T) *e2e {
@@ -149,7 +150,7 @@ func newE2E(t *testing.T) *e2e {
 	if err := os.WriteFile(idFile, []byte(id.String()+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := &e2e{mp: upstreamtest.Mailpit{API: api}, run: runID()}
+	e := &e2e{mp: upstreamtest.Mailpit{API: api}, run: runID(), ca: ca}
 	e.args = []string{"-listen", "127.0.0.1:0", "-db", filepath.Join(dir, "nhisim.db"), "-smtp", smtp,
 		"-age-identity", idFile, "-tls-cert", srv.CertFile, "-tls-key", srv.KeyFile, "-client-ca", ca.PEMFile}
 	e.nhisim = start(t, e.args...)

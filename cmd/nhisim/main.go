@@ -5,11 +5,17 @@
 //	nhisim -listen :8443 -db nhisim.db -smtp 127.0.0.1:1025 \
 //	    -age-identity nhisim.agekey -tls-cert srv.pem -tls-key srv-key.pem -client-ca kiosk-ca.pem
 //	nhisim -dev -listen 127.0.0.1:8080 -db /tmp/nhisim.db   # plain HTTP, loopback only
+//	nhisim bind 12345678 --device "Test phone" --url http://127.0.0.1:8080  # play the phone
 //
 // Without -dev it serves TLS and refuses any client without a certificate
 // from -client-ca. -dev serves plain HTTP on loopback only, generates the
 // age identity next to the database if missing, and prints each e-mail's
-// kind, reference, code and link (never the address) to stdout.
+// kind, reference, code and link (never the address) to stdout, and each
+// binding SMS's masked number and code.
+//
+// "nhisim bind CODE --device NAME" is the phone side of a mobile device
+// binding: it presents the code shown at the kiosk (or sent by SMS) with
+// the phone's name, over the same API (--cert/--key/--ca for https).
 package main
 
 import (
@@ -91,6 +97,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "bind" {
+		return runBind(args[1:], stdout, stderr)
+	}
 	o, err := parse(args, stderr)
 	if err != nil {
 		return err
@@ -150,6 +159,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 func serve(ctx context.Context, srv *server.Server, ln net.Listener) error {
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Requests end with the server: binding long-polls answer at once on
+	// SIGTERM instead of holding the shutdown.
+	hs.BaseContext = func(net.Listener) context.Context { return ctx }
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Run(ctx) })
 	g.Go(func() error { return httpserve.HTTP(ctx, "api", hs, ln) })

@@ -185,7 +185,8 @@ func (s *Server) prepResetConfirm(plain []byte) (writeFunc, *answer) {
 			if a, ok := s.checkCode(&rec.Reset, rec.ID, v.Code); !ok {
 				return s.save(tx, rec, a)
 			}
-			rec.PasswordHash = hash
+			// A reset is the way out of a lock (account_locked).
+			rec.PasswordHash, rec.Locked, rec.PasswordFails = hash, false, 0
 			return s.save(tx, rec, answer{http.StatusOK, upstream.StatusReply{Status: upstream.StatusPasswordChanged}})
 		})
 	if a == nil {

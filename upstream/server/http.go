@@ -62,6 +62,17 @@ func (s *Server) Handler() http.Handler {
 		upstream.PathDivisions:     {http.MethodGet, s.getJSON(func() (any, string) { return s.divs, s.divsTag })},
 		upstream.PathTerms:         {http.MethodGet, s.getJSON(func() (any, string) { return s.terms, s.termsTag })},
 		"/confirm":                 {http.MethodGet, s.confirmPage},
+		upstream.PathSessions:      {http.MethodPost, s.handleLogin},
+		upstream.PathSessionEnd:    {http.MethodPost, s.writeAuth(upstream.PathSessionEnd, s.prepLogout)},
+		upstream.PathAccount:       {http.MethodGet, s.getAuth(s.getAccount)},
+		upstream.PathContact:       {http.MethodPost, s.writeAuth(upstream.PathContact, s.prepContact)},
+		upstream.PathEmailConfirm:  {http.MethodPost, s.writeAuth(upstream.PathEmailConfirm, s.prepEmailConfirm)},
+		upstream.PathPassword:      {http.MethodPost, s.writeAuth(upstream.PathPassword, s.prepPassword)},
+		upstream.PathBindings:      {http.MethodPost, s.writeAuth(upstream.PathBindings, s.prepBindingStart)},
+		upstream.PathBindingStatus: {http.MethodGet, s.getAuth(s.getBindingStatus)},
+		upstream.PathBind:          {http.MethodPost, s.handleBind},
+		upstream.PathDevices:       {http.MethodGet, s.getAuth(s.getDevices)},
+		upstream.PathDeviceRemove:  {http.MethodPost, s.writeAuth(upstream.PathDeviceRemove, s.prepDeviceRemove)},
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rw := &statusWriter{ResponseWriter: w}
@@ -144,18 +155,15 @@ func (s *Server) write(path string, prep prepFunc) http.HandlerFunc {
 		err := s.st.db.Update(func(tx *bolt.Tx) error {
 			if v := tx.Bucket(bucketIdem).Get(idem); v != nil {
 				replayed = new(storedAnswer)
-				return json.Unmarshal(v, replayed)
+				return s.openAnswer(v, replayed)
 			}
 			out = fn(tx, plain)
 			var err error
 			if raw, err = json.Marshal(out.body); err != nil || out.status >= 500 {
 				return err
 			}
-			b, err := json.Marshal(storedAnswer{RequestHash: sum[:], Status: out.status, Body: raw})
-			if err != nil {
-				return err
-			}
-			return tx.Bucket(bucketIdem).Put(idem, b)
+			// Sealed: answers hold session tokens and binding codes.
+			return s.st.putSealed(tx, bucketIdem, idem, storedAnswer{RequestHash: sum[:], Status: out.status, Body: raw})
 		})
 		switch {
 		case err != nil:
@@ -166,6 +174,7 @@ func (s *Server) write(path string, prep prepFunc) http.HandlerFunc {
 		default:
 			writeRaw(w, out.status, raw)
 			s.notifyMail()
+			s.changed()
 		}
 	}
 }
@@ -177,9 +186,21 @@ func (s *Server) storedAnswer(idem []byte) (st storedAnswer, ok bool, err error)
 			return nil
 		}
 		ok = true
-		return json.Unmarshal(v, &st)
+		return s.openAnswer(v, &st)
 	})
 	return st, ok, err
+}
+
+// openAnswer unseals a stored answer; a database from before answers
+// were sealed holds them as plain JSON, which is still read.
+func (s *Server) openAnswer(v []byte, st *storedAnswer) error {
+	if err := s.st.open(v, st); err != nil {
+		if json.Unmarshal(v, st) == nil {
+			return nil
+		}
+		return err
+	}
+	return nil
 }
 
 func (s *Server) replay(w http.ResponseWriter, st storedAnswer, sum []byte) {

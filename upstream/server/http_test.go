@@ -179,7 +179,10 @@ func FuzzRequests(f *testing.F) {
 	f.Add(0, mustJSON(f, upstreamtest.Person(30)))
 	f.Add(1, []byte(`{"card_number":"900000000001","id_number":"A100000001","code":"123456"}`))
 	f.Add(2, []byte(`{"card_number":null}`))
-	paths := []string{upstream.PathRegistrations, upstream.PathVerifications, upstream.PathResend, upstream.PathCancel, upstream.PathResets, upstream.PathResetConfirm}
+	f.Add(3, []byte(`{"code":"12345678","device_name":"測試手機"}`))
+	f.Add(4, []byte(`{"card_number":"900000000001","id_number":"A100000001","password":"x"}`))
+	paths := []string{upstream.PathRegistrations, upstream.PathVerifications, upstream.PathResend, upstream.PathCancel,
+		upstream.PathResets, upstream.PathResetConfirm, upstream.PathBind, upstream.PathSessions}
 	n := 0
 	f.Fuzz(func(t *testing.T, which int, body []byte) {
 		n++
@@ -210,4 +213,18 @@ func TestEndpointsServed(t *testing.T) {
 			t.Errorf("%s %s = %d, want it routed", ep.Method, ep.Path, resp.StatusCode)
 		}
 	}
+}
+
+// FuzzParseWait: the long-poll's ?wait= is either refused or within
+// 0..MaxBindingWait.
+func FuzzParseWait(f *testing.F) {
+	for _, s := range []string{"", "25s", "25", "1500ms", "31s", "-1s", "1e9", "9223372036854775807"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := server.ParseWait(s)
+		if err == nil && (d < 0 || d > upstream.MaxBindingWait) {
+			t.Fatalf("ParseWait(%q) = %v", s, d)
+		}
+	})
 }

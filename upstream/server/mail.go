@@ -107,6 +107,10 @@ func compose(j mailJob, from, base string) Mail {
 		subject = "健保卡網路服務 忘記註冊密碼 / NHI card network service: password reset"
 		zh = "您申請重設註冊密碼。請在服務機輸入以下驗證碼並設定新密碼。"
 		en = "You asked to reset your registration password. Enter this code at the kiosk and choose a new password."
+	case "email_change":
+		subject = "健保卡網路服務 電子郵件變更確認 / NHI card network service: confirm your new e-mail"
+		zh = "您申請將主要電子郵件變更為此信箱。請在服務機輸入以下驗證碼完成變更；完成前仍使用原信箱。"
+		en = "You asked to make this your primary e-mail address. Enter this code at the kiosk to finish; until then the old address stays in use."
 	default:
 		subject = "健保卡網路服務 註冊確認信 / NHI card network service: confirm your registration"
 		zh = "感謝您申請健保卡網路服務。請在服務機輸入以下驗證碼，或開啟連結完成認證。"

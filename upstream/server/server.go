@@ -1,5 +1,7 @@
-// Package server owns the upstream side of the registration API: the HTTP
-// handlers, their storage (an embedded bbolt database whose personal data
+// Package server owns the upstream side of the registration API and of
+// the account services (sessions with the lock after 5 wrong passwords,
+// mobile device bindings and their long-poll, contact and password
+// changes): the HTTP handlers, their storage (an embedded bbolt database whose personal data
 // is sealed with a key derived from the server's age identity), the durable
 // queue of confirmation, resend and reset e-mails and their delivery over
 // SMTP. cmd/nhisim serves it over TLS with client certificates, or plain
@@ -79,6 +81,15 @@ type Server struct {
 	wake     chan struct{}
 	stats    stats
 	closeMu  sync.Mutex
+	// changedCh is closed (and replaced) after every committed write, to
+	// wake binding long-polls.
+	changedMu sync.Mutex
+	changedCh chan struct{}
+	// bindFails counts unknown binding codes per client (certificate CN)
+	// in the current minute, against guessing.
+	bindMu    sync.Mutex
+	bindFails map[string]*window
+	lastPurge time.Time
 }
 
 type stats struct {
@@ -109,7 +120,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, st: st, divs: o.Divisions, terms: o.Terms, wake: make(chan struct{}, 1)}
+	s := &Server{o: o, st: st, divs: o.Divisions, terms: o.Terms, wake: make(chan struct{}, 1), changedCh: make(chan struct{}), bindFails: map[string]*window{}}
 	if len(s.divs.Counties) == 0 {
 		s.divs = Sample()
 	}
@@ -171,6 +182,7 @@ func (s *Server) Run(ctx context.Context) error {
 		case !ok:
 			wait = time.Minute
 			backoff = time.Second
+			s.purgeHourly()
 		default:
 			backoff = time.Second
 			continue
@@ -198,6 +210,15 @@ func (s *Server) notifyMail() {
 }
 
 func (s *Server) deliver(ctx context.Context, job mailJob) error {
+	if job.Kind == "sms" {
+		// nhisim cannot send an SMS: it records it, with the number masked
+		// to its last 3 digits, and -dev prints the code.
+		s.o.Logger.Info("sms recorded", "kind", "binding_code", "to", maskMobile(job.To))
+		if s.o.DevOut != nil {
+			fmt.Fprintf(s.o.DevOut, "nhisim dev: sms to %s binding code=%s\n", maskMobile(job.To), job.Code)
+		}
+		return nil
+	}
 	m := compose(job, s.o.MailFrom, s.o.PublicURL)
 	if s.o.Mailer != nil {
 		if err := s.o.Mailer.Send(ctx, m); err != nil {

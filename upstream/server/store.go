@@ -20,9 +20,12 @@ import (
 
 // Buckets of the bbolt database.
 var (
-	bucketPeople = []byte("people") // hmac(card|id) → sealed record
-	bucketIdem   = []byte("idem")   // path + key → stored answer
-	bucketMail   = []byte("mail")   // sequence → sealed mail job
+	bucketPeople = []byte("people")    // hmac(card|id) → sealed record
+	bucketIdem   = []byte("idem")      // path + key → stored answer
+	bucketMail   = []byte("mail")      // sequence → sealed mail job
+	bucketSess   = []byte("sessions")  // hmac(token) → sealed sessionRec
+	bucketBind   = []byte("bindings")  // binding id → sealed bindingRec
+	bucketCodes  = []byte("bindcodes") // hmac(code) → binding id
 )
 
 // record is one person's registration as nhisim keeps it. It is sealed
@@ -37,6 +40,85 @@ type record struct {
 	Code         codeState             `json:"code"`
 	Reset        codeState             `json:"reset"`
 	Created      time.Time             `json:"created"`
+	// Account services (issue 8).
+	PasswordFails int         `json:"password_fails,omitempty"` // wrong passwords in a row
+	Locked        bool        `json:"locked,omitempty"`         // until a password reset
+	PendingEmail  string      `json:"pending_email,omitempty"`  // new primary e-mail, unconfirmed
+	EmailCode     codeState   `json:"email_code"`
+	Devices       []deviceRec `json:"devices,omitempty"`
+}
+
+// deviceRec is a linked mobile device.
+type deviceRec struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	LinkedAt time.Time `json:"linked_at"`
+	LastUsed time.Time `json:"last_used"`
+}
+
+// sessionRec is a logged-in kiosk session; it is stored under a keyed
+// hash of its token, so the token itself is never on disk.
+type sessionRec struct {
+	PersonKey []byte    `json:"person_key"`
+	Kiosk     string    `json:"kiosk"`
+	Expires   time.Time `json:"expires"`
+}
+
+// bindingRec is a started mobile device binding.
+type bindingRec struct {
+	ID        string    `json:"id"`
+	PersonKey []byte    `json:"person_key"`
+	Expires   time.Time `json:"expires"`
+	Used      bool      `json:"used,omitempty"`
+	Device    deviceRec `json:"device"`
+	CodeKey   []byte    `json:"code_key"` // its key in bucketCodes
+}
+
+// purgeAfter is how long an ended session or binding stays: long enough
+// for a late poll or phone to get "expired" rather than "unknown".
+const purgeAfter = 24 * time.Hour
+
+// purge deletes sessions and bindings that ended before now-purgeAfter.
+func (s *store) purge(now time.Time) (n int, err error) {
+	cut := now.Add(-purgeAfter)
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		var dead [][]byte
+		err := tx.Bucket(bucketSess).ForEach(func(k, v []byte) error {
+			var r sessionRec
+			if s.open(v, &r) != nil || r.Expires.Before(cut) {
+				dead = append(dead, k)
+			}
+			return nil
+		})
+		for _, k := range dead {
+			if err == nil {
+				err = tx.Bucket(bucketSess).Delete(k)
+			}
+		}
+		n = len(dead)
+		dead = dead[:0]
+		var codes [][]byte
+		if err == nil {
+			err = tx.Bucket(bucketBind).ForEach(func(k, v []byte) error {
+				var b bindingRec
+				if s.open(v, &b) != nil || b.Expires.Before(cut) {
+					dead, codes = append(dead, k), append(codes, b.CodeKey)
+				}
+				return nil
+			})
+		}
+		for i, k := range dead {
+			if err == nil {
+				err = tx.Bucket(bucketBind).Delete(k)
+			}
+			if err == nil && codes[i] != nil {
+				err = tx.Bucket(bucketCodes).Delete(codes[i])
+			}
+		}
+		n += len(dead)
+		return err
+	})
+	return n, err
 }
 
 // codeState is an e-mailed code: its keyed hash, expiry and wrong tries.
@@ -56,7 +138,7 @@ type storedAnswer struct {
 
 // mailJob is one e-mail waiting in the durable mail queue.
 type mailJob struct {
-	Kind      string `json:"kind"` // confirm, resend, reset
+	Kind      string `json:"kind"` // confirm, resend, reset, email_change, sms (logged only)
 	To        string `json:"to"`
 	Reference string `json:"reference"`
 	Code      string `json:"code"`
@@ -76,7 +158,7 @@ func openStore(path string, secret []byte) (*store, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketPeople, bucketIdem, bucketMail} {
+		for _, b := range [][]byte{bucketPeople, bucketIdem, bucketMail, bucketSess, bucketBind, bucketCodes} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -154,6 +236,37 @@ func (s *store) getPerson(tx *bolt.Tx, card, id string) (rec record, ok bool, er
 	return rec, true, nil
 }
 
+// getPersonByKey reads a person's record by its index key (a session's
+// or binding's PersonKey).
+func (s *store) getPersonByKey(tx *bolt.Tx, key []byte) (rec record, ok bool, err error) {
+	b := tx.Bucket(bucketPeople).Get(key)
+	if b == nil {
+		return rec, false, nil
+	}
+	if err := s.open(b, &rec); err != nil {
+		return rec, false, fmt.Errorf("read record: %w", err)
+	}
+	return rec, true, nil
+}
+
+// getSealed reads and unseals bucket[key] into v; ok is false if absent.
+func (s *store) getSealed(tx *bolt.Tx, bucket, key []byte, v any) (ok bool, err error) {
+	b := tx.Bucket(bucket).Get(key)
+	if b == nil {
+		return false, nil
+	}
+	return true, s.open(b, v)
+}
+
+// putSealed seals v into bucket[key].
+func (s *store) putSealed(tx *bolt.Tx, bucket, key []byte, v any) error {
+	b, err := s.seal(v)
+	if err != nil {
+		return fmt.Errorf("seal: %w", err)
+	}
+	return tx.Bucket(bucket).Put(key, b)
+}
+
 func (s *store) putPerson(tx *bolt.Tx, rec record) error {
 	b, err := s.seal(rec)
 	if err != nil {
@@ -210,12 +323,14 @@ func (s *store) deleteMail(key []byte) error {
 // Counts is what nhisim holds, for tests and the kill test's check.
 type Counts struct {
 	People, Pending, Active, QueuedMail int
+	Sessions, Bindings                  int
 }
 
 func (s *store) counts() (Counts, error) {
 	var c Counts
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c.QueuedMail = tx.Bucket(bucketMail).Stats().KeyN
+		c.Sessions, c.Bindings = tx.Bucket(bucketSess).Stats().KeyN, tx.Bucket(bucketBind).Stats().KeyN
 		return tx.Bucket(bucketPeople).ForEach(func(_, v []byte) error {
 			var rec record
 			if err := s.open(v, &rec); err != nil {

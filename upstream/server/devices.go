@@ -1,0 +1,296 @@
+package server
+
+import (
+	"crypto/rand"
+	"fmt"
+	"math/big"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/nhikiosk/nhikiosk/upstream"
+)
+
+// changed wakes every binding long-poll after a committed write.
+func (s *Server) changed() {
+	s.changedMu.Lock()
+	close(s.changedCh)
+	s.changedCh = make(chan struct{})
+	s.changedMu.Unlock()
+}
+
+func (s *Server) changes() <-chan struct{} {
+	s.changedMu.Lock()
+	defer s.changedMu.Unlock()
+	return s.changedCh
+}
+
+// ParseWait reads the ?wait= of a binding long-poll: a Go duration
+// ("25s", "1500ms") or whole seconds ("25"), from 0 to
+// upstream.MaxBindingWait; empty is 0 (answer at once).
+func ParseWait(q string) (time.Duration, error) {
+	if q == "" {
+		return 0, nil
+	}
+	if len(q) > 16 {
+		return 0, fmt.Errorf("wait too long")
+	}
+	d, err := time.ParseDuration(q)
+	if err != nil {
+		n, nerr := strconv.Atoi(q)
+		if nerr != nil {
+			return 0, fmt.Errorf("wait is a duration such as 25s: %w", err)
+		}
+		d = time.Duration(n) * time.Second
+	}
+	if d < 0 || d > upstream.MaxBindingWait {
+		return 0, fmt.Errorf("wait is between 0 and %s", upstream.MaxBindingWait)
+	}
+	return d, nil
+}
+
+// maskMobile keeps the last 3 digits of a mobile number: "*******678".
+func maskMobile(m string) string {
+	if len(m) <= 3 {
+		return strings.Repeat("*", len(m))
+	}
+	return strings.Repeat("*", len(m)-3) + m[len(m)-3:]
+}
+
+// prepBindingStart starts a binding (行動裝置認證): an 8-digit one-time
+// code valid upstream.BindCodeLifetime, shown by the kiosk or, via SMS,
+// sent to the registered mobile (nhisim logs it; it cannot send SMS).
+func (s *Server) prepBindingStart(sess session, plain []byte) (writeFunc, *answer) {
+	return authed(s, sess, plain, func(v upstream.BindingStart) []upstream.FieldError {
+		if v.Via != upstream.ViaScreen && v.Via != upstream.ViaSMS {
+			return []upstream.FieldError{{Field: "via", Code: "format", Message: "via is screen or sms"}}
+		}
+		return nil
+	}, func(tx *bolt.Tx, v upstream.BindingStart, rec *record) answer {
+		now := s.o.Now()
+		var code string
+		for {
+			n, _ := rand.Int(rand.Reader, big.NewInt(100_000_000))
+			code = fmt.Sprintf("%08d", n.Int64())
+			if tx.Bucket(bucketCodes).Get(s.st.mac("bind", code)) == nil {
+				break
+			}
+		}
+		b := bindingRec{ID: randomHex(12), PersonKey: sess.PersonKey, Expires: now.Add(upstream.BindCodeLifetime),
+			CodeKey: s.st.mac("bind", code)}
+		if err := s.st.putSealed(tx, bucketBind, []byte(b.ID), b); err != nil {
+			return apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error")
+		}
+		if err := tx.Bucket(bucketCodes).Put(s.st.mac("bind", code), []byte(b.ID)); err != nil {
+			return apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error")
+		}
+		out := upstream.Binding{BindingID: b.ID, Code: code, ExpiresAt: b.Expires, Via: v.Via}
+		if v.Via == upstream.ViaSMS {
+			if err := s.st.queueMail(tx, mailJob{Kind: "sms", To: rec.Reg.Contact.Mobile, Reference: rec.Reference, Code: code}); err != nil {
+				return apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error")
+			}
+			out.Code, out.SentTo = "", maskMobile(rec.Reg.Contact.Mobile)
+		}
+		return answer{http.StatusCreated, out}
+	})
+}
+
+// MaxBindGuesses is how many unknown binding codes one client (kiosk or
+// phone certificate) may send per minute; more are 429 too_many_tries.
+const MaxBindGuesses = 10
+
+// window counts events in one fixed minute.
+type window struct {
+	start time.Time
+	n     int
+}
+
+// bindGuess records an unknown code from client and reports whether the
+// client is over MaxBindGuesses this minute; check only looks.
+func (s *Server) bindGuess(client string, record bool) bool {
+	s.bindMu.Lock()
+	defer s.bindMu.Unlock()
+	now := s.o.Now()
+	w := s.bindFails[client]
+	if w == nil || now.Sub(w.start) >= time.Minute {
+		if !record {
+			return false
+		}
+		if len(s.bindFails) > 10_000 {
+			clear(s.bindFails)
+		}
+		w = &window{start: now}
+		s.bindFails[client] = w
+	}
+	if record {
+		w.n++
+	}
+	return w.n >= MaxBindGuesses
+}
+
+func (s *Server) handleBind(w http.ResponseWriter, r *http.Request) {
+	client := kiosk(r)
+	s.write(upstream.PathBind, func(plain []byte) (writeFunc, *answer) { return s.prepBind(plain, client) })(w, r)
+}
+
+// prepBind is the phone's side: the code links the device to the
+// binding's account, once, before it expires.
+func (s *Server) prepBind(plain []byte, client string) (writeFunc, *answer) {
+	var v upstream.Bind
+	if a := decode(plain, &v); a != nil {
+		return nil, a
+	}
+	if f := upstream.ValidateBind(v.Code, v.DeviceName); len(f) > 0 {
+		a := invalid(f)
+		return nil, &a
+	}
+	return func(tx *bolt.Tx, _ []byte) answer {
+		if s.bindGuess(client, false) {
+			return apiErr(http.StatusTooManyRequests, upstream.ErrCodeTooManyTries, "too many wrong binding codes; wait a minute")
+		}
+		id := tx.Bucket(bucketCodes).Get(s.st.mac("bind", v.Code))
+		var b bindingRec
+		ok, err := false, error(nil)
+		if id != nil {
+			ok, err = s.st.getSealed(tx, bucketBind, id, &b)
+		}
+		now := s.o.Now()
+		switch {
+		case err != nil:
+			return apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error")
+		case !ok:
+			s.bindGuess(client, true)
+			return apiErr(http.StatusUnprocessableEntity, upstream.ErrCodeWrongCode, "no binding has this code")
+		case b.Used:
+			return apiErr(http.StatusConflict, upstream.ErrCodeCodeUsed, "this code has already linked a device; start a new binding")
+		case !now.Before(b.Expires):
+			return apiErr(http.StatusGone, upstream.ErrCodeExpired, "the code has expired; start a new binding at the kiosk")
+		}
+		rec, ok, err := s.st.getPersonByKey(tx, b.PersonKey)
+		if err != nil || !ok {
+			return apiErr(http.StatusGone, upstream.ErrCodeExpired, "the account of this code is gone")
+		}
+		d := deviceRec{ID: randomHex(8), Name: v.DeviceName, LinkedAt: now, LastUsed: now}
+		rec.Devices = append(rec.Devices, d)
+		b.Used, b.Device = true, d
+		if err := s.st.putSealed(tx, bucketBind, id, b); err != nil {
+			return apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error")
+		}
+		s.o.Logger.Info("device linked")
+		return s.save(tx, &rec, answer{http.StatusOK, d.api()})
+	}, nil
+}
+
+func (d deviceRec) api() upstream.Device {
+	return upstream.Device{DeviceID: d.ID, Name: d.Name, LinkedAt: d.LinkedAt, LastUsed: d.LastUsed}
+}
+
+// getBindingStatus answers where a binding of the session's account
+// stands, holding the answer up to ?wait= while it is waiting.
+func (s *Server) getBindingStatus(w http.ResponseWriter, r *http.Request, sess session, _ record) {
+	wait, err := ParseWait(r.URL.Query().Get("wait"))
+	if err != nil {
+		writeAnswer(w, apiErr(http.StatusBadRequest, upstream.ErrCodeBadRequest, "wait is a duration from 0 to 30s, such as 25s"))
+		return
+	}
+	id := r.URL.Query().Get("binding_id")
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		ch := s.changes()
+		st, a := s.bindingStatus(id, sess)
+		if a != nil {
+			writeAnswer(w, *a)
+			return
+		}
+		if st.Status != upstream.StatusWaiting {
+			writeAnswer(w, answer{http.StatusOK, st})
+			return
+		}
+		select {
+		case <-ch:
+			continue
+		case <-deadline.C:
+		case <-r.Context().Done():
+		}
+		writeAnswer(w, answer{http.StatusOK, st})
+		return
+	}
+}
+
+func (s *Server) bindingStatus(id string, sess session) (upstream.BindingStatus, *answer) {
+	var b bindingRec
+	var ok bool
+	err := s.st.db.View(func(tx *bolt.Tx) (err error) {
+		if id != "" && len(id) <= 64 {
+			ok, err = s.st.getSealed(tx, bucketBind, []byte(id), &b)
+		}
+		return err
+	})
+	if err != nil {
+		a := apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error")
+		return upstream.BindingStatus{}, &a
+	}
+	if !ok || string(b.PersonKey) != string(sess.PersonKey) {
+		a := apiErr(http.StatusNotFound, upstream.ErrCodeNotFound, "no such binding on this account")
+		return upstream.BindingStatus{}, &a
+	}
+	st := upstream.BindingStatus{Status: upstream.StatusWaiting, ExpiresAt: b.Expires}
+	switch {
+	case b.Used:
+		d := b.Device.api()
+		st.Status, st.Device = upstream.StatusLinked, &d
+	case !s.o.Now().Before(b.Expires):
+		st.Status = upstream.StatusExpired
+	}
+	return st, nil
+}
+
+func (s *Server) getDevices(w http.ResponseWriter, _ *http.Request, _ session, rec record) {
+	l := upstream.DeviceList{Devices: []upstream.Device{}}
+	for _, d := range rec.Devices {
+		l.Devices = append(l.Devices, d.api())
+	}
+	writeAnswer(w, answer{http.StatusOK, l})
+}
+
+// prepDeviceRemove unlinks a device; one that is not the account's is
+// refused as not found (its owner keeps it).
+func (s *Server) prepDeviceRemove(sess session, plain []byte) (writeFunc, *answer) {
+	return authed(s, sess, plain, func(v upstream.DeviceRemove) []upstream.FieldError {
+		if v.DeviceID == "" {
+			return []upstream.FieldError{{Field: "device_id", Code: "required", Message: "the device id is required"}}
+		}
+		return nil
+	}, func(tx *bolt.Tx, v upstream.DeviceRemove, rec *record) answer {
+		i := slices.IndexFunc(rec.Devices, func(d deviceRec) bool { return d.ID == v.DeviceID })
+		if i < 0 {
+			return apiErr(http.StatusNotFound, upstream.ErrCodeNotFound, "no such device on this account")
+		}
+		rec.Devices = slices.Delete(rec.Devices, i, i+1)
+		return s.save(tx, rec, answer{http.StatusOK, upstream.StatusReply{Status: upstream.StatusRemoved}})
+	})
+}
+
+// purgeHourly drops ended sessions and bindings, at most once an hour
+// (Run calls it when the mail queue is idle).
+func (s *Server) purgeHourly() {
+	now := s.o.Now()
+	if now.Sub(s.lastPurge) < time.Hour {
+		return
+	}
+	s.lastPurge = now
+	if n, err := s.st.purge(now); err != nil {
+		s.o.Logger.Warn("purge failed", "err", err)
+	} else if n > 0 {
+		s.o.Logger.Info("purged ended sessions and bindings", "count", n)
+	}
+}
+
+// Purge drops sessions and bindings that ended more than a day ago now
+// (Run does it hourly); it returns how many.
+func (s *Server) Purge() (int, error) { return s.st.purge(s.o.Now()) }
