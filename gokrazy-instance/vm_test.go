@@ -195,9 +195,9 @@ func nhiCard(t *testing.T) ccidtest.Card {
 	}
 }
 
-// buildImage writes a test instance next to the qemu one (same packages
-// plus ccidprobe, a throwaway update password, absolute paths) and builds
-// its full image with gok.
+// buildImage writes a test instance next to the qemu one (same packages,
+// a throwaway update password, absolute paths, the font required) and
+// builds its full image with gok.
 func buildImage(t *testing.T, gok, dir string) string {
 	t.Helper()
 	repo, err := filepath.Abs("..")
