@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"image"
 	"image/png"
 	"net"
 	"os"
@@ -27,13 +28,17 @@ const (
 	ovmfVars = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 )
 
-// TestVMReadsCard builds the qemu instance's image with gok (plus
-// reader/ccid/ccidprobe, which reports to the serial console), formats
-// /perm with a kiosk configuration, boots it in QEMU (TCG) with an emulated
-// usb-ccid reader whose card is our virtual NHI card over the
-// ccid-card-passthru chardev, inserts the card once the guest watches the
-// reader, and waits for the guest to read the profile through the pure-Go
-// CCID transport. Only QEMU user networking with restrict=on is used.
+// TestVMReadsCard builds the qemu instance's image with gok, formats /perm
+// with a kiosk configuration (reader ccid, display fbdev, the image's
+// font), boots it in QEMU (TCG) with an emulated usb-ccid reader whose
+// card is our virtual NHI card over the ccid-card-passthru chardev, and
+// watches the kiosk through QEMU's screendump: the attract screen must
+// appear, then the menu once the card is in (read by the guest through
+// the pure-Go CCID transport), then attract again after the card leaves.
+// Every screen is compared with the same wizard drawn on the host at the
+// framebuffer's size. Only QEMU user networking with restrict=on is used:
+// the upstream is unreachable, which the attract screen and the menu do
+// not need.
 //
 // Skipped where gok is not on PATH (CI does not install it).
 func TestVMReadsCard(t *testing.T) {
@@ -45,7 +50,7 @@ func TestVMReadsCard(t *testing.T) {
 	}
 	dir := t.TempDir()
 	img := buildImage(t, gok, dir)
-	formatPerm(t, mkfs, dir, img)
+	cfgDir := formatPerm(t, mkfs, dir, img)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -54,7 +59,7 @@ func TestVMReadsCard(t *testing.T) {
 	defer ln.Close()
 	serial := filepath.Join(dir, "serial.log")
 	vars := filepath.Join(dir, "vars.fd")
-	monitor := filepath.Join(dir, "monitor.sock")
+	monSock := filepath.Join(dir, "monitor.sock")
 	pcap := "" // NHIKIOSK_VM_PCAP records the reader's USB traffic (reader/ccid/testdata)
 	if p := os.Getenv("NHIKIOSK_VM_PCAP"); p != "" {
 		pcap = ",pcap=" + p
@@ -68,10 +73,9 @@ func TestVMReadsCard(t *testing.T) {
 		"-chardev", "socket,id=card,host=127.0.0.1,port="+fmt.Sprint(ln.Addr().(*net.TCPAddr).Port),
 		"-device", "qemu-xhci", "-device", "usb-ccid"+pcap, "-device", "ccid-card-passthru,chardev=card",
 		"-display", "none", "-vga", "std",
-		"-monitor", "unix:"+monitor+",server,nowait",
+		"-monitor", "unix:"+monSock+",server,nowait",
 		"-serial", "file:"+serial)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	boot := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -95,73 +99,84 @@ func TestVMReadsCard(t *testing.T) {
 		t.Fatal(err)
 	}
 	go card.Serve()
+	mon := dialMonitor(t, monSock)
 
-	waitSerial(t, serial, "ccidprobe: reader attached", 5*time.Minute)
-	t.Logf("guest attached the reader %v after QEMU started", time.Since(boot).Round(time.Millisecond))
+	waitSerial(t, serial, "Linux version", 3*time.Minute)
+	kernel := time.Now() // within 200 ms of the kernel's first line
+	first, err := mon.screendump(filepath.Join(dir, "first.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := renderWizard(t, cfgDir, fontFile(t), first.Bounds().Size())
+	keepFrames(t, want)
+	attract := waitScreen(t, mon, dir, "attract", want.attract, 5*time.Minute)
+	t.Logf("kernel start to the attract screen: %v", attract.Sub(kernel).Round(time.Millisecond))
+
 	inserted := time.Now()
 	if err := card.Insert(ccidtest.NHIATR); err != nil {
 		t.Fatal(err)
 	}
-	line := waitSerial(t, serial, "ccidprobe: card read", time.Minute)
-	t.Logf("card insertion to profile read, seen on the serial console: %v (%s)", time.Since(inserted).Round(time.Millisecond), line)
-	if !strings.Contains(line, "NHI profile valid") {
-		t.Errorf("guest read %q, want a valid NHI profile", line)
+	menu := waitScreen(t, mon, dir, "menu", want.menu, time.Minute)
+	t.Logf("card insertion to the menu on screen: %v", menu.Sub(inserted).Round(time.Millisecond))
+	checkWire(t, &mu, &wire)
+
+	if err := card.Remove(); err != nil {
+		t.Fatal(err)
 	}
-	// QEMU's reader claims to do the IFSD exchange itself (dwFeatures
-	// 0x400) but passes blocks through, so the card keeps IFSD 32 and
-	// chains the 59-byte profile answer: the guest acknowledges the first
-	// part with R(0).
+	waitScreen(t, mon, dir, "attract-again", want.attract, time.Minute)
+}
+
+// checkWire compares the T=1 blocks the guest sent with one NHI read.
+// QEMU's reader claims to do the IFSD exchange itself (dwFeatures 0x400)
+// but passes blocks through, so the card keeps IFSD 32 and chains the
+// 59-byte profile answer: the guest acknowledges the first part with R(0).
+func checkWire(t *testing.T, mu *sync.Mutex, wire *[]string) {
+	t.Helper()
 	mu.Lock()
+	defer mu.Unlock()
 	want := []string{
 		"00 00 15 00 A4 04 00 10 D1 58 00 00 01 00 00 00 00 00 00 00 00 00 11 00 3C", // I(0) SELECT
 		"00 40 07 00 CA 11 00 02 00 00 9E",                                           // I(1) READ PROFILE
 		"00 80 00 80",                                                                // R(0): next part of the card's chain
 	}
-	if strings.Join(wire, "|") != strings.Join(want, "|") {
-		t.Errorf("blocks from the guest:\n%s\nwant:\n%s", strings.Join(wire, "\n"), strings.Join(want, "\n"))
-	}
-	mu.Unlock()
-	if err := card.Remove(); err != nil {
-		t.Fatal(err)
-	}
-	waitSerial(t, serial, "ccidprobe: card removed", time.Minute)
-
-	// The framebuffer the kiosk will draw on. Until the wizard exists
-	// (issue 6) it shows the Linux console; then this becomes the check of
-	// the attract screen and of the screen after the card read.
-	shot := filepath.Join(dir, "screen.png")
-	screendump(t, monitor, shot)
-	if keep := os.Getenv("NHIKIOSK_VM_SCREENDUMP"); keep != "" {
-		copyFile(t, shot, keep)
+	if strings.Join(*wire, "|") != strings.Join(want, "|") {
+		t.Errorf("blocks from the guest:\n%s\nwant:\n%s", strings.Join(*wire, "\n"), strings.Join(want, "\n"))
 	}
 }
 
-// screendump asks the QEMU monitor for a PNG of the screen and checks it
-// decodes.
-func screendump(t *testing.T, sock, path string) {
+// fontFile is the font fill-fonts.sh put into the instance, which the
+// image carries at the kiosk's display.font_file.
+func fontFile(t *testing.T) string {
 	t.Helper()
-	c, err := net.DialTimeout("unix", sock, 5*time.Second)
+	font, err := filepath.Abs(filepath.Join("fonts", "NotoSansCJK-Regular.ttc"))
 	if err != nil {
-		t.Fatalf("QEMU monitor: %v", err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	if _, err := fmt.Fprintf(c, "screendump %s -f png\n", path); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		f, err := os.Open(path)
-		if err != nil {
-			continue
-		}
-		cfg, err := png.DecodeConfig(f)
-		f.Close()
-		if err == nil && cfg.Width >= 640 && cfg.Height >= 480 {
-			t.Logf("screendump %s: %dx%d", path, cfg.Width, cfg.Height)
-			return
-		}
+	if _, err := os.Stat(font); err != nil {
+		t.Fatalf("the kiosk needs its font in the image: run gokrazy-instance/fill-fonts.sh (%v)", err)
 	}
-	t.Fatalf("no usable screendump at %s", path)
+	return font
+}
+
+// keepFrames writes the host's frames into NHIKIOSK_VM_SCREENDUMP, if set.
+func keepFrames(t *testing.T, w wizardScreens) {
+	dir := os.Getenv("NHIKIOSK_VM_SCREENDUMP")
+	if dir == "" {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, img := range map[string]*image.RGBA{"want-attract": w.attract, "want-menu": w.menu} {
+		f, err := os.Create(filepath.Join(dir, name+".png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, img); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
 }
 
 // nhiCard answers like the NHI card of the fake person TEST ONE, with
@@ -180,9 +195,9 @@ func nhiCard(t *testing.T) ccidtest.Card {
 	}
 }
 
-// buildImage writes a test instance next to the qemu one (same packages
-// plus ccidprobe, a throwaway update password, absolute paths) and builds
-// its full image with gok.
+// buildImage writes a test instance next to the qemu one (same packages,
+// a throwaway update password, absolute paths, the font required) and
+// builds its full image with gok.
 func buildImage(t *testing.T, gok, dir string) string {
 	t.Helper()
 	repo, err := filepath.Abs("..")
@@ -199,17 +214,9 @@ func buildImage(t *testing.T, gok, dir string) string {
 	}
 	c["Hostname"] = "vmtest"
 	c["Update"] = map[string]any{"HTTPPassword": "vmtest-only"}
-	c["Packages"] = append(c["Packages"].([]any), "github.com/nhikiosk/nhikiosk/reader/ccid/ccidprobe")
 	pc := c["PackageConfig"].(map[string]any)
-	pc["github.com/nhikiosk/nhikiosk/reader/ccid/ccidprobe"] = map[string]any{"CommandLineFlags": []string{"-console=/dev/console"}}
 	kiosk := pc["github.com/nhikiosk/nhikiosk/cmd/kiosk"].(map[string]any)
-	font := filepath.Join(repo, "gokrazy-instance", "fonts", "NotoSansCJK-Regular.ttc")
-	if _, err := os.Stat(font); err == nil {
-		kiosk["ExtraFilePaths"] = map[string]string{"/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc": font}
-	} else {
-		t.Logf("no font (run fill-fonts.sh): the image goes without it")
-		delete(kiosk, "ExtraFilePaths")
-	}
+	kiosk["ExtraFilePaths"] = map[string]string{imageFont: fontFile(t)}
 	inst := filepath.Join(dir, "vmtest")
 	if err := os.MkdirAll(filepath.Join(inst, "builddir"), 0o755); err != nil {
 		t.Fatal(err)
@@ -237,9 +244,12 @@ func buildImage(t *testing.T, gok, dir string) string {
 
 var mkfsLine = regexp.MustCompile(`mkfs\.ext4 -F -E offset=(\d+) \S+ (\d+)`)
 
+// imageFont is where the image carries the font (fill-fonts.sh).
+const imageFont = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+
 // formatPerm creates /perm the way gok says, filled with the kiosk's
-// configuration directory.
-func formatPerm(t *testing.T, mkfs, dir, img string) {
+// configuration directory, and returns that directory on the host.
+func formatPerm(t *testing.T, mkfs, dir, img string) string {
 	t.Helper()
 	log, err := os.ReadFile(filepath.Join(dir, "gok.log"))
 	if err != nil {
@@ -256,12 +266,14 @@ func formatPerm(t *testing.T, mkfs, dir, img string) {
 	writeFile(t, filepath.Join(perm, "nhikiosk", "config.json"), []byte(`{
   "site": "qemu-lab", "kiosk_id": "vm-1",
   "upstream": { "url": "http://127.0.0.1:8443" },
-  "reader": { "backend": "ccid" }, "display": { "backend": "fbdev" }
+  "reader": { "backend": "ccid" },
+  "display": { "backend": "fbdev", "font_file": "`+imageFont+`" }
 }`))
 	out, err := exec.Command(mkfs, "-q", "-F", "-E", "offset="+string(m[1]), "-d", perm, img, string(m[2])).CombinedOutput()
 	if err != nil {
 		t.Fatalf("mkfs.ext4: %v\n%s", err, out)
 	}
+	return filepath.Join(perm, "nhikiosk")
 }
 
 func acceptWithin(ln net.Listener, d time.Duration) (net.Conn, error) {

@@ -78,6 +78,7 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 	}
 	g.Go(func() error { return devices.WatchCards(ctx, p.reader, cards) })
 	g.Go(func() error { return p.client.Run(ctx) })
+	g.Go(func() error { return watchUI(ctx, ui, uiStallTimeout) })
 	g.Go(func() error {
 		defer cancel() // the window closed: stop everything
 		return k.Run(ctx, p.screen, cards)
