@@ -26,6 +26,10 @@ type Kiosk struct {
 	sessCtx context.Context
 	cancel  context.CancelFunc
 	base    context.Context
+	// observers follow the state (observe.go); observed is what they
+	// were last told.
+	observers []func(State)
+	observed  State
 }
 
 // NewKiosk returns the wizard on ui, on its attract screen. It adds the
@@ -38,6 +42,7 @@ func NewKiosk(ui *display.UI, opt Options) (*Kiosk, error) {
 	k.v = newView(k.m, ui, k.Dispatch)
 	k.sessCtx, k.cancel = context.WithCancel(k.base)
 	k.v.sync()
+	k.observed = k.state()
 	return k, nil
 }
 
@@ -60,6 +65,7 @@ func (k *Kiosk) Dispatch(ev Event) {
 		k.sessCtx, k.cancel = context.WithCancel(k.base)
 	}
 	k.v.sync()
+	k.notify()
 	k.runJobs(jobs)
 }
 

@@ -74,6 +74,7 @@ type Machine struct {
 	terms       map[string]Terms // by language; public text, kept across sessions
 	divisions   []Division
 	maintenance bool
+	tampered    bool // the case is open (Tamper)
 	lastTouch   time.Time
 	warnSince   time.Time // zero: no idle warning
 	removedAt   time.Time
@@ -157,6 +158,8 @@ func (m *Machine) Handle(ev Event) []Job {
 		m.tick()
 	case Maintenance:
 		m.setMaintenance(ev.On)
+	case Tamper:
+		m.setTamper(ev.Open)
 	case DefaultLanguage:
 		if ev.Lang == LangZhTW || ev.Lang == LangEn {
 			m.opt.Lang = ev.Lang
@@ -214,7 +217,7 @@ func (m *Machine) touched(id string) bool {
 }
 
 func (m *Machine) cardInserted() []Job {
-	if m.sess != nil || m.maintenance {
+	if m.sess != nil || m.outOfService() {
 		return nil
 	}
 	switch m.screen {
@@ -285,7 +288,7 @@ func (m *Machine) setMaintenance(on bool) {
 	switch {
 	case on && m.sess == nil && (m.screen == ScreenAttract || m.screen == ScreenHelp):
 		m.goTo(ScreenOutOfService)
-	case !on && m.screen == ScreenOutOfService:
+	case !on && !m.tampered && m.screen == ScreenOutOfService:
 		m.goTo(ScreenAttract)
 	}
 }
@@ -306,7 +309,7 @@ func (m *Machine) endSession(why string) {
 func (m *Machine) toAttract() {
 	m.lang = m.opt.Lang
 	m.warnSince = time.Time{}
-	if m.maintenance {
+	if m.outOfService() {
 		m.goTo(ScreenOutOfService)
 		return
 	}
