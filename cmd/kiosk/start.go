@@ -52,6 +52,11 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 		return err
 	}
 	defer p.screen.Close()
+	kp, err := openPanel(cfg, log)
+	if err != nil {
+		return err
+	}
+	p.reader, p.screen = kp.wrap(p.reader, p.screen)
 	ui, err := display.New(display.Options{Font: p.font, Catalog: display.NewCatalog(), Theme: p.theme,
 		Lang: cfg.Language, Size: p.screen.Size(), DPI: cfg.Display.DPI})
 	if err != nil {
@@ -67,6 +72,7 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 	if err != nil {
 		return err
 	}
+	kp.attach(k)
 	agent, err := newFleetAgent(cfg, k, log)
 	if err != nil {
 		return &exitError{exitNoRestart, err}
@@ -79,6 +85,7 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 	g.Go(func() error { return devices.WatchCards(ctx, p.reader, cards) })
 	g.Go(func() error { return p.client.Run(ctx) })
 	g.Go(func() error { return watchUI(ctx, ui, uiStallTimeout) })
+	g.Go(func() error { return kp.Run(ctx) })
 	g.Go(func() error {
 		defer cancel() // the window closed: stop everything
 		return k.Run(ctx, p.screen, cards)
