@@ -89,7 +89,7 @@ func testFleet(t *testing.T) (*kioskFleet, *fakeKiosk, *fakeSink, func() []error
 	var restarts []error
 	var mu sync.Mutex
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	kf := &kioskFleet{cfg: cfg, o: options{demo: true}, k: k, screen: newRecScreen(headless.New(image.Pt(80, 48))),
+	kf := &kioskFleet{cfg: cfg, o: options{demo: true}, k: k, screen: newRecScreen(headless.New(image.Pt(80, 48)), slog.New(slog.DiscardHandler)),
 		probe: fakeProbe{}, paths: sysPaths{
 			Thermal: write("temp", "51250\n"),
 			LoadAvg: write("loadavg", "0.75 0.5 0.25 1/100 42\n"),

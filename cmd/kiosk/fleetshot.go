@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/draw"
 	"image/png"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -25,10 +26,11 @@ type recScreen struct {
 	lastErr  error
 	errs     uint64
 	now      func() time.Time
+	log      *slog.Logger
 }
 
-func newRecScreen(s display.Screen) *recScreen {
-	return &recScreen{Screen: s, now: time.Now}
+func newRecScreen(s display.Screen, log *slog.Logger) *recScreen {
+	return &recScreen{Screen: s, now: time.Now, log: log}
 }
 
 // Present presents the frame and keeps a copy of it.
@@ -42,6 +44,9 @@ func (r *recScreen) Present(frame *image.RGBA, dirty []image.Rectangle) error {
 	}
 	for _, d := range dirty {
 		draw.Draw(r.frame, d, frame, d.Min, draw.Src)
+	}
+	if r.presents == 0 && err == nil {
+		r.log.Info("first frame presented", "size", frame.Rect.Size().String())
 	}
 	r.presents++
 	r.last = r.now()

@@ -53,7 +53,7 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 		return err
 	}
 	defer p.screen.Close()
-	screen := newRecScreen(p.screen)
+	screen := newRecScreen(p.screen, log)
 	ui, err := display.New(display.Options{Font: p.font, Catalog: display.NewCatalog(), Theme: p.theme,
 		Lang: cfg.Language, Size: p.screen.Size(), DPI: cfg.Display.DPI})
 	if err != nil {
