@@ -71,6 +71,7 @@ type Machine struct {
 	screen      ScreenID
 	lang        string
 	sess        *session
+	counts      SessionCounts
 	terms       map[string]Terms // by language; public text, kept across sessions
 	divisions   []Division
 	maintenance bool
@@ -230,6 +231,7 @@ func (m *Machine) cardInserted() []Job {
 	m.lastTouch = now
 	m.warnSince = time.Time{}
 	m.opt.Log.Info("session started", "session", m.sess.id)
+	m.countsToday(now).Started++
 	m.goTo(ScreenReading)
 	return []Job{m.readCard()}
 }
@@ -300,6 +302,12 @@ func (m *Machine) endSession(why string) {
 		return
 	}
 	m.opt.Log.Info("session ended", "session", m.sess.id, "step", string(m.screen), "reason", why)
+	c := m.countsToday(m.opt.Now())
+	if why == "finished" || m.sess.completed {
+		c.Completed++
+	} else {
+		c.Aborted[why]++
+	}
 	m.sess.wipe()
 	m.sess = nil
 }

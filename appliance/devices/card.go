@@ -47,6 +47,14 @@ func CardErrorKey(err error) string { return reader.CatalogKey(err) }
 // or the reader unplugged, is CardRemoved. It returns what d.Run returns,
 // and closes out.
 func WatchCards(ctx context.Context, d reader.Device, out chan<- appliance.Event) error {
+	return WatchCardsObserved(ctx, d, out, nil)
+}
+
+// WatchCardsObserved is WatchCards that also hands every reader event to
+// observe (if not nil) before translating it, on the watching goroutine:
+// the fleet agent learns of readers attached and detached from it.
+// observe must return quickly and must not keep ev.ATR.
+func WatchCardsObserved(ctx context.Context, d reader.Device, out chan<- appliance.Event, observe func(ev reader.Event)) error {
 	defer close(out)
 	errc := make(chan error, 1)
 	go func() { errc <- d.Run(ctx) }()
@@ -55,6 +63,9 @@ func WatchCards(ctx context.Context, d reader.Device, out chan<- appliance.Event
 		case ev, ok := <-d.Events():
 			if !ok {
 				return <-errc
+			}
+			if observe != nil {
+				observe(ev)
 			}
 			var a appliance.Event
 			switch ev.Kind {

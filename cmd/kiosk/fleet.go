@@ -2,66 +2,190 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/nhikiosk/nhikiosk/appliance"
 	"github.com/nhikiosk/nhikiosk/config"
 	"github.com/nhikiosk/nhikiosk/fleet"
+	"github.com/nhikiosk/nhikiosk/reader"
+	"github.com/nhikiosk/nhikiosk/upstream"
 )
 
+// kioskView is what the fleet side needs of the wizard (appliance.Kiosk).
+type kioskView interface {
+	Post(ev appliance.Event)
+	Query(ctx context.Context, f func(appliance.Status)) error
+}
+
+// upstreamProbe is what the fleet side needs of the upstream client.
+type upstreamProbe interface {
+	Terms(ctx context.Context) (upstream.Terms, error)
+}
+
+// eventSink receives fleet events (the agent; a recorder in tests).
+type eventSink interface {
+	Event(kind fleet.EventKind, f fleet.EventFields)
+	Stats() fleet.Stats
+}
+
+// Health tuning.
+const (
+	probeEvery      = 30 * time.Second
+	probeTimeout    = 5 * time.Second
+	outboxStuckFor  = 15 * time.Minute
+	minFreeBytes    = 64 << 20
+	minFreePct      = 5
+	restartDrainMax = 3 * time.Second
+)
+
+// kioskFleet is the kiosk side of the fleet agent: it gathers health,
+// turns reader and card trouble into events, and carries out commands.
+// It holds counts and tokens only, never personal data.
+type kioskFleet struct {
+	cfg     config.Config
+	o       options
+	k       kioskView
+	screen  *recScreen
+	probe   upstreamProbe
+	outbox  func() (int, error) // queued registrations
+	paths   sysPaths
+	now     func() time.Time
+	booted  time.Time
+	log     *slog.Logger
+	restart func(why error) // makes start return so the process restarts
+	// onGokrazy and reboot are the reboot command's seams.
+	onGokrazy func() bool
+	reboot    func() error
+
+	mu         sync.Mutex
+	sink       eventSink
+	readerOK   bool
+	readerName fleet.Token
+	readerSeen bool // a reader was attached once: a detach is an unplug
+	upOK       bool
+	upLatency  time.Duration
+	sessions   appliance.SessionCounts
+	errs       map[fleet.ErrorKind]uint64
+	outDepth   int
+	outSince   time.Time // when the outbox last shrank or was empty
+	outStuck   bool      // outbox_stuck sent for the current stall
+}
+
 // newFleetAgent returns the kiosk's fleet agent when a broker is
-// configured (nil, nil when none is): operator commands reach the wizard,
-// health says which parts the kiosk runs on.
-func newFleetAgent(cfg config.Config, k *appliance.Kiosk, log *slog.Logger) (*fleet.Agent, error) {
+// configured (nil, nil when none is).
+func newFleetAgent(cfg config.Config, kf *kioskFleet) (*fleet.Agent, error) {
 	if cfg.MQTT.BrokerURL == "" {
 		return nil, nil
 	}
-	booted := time.Now()
 	a, err := fleet.NewAgent(cfg.MQTT,
-		fleet.Identity{Kiosk: fleet.KioskRef{Site: cfg.Site, Kiosk: cfg.KioskID}, BootTime: booted},
-		fleet.Options{
-			Health: func() fleet.Health {
-				return fleet.Health{UptimeS: int64(time.Since(booted).Seconds()), Display: fleet.Token(cfg.Display.Backend)}
-			},
-			Handler:  fleetHandler{k: k},
-			Logger:   log,
-			StateDir: filepath.Join(cfg.DataDir, "fleet"),
-		})
+		fleet.Identity{Kiosk: fleet.KioskRef{Site: cfg.Site, Kiosk: cfg.KioskID}, BootTime: kf.booted},
+		fleet.Options{Health: kf.health, Handler: fleetHandler{kf}, Logger: kf.log,
+			StateDir: filepath.Join(cfg.DataDir, "fleet")})
 	if err != nil {
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
+	kf.mu.Lock()
+	kf.sink = a
+	kf.mu.Unlock()
 	return a, nil
 }
 
-// fleetHandler carries out operator commands. Maintenance and the default
-// language go to the wizard (which lets a session in progress finish);
-// the others are not wired into the kiosk yet and are refused as
-// unsupported, so the operator sees why.
-type fleetHandler struct{ k *appliance.Kiosk }
-
-func (h fleetHandler) SetMaintenance(_ context.Context, on bool) error {
-	h.k.Post(appliance.Maintenance{On: on})
-	return nil
+// event sends an event if an agent runs.
+func (kf *kioskFleet) event(kind fleet.EventKind, f fleet.EventFields) {
+	kf.mu.Lock()
+	s := kf.sink
+	kf.mu.Unlock()
+	if s != nil {
+		s.Event(kind, f)
+	}
 }
 
-func (h fleetHandler) SetLanguage(_ context.Context, lang string) error {
-	h.k.Post(appliance.DefaultLanguage{Lang: lang})
-	return nil
+func (kf *kioskFleet) countError(k fleet.ErrorKind) {
+	kf.mu.Lock()
+	defer kf.mu.Unlock()
+	if kf.errs == nil {
+		kf.errs = map[fleet.ErrorKind]uint64{}
+	}
+	kf.errs[k]++
 }
 
-func (fleetHandler) Reboot(context.Context) error       { return notYet("reboot") }
-func (fleetHandler) Restart(context.Context) error      { return notYet("restart") }
-func (fleetHandler) ReloadConfig(context.Context) error { return notYet("reload_config") }
-
-func (fleetHandler) SelfTest(context.Context) (fleet.SelfTest, error) {
-	return fleet.SelfTest{}, notYet("self_test")
+// observeReader follows the reader's attach and detach (from the card
+// watch) and tells the fleet of unplugs and replugs.
+func (kf *kioskFleet) observeReader(ev reader.Event) {
+	var kind fleet.EventKind
+	kf.mu.Lock()
+	switch ev.Kind {
+	case reader.ReaderAttached:
+		if kf.readerSeen && !kf.readerOK {
+			kind = fleet.EvReaderReplugged
+		}
+		kf.readerOK, kf.readerSeen, kf.readerName = true, true, readerToken(ev.Reader)
+	case reader.ReaderDetached:
+		if kf.readerOK {
+			kind = fleet.EvReaderUnplugged
+		}
+		kf.readerOK = false
+	}
+	kf.mu.Unlock()
+	if kind != "" {
+		kf.event(kind, fleet.EventFields{})
+	}
 }
 
-func (fleetHandler) Screenshot(context.Context) ([]byte, error) { return nil, notYet("screenshot") }
+// readerToken makes a reader's name (PC/SC names have spaces; CCID gives a
+// path) into a Token: other bytes become '-', at most 64 bytes.
+func readerToken(name string) fleet.Token {
+	b := []byte(name)
+	if len(b) > 64 {
+		b = b[:64]
+	}
+	for i, c := range b {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !ok && strings.IndexByte("._:+()/-", c) < 0 {
+			b[i] = '-'
+		}
+	}
+	if t := fleet.Token(b); t.Valid() {
+		return t
+	}
+	return ""
+}
 
-func notYet(cmd string) error {
-	return fmt.Errorf("%s is not wired into the kiosk yet: %w", cmd, fleet.ErrUnsupported)
+// cardErrorKind classifies a card read error for the fleet, by the
+// reader's sentinel (as CatalogKey does), never by its text.
+func cardErrorKind(err error) (fleet.CardErrorKind, bool) {
+	switch {
+	case err == nil, errors.Is(err, context.Canceled), errors.Is(err, reader.ErrNoCard),
+		errors.Is(err, reader.ErrNoReader), errors.Is(err, reader.ErrReaderUnplugged):
+		return "", false
+	case errors.Is(err, reader.ErrCardMute), errors.Is(err, reader.ErrGarbledProfile):
+		return fleet.CardUnreadable, true
+	case errors.Is(err, reader.ErrNotNHICard):
+		return fleet.CardNotNHI, true
+	case errors.Is(err, reader.ErrCardRemoved):
+		return fleet.CardRemoved, true
+	}
+	return fleet.CardProtocol, true
+}
+
+// tapReader is the card reader with its read errors reported to the fleet.
+type tapReader struct {
+	reader.Device
+	kf *kioskFleet
+}
+
+// Read reads the card and reports a failure's kind.
+func (t tapReader) Read(ctx context.Context) (reader.Profile, error) {
+	p, err := t.Device.Read(ctx)
+	if kind, ok := cardErrorKind(err); ok {
+		t.kf.countError(fleet.ErrKindCard)
+		t.kf.event(fleet.EvCardError, fleet.EventFields{CardError: kind})
+	}
+	return p, err
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +23,8 @@ import (
 
 // TestFleetMaintenance runs the demo kiosk with its fleet agent on a real
 // Mosquitto, sends it a signed maintenance_on command as an operator
-// would, and sees the wizard go out of service.
+// would, and sees the wizard go out of service; before that, a self-test
+// and a screenshot of the attract screen come back in their acks.
 func TestFleetMaintenance(t *testing.T) {
 	addr := itest.Env(t, "NHIKIOSK_MQTT_ADDR", "Mosquitto")
 	itest.File(t, config.DebianFont, "fonts-noto-cjk")
@@ -64,14 +67,56 @@ func TestFleetMaintenance(t *testing.T) {
 		t.Fatalf("operator connect: %v", tok.Error())
 	}
 	defer op.Disconnect(100)
-	now := time.Now().UTC()
-	c := fleet.Command{V: fleet.SchemaVersion, ID: "cmd-1", Site: ref.Site, Kiosk: ref.Kiosk,
-		Name: fleet.CmdMaintenanceOn, Issued: now, Expires: now.Add(5 * time.Minute)}
-	signer.Sign(&c)
-	payload, _ := json.Marshal(c)
-	if tok := op.Publish(fleet.Topic(ref, fleet.ChanCmd), 1, false, payload); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("publish command: %v", tok.Error())
+	acks := make(chan fleet.Ack, 8)
+	if tok := op.Subscribe(fleet.Topic(ref, fleet.ChanAck), 1, func(_ mqtt.Client, m mqtt.Message) {
+		var a fleet.Ack
+		if err := json.Unmarshal(m.Payload(), &a); err != nil {
+			t.Errorf("ack %q: %v", m.Payload(), err)
+		}
+		checkPrivate(t, m.Payload())
+		acks <- a
+	}); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe acks: %v", tok.Error())
 	}
+	send := func(id fleet.Token, name fleet.CommandName) fleet.Ack {
+		t.Helper()
+		now := time.Now().UTC()
+		c := fleet.Command{V: fleet.SchemaVersion, ID: id, Site: ref.Site, Kiosk: ref.Kiosk,
+			Name: name, Issued: now, Expires: now.Add(5 * time.Minute)}
+		signer.Sign(&c)
+		payload, _ := json.Marshal(c)
+		if tok := op.Publish(fleet.Topic(ref, fleet.ChanCmd), 1, false, payload); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish command: %v", tok.Error())
+		}
+		for {
+			select {
+			case a := <-acks:
+				if a.ID != id {
+					continue
+				}
+				if err := a.Validate(); err != nil {
+					t.Fatalf("ack of %s: %v", name, err)
+				}
+				return a
+			case <-ctx.Done():
+				t.Fatalf("no ack of %s:\n%s", name, stderr.String())
+			}
+		}
+	}
+	waitFor("first frame presented")
+	a := send("cmd-st", fleet.CmdSelfTest)
+	if a.Status != fleet.AckOK || a.SelfTest == nil || !a.SelfTest.Display.OK || !a.SelfTest.Upstream.OK || !a.SelfTest.Disk.OK {
+		t.Fatalf("self_test ack = %+v (self-test %+v)", a, a.SelfTest)
+	}
+	t.Logf("self-test: %+v", *a.SelfTest)
+	a = send("cmd-shot", fleet.CmdScreenshot)
+	if a.Status != fleet.AckOK {
+		t.Fatalf("screenshot on the attract screen = %+v", a)
+	}
+	if img, err := png.Decode(bytes.NewReader(a.ScreenshotPNG)); err != nil || img.Bounds().Dx() == 0 {
+		t.Fatalf("screenshot is no PNG: %v", err)
+	}
+	send("cmd-1", fleet.CmdMaintenanceOn)
 	waitFor(`"msg":"step","session":"","step":"out_of_service"`)
 	cancel()
 	if err := <-done; err != nil {

@@ -27,6 +27,7 @@ import (
 const (
 	exitFailure   = 1
 	exitBadConfig = 2   // -check-config found problems
+	exitRestart   = 75  // the operator asked for a restart: start me again
 	exitNoRestart = 125 // gokrazy: do not restart, something is missing
 )
 

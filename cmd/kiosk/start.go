@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/nhikiosk/nhikiosk/appliance/devices"
 	"github.com/nhikiosk/nhikiosk/config"
 	"github.com/nhikiosk/nhikiosk/display"
+	"github.com/nhikiosk/nhikiosk/fleet"
 	"github.com/nhikiosk/nhikiosk/reader"
 	"github.com/nhikiosk/nhikiosk/reader/ccid"
 	"github.com/nhikiosk/nhikiosk/upstream"
@@ -35,8 +37,8 @@ type parts struct {
 func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, stdout io.Writer) error {
 	log.Info("kiosk starting", "site", cfg.Site, "kiosk", cfg.KioskID,
 		"reader", cfg.Reader.Backend, "display", cfg.Display.Backend, "demo", o.demo)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	var p parts
 	var err error
 	if o.demo {
@@ -57,44 +59,74 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 		return err
 	}
 	p.reader, p.screen = kp.wrap(p.reader, p.screen)
+	screen := newRecScreen(p.screen, log)
 	ui, err := display.New(display.Options{Font: p.font, Catalog: display.NewCatalog(), Theme: p.theme,
 		Lang: cfg.Language, Size: p.screen.Size(), DPI: cfg.Display.DPI})
 	if err != nil {
 		return fmt.Errorf("start display: %w", err)
 	}
+	kf := newKioskFleet(cfg, o, p, screen, log, cancel)
 	s := cfg.Session
 	k, err := appliance.NewKiosk(ui, appliance.Options{
 		Lang: cfg.Language, IdleTimeout: s.IdleTimeout.D(), WarningCountdown: s.WarningCountdown.D(),
 		RemovedScreen: s.RemovedScreen.D(), MaxDuration: s.MaxDuration.D(), Log: log,
-		Card: devices.Card{Device: p.reader}, CardKey: devices.CardErrorKey,
+		Card: devices.Card{Device: tapReader{p.reader, kf}}, CardKey: devices.CardErrorKey,
 		Upstream: devices.Upstream{Client: p.client, KioskID: cfg.KioskID, CacheDir: filepath.Join(cfg.DataDir, "cache"), Log: log},
 	})
 	if err != nil {
 		return err
 	}
 	kp.attach(k)
-	agent, err := newFleetAgent(cfg, k, log)
+	kf.k = k
+	// An opened case is an alert for the operator (fleetd keeps it until
+	// acknowledged); closing it needs no event.
+	kp.OnTamper(func(open bool) {
+		if open {
+			kf.event(fleet.EvTamper, fleet.EventFields{})
+		}
+	})
+	agent, err := newFleetAgent(cfg, kf)
 	if err != nil {
 		return &exitError{exitNoRestart, err}
 	}
 	cards := make(chan appliance.Event, 8)
-	g, ctx := errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(ctx)
 	if agent != nil {
-		g.Go(func() error { return agent.Run(ctx) })
+		g.Go(func() error { return agent.Run(gctx) })
+		g.Go(func() error { return kf.run(gctx) })
 	}
-	g.Go(func() error { return devices.WatchCards(ctx, p.reader, cards) })
-	g.Go(func() error { return p.client.Run(ctx) })
-	g.Go(func() error { return watchUI(ctx, ui, uiStallTimeout) })
-	g.Go(func() error { return kp.Run(ctx) })
+	g.Go(func() error { return devices.WatchCardsObserved(gctx, p.reader, cards, kf.observeReader) })
+	g.Go(func() error { return p.client.Run(gctx) })
+	g.Go(func() error { return watchUI(gctx, ui, uiStallTimeout) })
+	g.Go(func() error { return kp.Run(gctx) })
 	g.Go(func() error {
-		defer cancel() // the window closed: stop everything
-		return k.Run(ctx, p.screen, cards)
+		defer cancel(nil) // the window closed: stop everything
+		return k.Run(gctx, screen, cards)
 	})
-	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+	err = g.Wait()
+	if errors.Is(context.Cause(ctx), errRestartRequested) {
+		log.Info("kiosk stopped to restart")
+		return &exitError{exitRestart, errRestartRequested}
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	log.Info("kiosk stopped")
 	return nil
+}
+
+// newKioskFleet is the fleet side of a kiosk on parts p; restart stops
+// start with a cause.
+func newKioskFleet(cfg config.Config, o options, p parts, screen *recScreen, log *slog.Logger, restart context.CancelCauseFunc) *kioskFleet {
+	kf := &kioskFleet{cfg: cfg, o: o, screen: screen, paths: realSysPaths, now: time.Now, booted: time.Now(),
+		log: log, restart: restart, onGokrazy: onGokrazy, reboot: rebootMachine}
+	if p.client != nil {
+		kf.probe = p.client
+		if ob := p.client.Outbox(); ob != nil {
+			kf.outbox = ob.Len
+		}
+	}
+	return kf
 }
 
 // realParts opens the configured reader, screen, font and upstream. What
