@@ -77,6 +77,9 @@ type Machine struct {
 	lastTouch   time.Time
 	warnSince   time.Time // zero: no idle warning
 	removedAt   time.Time
+	// later holds jobs queued while handling an event outside the
+	// handler's own return (the logout when a session ends).
+	later []Job
 }
 
 // Job is work Handle asks for: it blocks (card or upstream I/O) and returns
@@ -148,6 +151,15 @@ func (m *Machine) Start() []Job { return []Job{m.loadDivisions()} }
 
 // Handle applies one event and returns the jobs it asks for.
 func (m *Machine) Handle(ev Event) []Job {
+	jobs := m.handle(ev)
+	if len(m.later) > 0 {
+		jobs = append(jobs, m.later...)
+		m.later = nil
+	}
+	return jobs
+}
+
+func (m *Machine) handle(ev Event) []Job {
 	switch ev := ev.(type) {
 	case CardInserted:
 		return m.cardInserted()
@@ -297,6 +309,7 @@ func (m *Machine) endSession(why string) {
 		return
 	}
 	m.opt.Log.Info("session ended", "session", m.sess.id, "step", string(m.screen), "reason", why)
+	m.endAccount(why)
 	m.sess.wipe()
 	m.sess = nil
 }

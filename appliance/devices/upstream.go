@@ -146,6 +146,9 @@ var kinds = map[string]string{
 	upstream.ErrCodeWrongPassword:     appliance.KindWrongPassword,
 	upstream.ErrCodeUnavailable:       appliance.KindUnavailable,
 	upstream.ErrCodeInternal:          appliance.KindUnavailable,
+	upstream.ErrCodeUnauthorized:      appliance.KindUnauthorized,
+	upstream.ErrCodeAccountLocked:     appliance.KindAccountLocked,
+	upstream.ErrCodeCodeUsed:          appliance.KindCodeUsed,
 }
 
 // fields maps the API's field paths to the wizard's fields.

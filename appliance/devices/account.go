@@ -1,0 +1,43 @@
+package devices
+
+import (
+	"context"
+
+	"github.com/nhikiosk/nhikiosk/appliance"
+	"github.com/nhikiosk/nhikiosk/upstream"
+)
+
+var _ appliance.AccountUpstream = Upstream{}
+
+// Login opens an account session with the card and the registration
+// password.
+func (u Upstream) Login(ctx context.Context, id appliance.Identity, password string) (appliance.AccountSession, error) {
+	s, err := u.Client.Login(ctx, id.CardNumber, id.IDNumber, password)
+	if err != nil {
+		return nil, wizardError("login", err)
+	}
+	return accountSession{s}, nil
+}
+
+// accountSession is the wizard's account session on the client's.
+type accountSession struct{ s *upstream.AccountSession }
+
+func (a accountSession) Logout(ctx context.Context) error {
+	return wizardError("logout", a.s.Logout(ctx))
+}
+
+func (a accountSession) Devices(ctx context.Context) ([]appliance.Device, error) {
+	ds, err := a.s.Devices(ctx)
+	if err != nil {
+		return nil, wizardError("devices", err)
+	}
+	out := make([]appliance.Device, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, appliance.Device{ID: d.DeviceID, Name: d.Name, LinkedAt: d.LinkedAt, LastUsed: d.LastUsed})
+	}
+	return out, nil
+}
+
+func (a accountSession) RemoveDevice(ctx context.Context, deviceID string) error {
+	return wizardError("remove device", a.s.RemoveDevice(ctx, deviceID))
+}
