@@ -30,6 +30,11 @@ type AccountSession interface {
 	// RemoveDevice unlinks one of them; a device that is not the
 	// account's is KindNotRegistered.
 	RemoveDevice(ctx context.Context, deviceID string) error
+	// StartBinding gets a one-time code for a phone to present.
+	StartBinding(ctx context.Context) (Binding, error)
+	// BindingStatus says whether the phone presented the code, waiting
+	// at the upstream up to wait while it has not.
+	BindingStatus(ctx context.Context, bindingID string, wait time.Duration) (BindingStatus, error)
 }
 
 // Device is a linked mobile device (行動裝置) as the management screen
@@ -76,6 +81,10 @@ type account struct {
 	s       AccountSession
 	devices []Device
 	remove  int
+	// bind is the binding on screen; linked the name of the device that
+	// was just linked (shown, never logged).
+	bind   *binding
+	linked string
 	// note is a message key shown above the account menu or device list
 	// (e.g. "devices.removed"), cleared on the next screen.
 	note string
@@ -103,6 +112,9 @@ func (m *Machine) startLogin() {
 // tapAccount handles the account services' screens.
 func (m *Machine) tapAccount(id string) []Job {
 	s := m.sess
+	if jobs, ok := m.tapBinding(id); ok {
+		return jobs
+	}
 	switch m.screen {
 	case ScreenLogin:
 		switch id {
@@ -115,6 +127,8 @@ func (m *Machine) tapAccount(id string) []Job {
 		switch id {
 		case IDDevices:
 			return m.loadDevices("")
+		case IDBind:
+			return m.startBinding()
 		case IDLogout, IDFinish:
 			m.finish()
 		}
@@ -285,6 +299,6 @@ func (m *Machine) endAccount(why string) {
 		return
 	}
 	m.later = append(m.later, m.logoutJob(m.sess.acct.s, why))
-	m.sess.acct.devices = nil
+	m.sess.acct.devices, m.sess.acct.bind, m.sess.acct.linked = nil, nil, ""
 	m.sess.acct = nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"testing"
+	"time"
 
 	"github.com/nhikiosk/nhikiosk/display/displaytest"
 )
@@ -54,6 +55,24 @@ var accountStates = []struct {
 		d.tap(IDDevices)
 		d.tap(IDRemoveDevice + "1")
 		d.tap(IDConfirm)
+	}},
+	{"bind", func(d *screenDriver) {
+		d.login(testPassword)
+		d.tap(IDBind)
+		d.Clock.T = d.Clock.T.Add(83 * time.Second) // the countdown shows 3:37
+		d.do(Tick{})
+	}},
+	{"bind-expired", func(d *screenDriver) {
+		d.up.bindStatus = BindingExpired
+		d.login(testPassword)
+		d.tap(IDBind)
+		d.do(Tick{})
+	}},
+	{"linked", func(d *screenDriver) {
+		d.up.bindStatus = BindingLinked
+		d.login(testPassword)
+		d.tap(IDBind)
+		d.do(Tick{})
 	}},
 	{"devices-not-found", func(d *screenDriver) {
 		d.up.devices = fakeDevices()

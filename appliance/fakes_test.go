@@ -77,6 +77,8 @@ type fakeUpstream struct {
 	code       string     // the code Verify and ResetPassword accept
 	password   string     // the password Cancel accepts
 	devices    []Device   // the account's linked devices
+	bindings   int        // bindings started
+	bindStatus string     // what BindingStatus answers (\"\" waiting)
 	mu         sync.Mutex // calls may come from a late logout's goroutine
 }
 

@@ -152,6 +152,9 @@ func (m *Machine) Start() []Job { return []Job{m.loadDivisions()} }
 // Handle applies one event and returns the jobs it asks for.
 func (m *Machine) Handle(ev Event) []Job {
 	jobs := m.handle(ev)
+	if _, ok := ev.(Tick); ok {
+		jobs = append(jobs, m.pollBinding()...)
+	}
 	if len(m.later) > 0 {
 		jobs = append(jobs, m.later...)
 		m.later = nil
@@ -285,7 +288,9 @@ func (m *Machine) tick() {
 		}
 		return
 	}
-	if now.Sub(m.lastTouch) >= m.opt.IdleTimeout && m.screen != ScreenBusy && m.screen != ScreenReading {
+	// While a binding code is up the person is busy with their phone; the
+	// code's own 5 minutes bound the wait (then the idle timer runs).
+	if now.Sub(m.lastTouch) >= m.opt.IdleTimeout && m.screen != ScreenBusy && m.screen != ScreenReading && m.screen != ScreenBind {
 		m.warnSince = now
 		m.opt.Log.Info("idle warning", "session", m.SessionID(), "step", string(m.screen))
 	}

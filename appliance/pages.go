@@ -42,6 +42,8 @@ func (v *view) build() *display.Page {
 		return v.errorPage()
 	case ScreenLogin, ScreenAccount, ScreenDevices, ScreenRemoveDevice:
 		return v.accountPage()
+	case ScreenBind, ScreenBindExpired, ScreenLinked:
+		return v.bindingPage()
 	case ScreenHelp:
 		return v.messagePage("help", "help.title", "help.text", "", v.button(IDBack, "btn.back", display.Secondary))
 	case ScreenRemoved:

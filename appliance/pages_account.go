@@ -22,7 +22,8 @@ func (v *view) accountPage() *display.Page {
 		p.Footer = []display.Widget{back, v.button(IDSubmit, "login.submit", display.Primary)}
 	case ScreenAccount:
 		p.Header = display.NewHeader("header", display.M("account.title"), 0, 0)
-		p.Body = append(v.note(), v.button(IDDevices, "account.devices", display.Secondary))
+		p.Body = append(v.note(), v.button(IDBind, "account.bind", display.Secondary),
+			v.button(IDDevices, "account.devices", display.Secondary))
 		p.Footer = []display.Widget{v.button(IDLogout, "account.logout", display.Primary)}
 	case ScreenDevices:
 		p.Header = display.NewHeader("header", display.M("devices.title"), 0, 0)

@@ -2,6 +2,7 @@ package devices
 
 import (
 	"context"
+	"time"
 
 	"github.com/nhikiosk/nhikiosk/appliance"
 	"github.com/nhikiosk/nhikiosk/upstream"
@@ -40,4 +41,24 @@ func (a accountSession) Devices(ctx context.Context) ([]appliance.Device, error)
 
 func (a accountSession) RemoveDevice(ctx context.Context, deviceID string) error {
 	return wizardError("remove device", a.s.RemoveDevice(ctx, deviceID))
+}
+
+func (a accountSession) StartBinding(ctx context.Context) (appliance.Binding, error) {
+	b, err := a.s.StartBinding(ctx, upstream.ViaScreen)
+	if err != nil {
+		return appliance.Binding{}, wizardError("start binding", err)
+	}
+	return appliance.Binding{ID: b.BindingID, Code: b.Code, ValidFor: time.Until(b.ExpiresAt)}, nil
+}
+
+func (a accountSession) BindingStatus(ctx context.Context, id string, wait time.Duration) (appliance.BindingStatus, error) {
+	st, err := a.s.BindingStatus(ctx, id, wait)
+	if err != nil {
+		return appliance.BindingStatus{}, wizardError("binding status", err)
+	}
+	out := appliance.BindingStatus{Status: st.Status}
+	if st.Device != nil {
+		out.Device = appliance.Device{ID: st.Device.DeviceID, Name: st.Device.Name, LinkedAt: st.Device.LinkedAt, LastUsed: st.Device.LastUsed}
+	}
+	return out, nil
 }
