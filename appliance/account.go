@@ -30,6 +30,9 @@ type AccountSession interface {
 	// RemoveDevice unlinks one of them; a device that is not the
 	// account's is KindNotRegistered.
 	RemoveDevice(ctx context.Context, deviceID string) error
+	// ChangePassword sets a new registration password; a wrong current
+	// one is KindWrongPassword (counted like at login).
+	ChangePassword(ctx context.Context, current, next string) error
 	// StartBinding gets a one-time code for a phone to present.
 	StartBinding(ctx context.Context) (Binding, error)
 	// BindingStatus says whether the phone presented the code, waiting
@@ -115,6 +118,9 @@ func (m *Machine) tapAccount(id string) []Job {
 	if jobs, ok := m.tapBinding(id); ok {
 		return jobs
 	}
+	if jobs, ok := m.tapChangePassword(id); ok {
+		return jobs
+	}
 	switch m.screen {
 	case ScreenLogin:
 		switch id {
@@ -129,6 +135,10 @@ func (m *Machine) tapAccount(id string) []Job {
 			return m.loadDevices("")
 		case IDBind:
 			return m.startBinding()
+		case IDChangePassword:
+			clear(s.errs)
+			s.acct.note = ""
+			m.goTo(ScreenChangePassword)
 		case IDLogout, IDFinish:
 			m.finish()
 		}

@@ -74,6 +74,36 @@ var accountStates = []struct {
 		d.tap(IDBind)
 		d.do(Tick{})
 	}},
+	{"change-password", func(d *screenDriver) {
+		d.login(testPassword)
+		d.tap(IDChangePassword)
+		d.fill(FieldCurrentPassword, testPassword)
+		d.fill(FieldNewPassword, "Xyz98#ab")
+	}},
+	{"change-password-same", func(d *screenDriver) {
+		d.login(testPassword)
+		d.tap(IDChangePassword)
+		d.fill(FieldCurrentPassword, testPassword)
+		d.fill(FieldNewPassword, testPassword)
+		d.fill(FieldNewPassword2, testPassword)
+		d.tap(IDSubmit)
+	}},
+	{"change-password-wrong", func(d *screenDriver) {
+		d.login(testPassword)
+		d.tap(IDChangePassword)
+		d.fill(FieldCurrentPassword, "Wrong1!x")
+		d.fill(FieldNewPassword, "Xyz98#ab")
+		d.fill(FieldNewPassword2, "Xyz98#ab")
+		d.tap(IDSubmit)
+	}},
+	{"password-changed", func(d *screenDriver) {
+		d.login(testPassword)
+		d.tap(IDChangePassword)
+		d.fill(FieldCurrentPassword, testPassword)
+		d.fill(FieldNewPassword, "Xyz98#ab")
+		d.fill(FieldNewPassword2, "Xyz98#ab")
+		d.tap(IDSubmit)
+	}},
 	{"devices-not-found", func(d *screenDriver) {
 		d.up.devices = fakeDevices()
 		d.login(testPassword)

@@ -23,12 +23,19 @@ func (v *view) accountPage() *display.Page {
 	case ScreenAccount:
 		p.Header = display.NewHeader("header", display.M("account.title"), 0, 0)
 		p.Body = append(v.note(), v.button(IDBind, "account.bind", display.Secondary),
-			v.button(IDDevices, "account.devices", display.Secondary))
+			v.button(IDDevices, "account.devices", display.Secondary),
+			v.button(IDChangePassword, "account.password", display.Secondary))
 		p.Footer = []display.Widget{v.button(IDLogout, "account.logout", display.Primary)}
 	case ScreenDevices:
 		p.Header = display.NewHeader("header", display.M("devices.title"), 0, 0)
 		p.Body = append(v.note(), v.deviceRows()...)
 		p.Footer = []display.Widget{back}
+	case ScreenChangePassword:
+		p.Header = display.NewHeader("header", display.M("change_password.title"), 0, 0)
+		p.Body = []display.Widget{label("change_password.intro", "change_password.intro"),
+			v.field(FieldCurrentPassword, "field.current_password"), v.field(FieldNewPassword, "field.new_password"),
+			newStrengthMeter(v.m, FieldNewPassword), v.field(FieldNewPassword2, "field.password2")}
+		p.Footer = []display.Widget{back, v.button(IDSubmit, "btn.submit", display.Primary)}
 	case ScreenRemoveDevice:
 		d := s.acct.devices[s.acct.remove]
 		p.Header = display.NewHeader("header", display.M("remove_device.title"), 0, 0)

@@ -62,3 +62,7 @@ func (a accountSession) BindingStatus(ctx context.Context, id string, wait time.
 	}
 	return out, nil
 }
+
+func (a accountSession) ChangePassword(ctx context.Context, current, next string) error {
+	return wizardError("change password", a.s.ChangePassword(ctx, current, next))
+}

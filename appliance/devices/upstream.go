@@ -165,6 +165,7 @@ var fields = map[string]appliance.FieldID{
 	"contact.email":           appliance.FieldEmail,
 	"contact.backup_email":    appliance.FieldBackupEmail,
 	"code":                    appliance.FieldCode,
+	"current_password":        appliance.FieldCurrentPassword,
 }
 
 // wizardError turns the client's error into the wizard's: an
