@@ -33,6 +33,13 @@ type AccountSession interface {
 	// ChangePassword sets a new registration password; a wrong current
 	// one is KindWrongPassword (counted like at login).
 	ChangePassword(ctx context.Context, current, next string) error
+	// Contact returns the account's contact data.
+	Contact(ctx context.Context) (Contact, error)
+	// ChangeContact changes it; a new primary e-mail waits for the code
+	// sent to it (emailPending) and ConfirmEmail.
+	ChangeContact(ctx context.Context, c Contact) (emailPending bool, err error)
+	// ConfirmEmail makes the pending e-mail the account's.
+	ConfirmEmail(ctx context.Context, code string) error
 	// StartBinding gets a one-time code for a phone to present.
 	StartBinding(ctx context.Context) (Binding, error)
 	// BindingStatus says whether the phone presented the code, waiting
@@ -121,6 +128,9 @@ func (m *Machine) tapAccount(id string) []Job {
 	if jobs, ok := m.tapChangePassword(id); ok {
 		return jobs
 	}
+	if jobs, ok := m.tapContact(id); ok {
+		return jobs
+	}
 	switch m.screen {
 	case ScreenLogin:
 		switch id {
@@ -135,6 +145,8 @@ func (m *Machine) tapAccount(id string) []Job {
 			return m.loadDevices("")
 		case IDBind:
 			return m.startBinding()
+		case IDContact:
+			return m.loadContact()
 		case IDChangePassword:
 			clear(s.errs)
 			s.acct.note = ""

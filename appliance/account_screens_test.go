@@ -104,6 +104,43 @@ var accountStates = []struct {
 		d.fill(FieldNewPassword2, "Xyz98#ab")
 		d.tap(IDSubmit)
 	}},
+	{"account-contact", func(d *screenDriver) {
+		d.up.contact = fakeContact()
+		d.login(testPassword)
+		d.tap(IDContact)
+	}},
+	{"account-contact-error", func(d *screenDriver) {
+		d.up.contact = fakeContact()
+		d.login(testPassword)
+		d.tap(IDContact)
+		d.fill(FieldMobile, "0812")
+		d.tap(IDSubmit)
+	}},
+	{"confirm-email", func(d *screenDriver) {
+		d.up.contact = fakeContact()
+		d.login(testPassword)
+		d.tap(IDContact)
+		d.fill(FieldEmail, "new.one@example.com")
+		d.tap(IDSubmit)
+	}},
+	{"confirm-email-bad-code", func(d *screenDriver) {
+		d.up.contact = fakeContact()
+		d.login(testPassword)
+		d.tap(IDContact)
+		d.fill(FieldEmail, "new.one@example.com")
+		d.tap(IDSubmit)
+		d.fill(FieldCode, "654321")
+		d.tap(IDSubmit)
+	}},
+	{"email-changed", func(d *screenDriver) {
+		d.up.contact = fakeContact()
+		d.login(testPassword)
+		d.tap(IDContact)
+		d.fill(FieldEmail, "new.one@example.com")
+		d.tap(IDSubmit)
+		d.fill(FieldCode, "123456")
+		d.tap(IDSubmit)
+	}},
 	{"devices-not-found", func(d *screenDriver) {
 		d.up.devices = fakeDevices()
 		d.login(testPassword)

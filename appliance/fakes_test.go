@@ -78,6 +78,7 @@ type fakeUpstream struct {
 	password   string     // the password Cancel accepts
 	devices    []Device   // the account's linked devices
 	bindings   int        // bindings started
+	contact    Contact    // the account's contact data
 	bindStatus string     // what BindingStatus answers (\"\" waiting)
 	mu         sync.Mutex // calls may come from a late logout's goroutine
 }

@@ -40,7 +40,8 @@ func (v *view) build() *display.Page {
 		return v.messagePage("result", "result.title", v.m.sess.resultKey, "receipt.take_card", v.button(IDFinish, "btn.finish", display.Primary))
 	case ScreenError:
 		return v.errorPage()
-	case ScreenLogin, ScreenAccount, ScreenDevices, ScreenRemoveDevice, ScreenChangePassword:
+	case ScreenLogin, ScreenAccount, ScreenDevices, ScreenRemoveDevice, ScreenChangePassword,
+		ScreenAccountContact, ScreenConfirmEmail:
 		return v.accountPage()
 	case ScreenBind, ScreenBindExpired, ScreenLinked:
 		return v.bindingPage()

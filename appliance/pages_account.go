@@ -24,12 +24,23 @@ func (v *view) accountPage() *display.Page {
 		p.Header = display.NewHeader("header", display.M("account.title"), 0, 0)
 		p.Body = append(v.note(), v.button(IDBind, "account.bind", display.Secondary),
 			v.button(IDDevices, "account.devices", display.Secondary),
+			v.button(IDContact, "account.contact", display.Secondary),
 			v.button(IDChangePassword, "account.password", display.Secondary))
 		p.Footer = []display.Widget{v.button(IDLogout, "account.logout", display.Primary)}
 	case ScreenDevices:
 		p.Header = display.NewHeader("header", display.M("devices.title"), 0, 0)
 		p.Body = append(v.note(), v.deviceRows()...)
 		p.Footer = []display.Widget{back}
+	case ScreenAccountContact:
+		p.Header = display.NewHeader("header", display.M("account.contact"), 0, 0)
+		p.Body = []display.Widget{label("account_contact.intro", "account_contact.intro"),
+			display.NewRow("phone", v.field(FieldPhoneArea, "field.phone_area"), v.field(FieldPhoneNumber, "field.phone_number"), v.field(FieldPhoneExt, "field.phone_ext")),
+			v.field(FieldMobile, "field.mobile"), v.field(FieldEmail, "field.email"), v.field(FieldBackupEmail, "field.backup_email")}
+		p.Footer = []display.Widget{back, v.button(IDSubmit, "btn.submit", display.Primary)}
+	case ScreenConfirmEmail:
+		p.Header = display.NewHeader("header", display.M("confirm_email.title"), 0, 0)
+		p.Body = []display.Widget{label("confirm_email.intro", "confirm_email.intro"), v.field(FieldCode, "field.code")}
+		p.Footer = []display.Widget{back, v.button(IDSubmit, "btn.submit", display.Primary)}
 	case ScreenChangePassword:
 		p.Header = display.NewHeader("header", display.M("change_password.title"), 0, 0)
 		p.Body = []display.Widget{label("change_password.intro", "change_password.intro"),

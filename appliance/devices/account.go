@@ -66,3 +66,27 @@ func (a accountSession) BindingStatus(ctx context.Context, id string, wait time.
 func (a accountSession) ChangePassword(ctx context.Context, current, next string) error {
 	return wizardError("change password", a.s.ChangePassword(ctx, current, next))
 }
+
+func (a accountSession) Contact(ctx context.Context) (appliance.Contact, error) {
+	acc, err := a.s.Account(ctx)
+	if err != nil {
+		return appliance.Contact{}, wizardError("account", err)
+	}
+	c := acc.Contact
+	return appliance.Contact{PhoneArea: c.Phone.AreaCode, PhoneNumber: c.Phone.Number, PhoneExt: c.Phone.Extension,
+		Mobile: c.Mobile, Email: c.Email, BackupEmail: c.BackupEmail}, nil
+}
+
+func (a accountSession) ChangeContact(ctx context.Context, c appliance.Contact) (bool, error) {
+	st, err := a.s.ChangeContact(ctx, upstream.Contact{
+		Phone:  upstream.Phone{AreaCode: c.PhoneArea, Number: c.PhoneNumber, Extension: c.PhoneExt},
+		Mobile: c.Mobile, Email: c.Email, BackupEmail: c.BackupEmail})
+	if err != nil {
+		return false, wizardError("change contact", err)
+	}
+	return st == upstream.StatusEmailPending, nil
+}
+
+func (a accountSession) ConfirmEmail(ctx context.Context, code string) error {
+	return wizardError("confirm e-mail", a.s.ConfirmEmail(ctx, code))
+}
