@@ -40,8 +40,10 @@ type AccountSession interface {
 	ChangeContact(ctx context.Context, c Contact) (emailPending bool, err error)
 	// ConfirmEmail makes the pending e-mail the account's.
 	ConfirmEmail(ctx context.Context, code string) error
-	// StartBinding gets a one-time code for a phone to present.
-	StartBinding(ctx context.Context) (Binding, error)
+	// StartBinding gets a one-time code for a phone to present, shown
+	// on screen (ViaScreen) or sent by SMS to the registered mobile
+	// (ViaSMS).
+	StartBinding(ctx context.Context, via string) (Binding, error)
 	// BindingStatus says whether the phone presented the code, waiting
 	// at the upstream up to wait while it has not.
 	BindingStatus(ctx context.Context, bindingID string, wait time.Duration) (BindingStatus, error)
@@ -94,6 +96,7 @@ type account struct {
 	// bind is the binding on screen; linked the name of the device that
 	// was just linked (shown, never logged).
 	bind   *binding
+	via    string // of the binding on screen, for a new code
 	linked string
 	// note is a message key shown above the account menu or device list
 	// (e.g. "devices.removed"), cleared on the next screen.
@@ -144,7 +147,9 @@ func (m *Machine) tapAccount(id string) []Job {
 		case IDDevices:
 			return m.loadDevices("")
 		case IDBind:
-			return m.startBinding()
+			return m.startBinding(ViaScreen)
+		case IDBindSMS:
+			return m.startBinding(ViaSMS)
 		case IDContact:
 			return m.loadContact()
 		case IDChangePassword:

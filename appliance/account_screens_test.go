@@ -62,6 +62,11 @@ var accountStates = []struct {
 		d.Clock.T = d.Clock.T.Add(83 * time.Second) // the countdown shows 3:37
 		d.do(Tick{})
 	}},
+	{"bind-sms", func(d *screenDriver) {
+		d.login(testPassword)
+		d.tap(IDBindSMS)
+		d.do(Tick{})
+	}},
 	{"bind-expired", func(d *screenDriver) {
 		d.up.bindStatus = BindingExpired
 		d.login(testPassword)

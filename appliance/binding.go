@@ -11,9 +11,18 @@ import (
 // on the upstream's clock agreeing with the kiosk's.
 type Binding struct {
 	ID       string
-	Code     string // 8 digits
+	Code     string // 8 digits; empty when sent by SMS
 	ValidFor time.Duration
+	Via      string
+	// SentTo is the masked mobile number the SMS went to ("*******678").
+	SentTo string
 }
+
+// Ways the binding code reaches the phone.
+const (
+	ViaScreen = "screen"
+	ViaSMS    = "sms"
+)
 
 // Binding states the upstream reports.
 const (
@@ -38,6 +47,7 @@ const (
 // Widget ids of the binding.
 const (
 	IDBind    = "account.bind"
+	IDBindSMS = "account.bind_sms"
 	IDNewCode = "bind.new_code"
 )
 
@@ -59,14 +69,14 @@ type binding struct {
 }
 
 // startBinding asks the upstream for a code to show.
-func (m *Machine) startBinding() []Job {
+func (m *Machine) startBinding(via string) []Job {
 	s := m.sess
-	s.acct.bind = nil
+	s.acct.bind, s.acct.via = nil, via
 	s.busyKey = "busy.bind"
 	m.goTo(ScreenBusy)
 	sess, as := s.id, s.acct.s
 	return []Job{func(ctx context.Context) Event {
-		b, err := as.StartBinding(ctx)
+		b, err := as.StartBinding(ctx, via)
 		return result{session: sess, apply: func(m *Machine) []Job {
 			if m.sess.acct == nil {
 				return nil
@@ -75,7 +85,7 @@ func (m *Machine) startBinding() []Job {
 				return m.accountRefused(err, ScreenAccount)
 			}
 			m.sess.acct.bind = &binding{b: b, deadline: m.opt.Now().Add(b.ValidFor)}
-			m.opt.Log.Info("binding started", "session", sess)
+			m.opt.Log.Info("binding started", "session", sess, "via", via)
 			m.goTo(ScreenBind)
 			return nil
 		}}
@@ -153,7 +163,7 @@ func (m *Machine) tapBinding(id string) ([]Job, bool) {
 	switch id {
 	case IDNewCode:
 		if m.screen == ScreenBindExpired {
-			return m.startBinding(), true
+			return m.startBinding(m.sess.acct.via), true
 		}
 	case IDBack:
 		m.sess.acct.bind = nil

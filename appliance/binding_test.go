@@ -6,14 +6,17 @@ import (
 	"time"
 )
 
-func (s *fakeSession) StartBinding(context.Context) (Binding, error) {
+func (s *fakeSession) StartBinding(_ context.Context, via string) (Binding, error) {
 	if err := s.u.call("StartBinding"); err != nil {
 		return Binding{}, err
 	}
 	s.u.mu.Lock()
 	defer s.u.mu.Unlock()
 	s.u.bindings++
-	return Binding{ID: "b" + itoa(s.u.bindings), Code: "12345678", ValidFor: 5 * time.Minute}, nil
+	if via == ViaSMS {
+		return Binding{ID: "b" + itoa(s.u.bindings), Via: via, SentTo: "*******678", ValidFor: 5 * time.Minute}, nil
+	}
+	return Binding{ID: "b" + itoa(s.u.bindings), Code: "12345678", Via: via, ValidFor: 5 * time.Minute}, nil
 }
 
 func (s *fakeSession) BindingStatus(_ context.Context, id string, wait time.Duration) (BindingStatus, error) {
@@ -56,6 +59,26 @@ func TestBindingLinked(t *testing.T) {
 	}
 	d.tap(IDBack)
 	d.wantScreen(ScreenAccount)
+}
+
+func TestBindingBySMS(t *testing.T) {
+	d := newDriver(t)
+	d.login(testPassword)
+	d.tap(IDBindSMS)
+	d.wantScreen(ScreenBind)
+	if b := d.m.sess.acct.bind.b; b.Via != ViaSMS || b.Code != "" || b.SentTo != "*******678" {
+		t.Fatalf("binding = %+v", b)
+	}
+	d.up.bindStatus = BindingExpired
+	d.advance(time.Second)
+	d.wantScreen(ScreenBindExpired)
+	d.up.bindStatus = BindingLinked
+	d.tap(IDNewCode)
+	if d.m.sess.acct.bind.b.Via != ViaSMS {
+		t.Errorf("the new code is not by SMS")
+	}
+	d.advance(time.Second)
+	d.wantScreen(ScreenLinked)
 }
 
 func TestBindingExpiredNewCode(t *testing.T) {

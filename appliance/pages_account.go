@@ -23,6 +23,7 @@ func (v *view) accountPage() *display.Page {
 	case ScreenAccount:
 		p.Header = display.NewHeader("header", display.M("account.title"), 0, 0)
 		p.Body = append(v.note(), v.button(IDBind, "account.bind", display.Secondary),
+			v.button(IDBindSMS, "account.bind_sms", display.Secondary),
 			v.button(IDDevices, "account.devices", display.Secondary),
 			v.button(IDContact, "account.contact", display.Secondary),
 			v.button(IDChangePassword, "account.password", display.Secondary))

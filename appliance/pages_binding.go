@@ -16,6 +16,13 @@ func (v *view) bindingPage() *display.Page {
 	p := &display.Page{ID: string(v.m.screen), Header: display.NewHeader("header", display.M("bind.title"), 0, 0)}
 	switch v.m.screen {
 	case ScreenBind:
+		if a.bind.b.Via == ViaSMS {
+			sent := lit("bind.sent", v.text("bind.sent", "to", a.bind.b.SentTo))
+			sent.Size = display.SizeTitle
+			p.Body = []display.Widget{sent, newCountdown("bind.countdown", a.bind.deadline)}
+			p.Footer = []display.Widget{back}
+			break
+		}
 		code := lit("bind.code", spaced(a.bind.b.Code))
 		code.Size, code.Align = display.SizeTitle*1.5, 1
 		p.Body = []display.Widget{label("bind.intro", "bind.intro"), code}

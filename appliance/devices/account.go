@@ -43,12 +43,12 @@ func (a accountSession) RemoveDevice(ctx context.Context, deviceID string) error
 	return wizardError("remove device", a.s.RemoveDevice(ctx, deviceID))
 }
 
-func (a accountSession) StartBinding(ctx context.Context) (appliance.Binding, error) {
-	b, err := a.s.StartBinding(ctx, upstream.ViaScreen)
+func (a accountSession) StartBinding(ctx context.Context, via string) (appliance.Binding, error) {
+	b, err := a.s.StartBinding(ctx, via)
 	if err != nil {
 		return appliance.Binding{}, wizardError("start binding", err)
 	}
-	return appliance.Binding{ID: b.BindingID, Code: b.Code, ValidFor: time.Until(b.ExpiresAt)}, nil
+	return appliance.Binding{ID: b.BindingID, Code: b.Code, ValidFor: time.Until(b.ExpiresAt), Via: b.Via, SentTo: b.SentTo}, nil
 }
 
 func (a accountSession) BindingStatus(ctx context.Context, id string, wait time.Duration) (appliance.BindingStatus, error) {
