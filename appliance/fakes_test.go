@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -73,8 +74,13 @@ type fakeUpstream struct {
 	calls      []string
 	outbox     []Registration // queued when Register is unavailable
 	outboxDown bool
-	code       string // the code Verify and ResetPassword accept
-	password   string // the password Cancel accepts
+	code       string     // the code Verify and ResetPassword accept
+	password   string     // the password Cancel accepts
+	devices    []Device   // the account's linked devices
+	bindings   int        // bindings started
+	contact    Contact    // the account's contact data
+	bindStatus string     // what BindingStatus answers (\"\" waiting)
+	mu         sync.Mutex // calls may come from a late logout's goroutine
 }
 
 func newFakeUpstream() *fakeUpstream {
@@ -90,7 +96,12 @@ func newFakeUpstream() *fakeUpstream {
 	}
 }
 
-func (u *fakeUpstream) call(name string) error { u.calls = append(u.calls, name); return u.errs[name] }
+func (u *fakeUpstream) call(name string) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.calls = append(u.calls, name)
+	return u.errs[name]
+}
 
 func (u *fakeUpstream) Terms(_ context.Context, lang string) (Terms, error) {
 	if err := u.call("Terms"); err != nil {

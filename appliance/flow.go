@@ -47,6 +47,9 @@ func (m *Machine) tap(id string) []Job {
 		if m.sess.flow == flowRegister {
 			return m.tapRegister(id)
 		}
+		if m.sess.flow == flowAccount {
+			return m.tapAccount(id)
+		}
 		return m.tapService(id)
 	}
 	return nil
@@ -110,6 +113,8 @@ func (m *Machine) tapMenu(id string) []Job {
 		m.goTo(ScreenDelete)
 	case IDCardHelp:
 		m.goTo(ScreenHelp)
+	case IDLogin:
+		m.startLogin()
 	case IDFinish:
 		m.finish()
 	}
@@ -120,8 +125,13 @@ func (m *Machine) tapMenu(id string) []Job {
 func (m *Machine) tapError(id string) []Job {
 	switch id {
 	case IDMenu:
+		if m.sess.acct != nil {
+			m.sess.flow = flowAccount
+			m.toAccount("")
+			return nil
+		}
 		m.toMenu()
-	case IDVerify, IDResend, IDRegister, IDForgot:
+	case IDVerify, IDResend, IDRegister, IDForgot, IDLogin:
 		m.toMenu()
 		return m.tapMenu(id)
 	case IDFinish:

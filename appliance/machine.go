@@ -79,6 +79,9 @@ type Machine struct {
 	lastTouch   time.Time
 	warnSince   time.Time // zero: no idle warning
 	removedAt   time.Time
+	// later holds jobs queued while handling an event outside the
+	// handler's own return (the logout when a session ends).
+	later []Job
 }
 
 // Job is work Handle asks for: it blocks (card or upstream I/O) and returns
@@ -150,6 +153,18 @@ func (m *Machine) Start() []Job { return []Job{m.loadDivisions()} }
 
 // Handle applies one event and returns the jobs it asks for.
 func (m *Machine) Handle(ev Event) []Job {
+	jobs := m.handle(ev)
+	if _, ok := ev.(Tick); ok {
+		jobs = append(jobs, m.pollBinding()...)
+	}
+	if len(m.later) > 0 {
+		jobs = append(jobs, m.later...)
+		m.later = nil
+	}
+	return jobs
+}
+
+func (m *Machine) handle(ev Event) []Job {
 	switch ev := ev.(type) {
 	case CardInserted:
 		return m.cardInserted()
@@ -278,7 +293,9 @@ func (m *Machine) tick() {
 		}
 		return
 	}
-	if now.Sub(m.lastTouch) >= m.opt.IdleTimeout && m.screen != ScreenBusy && m.screen != ScreenReading {
+	// While a binding code is up the person is busy with their phone; the
+	// code's own 5 minutes bound the wait (then the idle timer runs).
+	if now.Sub(m.lastTouch) >= m.opt.IdleTimeout && m.screen != ScreenBusy && m.screen != ScreenReading && m.screen != ScreenBind {
 		m.warnSince = now
 		m.opt.Log.Info("idle warning", "session", m.SessionID(), "step", string(m.screen))
 	}
@@ -308,6 +325,7 @@ func (m *Machine) endSession(why string) {
 	} else {
 		c.Aborted[why]++
 	}
+	m.endAccount(why)
 	m.sess.wipe()
 	m.sess = nil
 }

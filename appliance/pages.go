@@ -40,6 +40,11 @@ func (v *view) build() *display.Page {
 		return v.messagePage("result", "result.title", v.m.sess.resultKey, "receipt.take_card", v.button(IDFinish, "btn.finish", display.Primary))
 	case ScreenError:
 		return v.errorPage()
+	case ScreenLogin, ScreenAccount, ScreenDevices, ScreenRemoveDevice, ScreenChangePassword,
+		ScreenAccountContact, ScreenConfirmEmail:
+		return v.accountPage()
+	case ScreenBind, ScreenBindExpired, ScreenLinked:
+		return v.bindingPage()
 	case ScreenHelp:
 		return v.messagePage("help", "help.title", "help.text", "", v.button(IDBack, "btn.back", display.Secondary))
 	case ScreenRemoved:
@@ -114,8 +119,11 @@ func (v *view) menuPage() *display.Page {
 	body := []display.Widget{v.button(IDRegister, "menu.register", display.Primary)}
 	for _, it := range []struct{ id, key string }{
 		{IDVerify, "menu.verify"}, {IDResend, "menu.resend"}, {IDForgot, "menu.forgot"},
-		{IDDelete, "menu.delete"}, {IDCardHelp, "menu.help"},
+		{IDDelete, "menu.delete"}, {IDLogin, "menu.login"}, {IDCardHelp, "menu.help"},
 	} {
+		if _, ok := v.m.accountUpstream(); it.id == IDLogin && !ok {
+			continue
+		}
 		body = append(body, v.button(it.id, it.key, display.Secondary))
 	}
 	return &display.Page{
@@ -136,6 +144,10 @@ func (v *view) errorPage() *display.Page {
 		next = append(next, v.button(IDRegister, "menu.register", display.Primary))
 	case KindNotActive:
 		next = append(next, v.button(IDVerify, "menu.verify", display.Primary))
+	case KindAccountLocked:
+		next = append(next, v.button(IDForgot, "menu.forgot", display.Primary))
+	case KindUnauthorized:
+		next = append(next, v.button(IDLogin, "menu.login", display.Primary))
 	}
 	key := "error." + kind
 	if !v.ui.Catalog().Has(v.m.lang, key) {

@@ -53,6 +53,9 @@ type session struct {
 	// completed is set once the service was done and the data wiped; the
 	// session only waits for the card to leave.
 	completed bool
+	// acct is the logged-in person's account session (nil when not
+	// logged in).
+	acct *account
 }
 
 func newSession(id string, now time.Time) *session {

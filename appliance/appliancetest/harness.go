@@ -47,6 +47,9 @@ type Kiosk struct {
 	Email  string
 	// Logs holds everything the kiosk, the client and nhisim logged.
 	Logs *SyncBuffer
+	// SMS holds nhisim's developer output, where the SMS it cannot send
+	// (binding codes) are printed: the test's phone reads them there.
+	SMS *SyncBuffer
 
 	down  atomic.Bool
 	later atomic.Int64 // how far nhisim's clock is ahead, in ns
@@ -96,9 +99,9 @@ func New(t *testing.T, o Options) *Kiosk {
 	if o.Lang == "" {
 		o.Lang = appliance.LangZhTW
 	}
-	k := &Kiosk{Mail: upstreamtest.Mailpit{API: api}, Logs: &SyncBuffer{}, cards: make(chan appliance.Event, 8)}
+	k := &Kiosk{Mail: upstreamtest.Mailpit{API: api}, Logs: &SyncBuffer{}, SMS: &SyncBuffer{}, cards: make(chan appliance.Event, 8)}
 	log := slog.New(slog.NewJSONHandler(k.Logs, nil))
-	k.Sim = upstreamtest.Start(t, server.Options{Mailer: server.SMTPMailer{Addr: smtp}, Logger: log, Divisions: o.Divisions,
+	k.Sim = upstreamtest.Start(t, server.Options{Mailer: server.SMTPMailer{Addr: smtp}, Logger: log, Divisions: o.Divisions, DevOut: k.SMS,
 		Now: func() time.Time { return time.Now().Add(time.Duration(k.later.Load())) }}, nil)
 	k.down.Store(o.Down)
 	// The kiosk reaches nhisim through a switch, so a test can take the

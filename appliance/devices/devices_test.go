@@ -136,3 +136,60 @@ func TestCacheServesWhenDown(t *testing.T) {
 		t.Errorf("Terms while down without a cache = %v, want ErrUnavailable", err)
 	}
 }
+
+// TestAccountErrors checks the account services' answers against a real
+// nhisim: not active, wrong password, locked, an ended session, a device
+// that is not the account's.
+func TestAccountErrors(t *testing.T) {
+	mb := upstreamtest.NewMailbox()
+	sim := upstreamtest.Start(t, server.Options{Mailer: mb}, nil)
+	u := Upstream{Client: upstream.New(upstream.Options{BaseURL: sim.URL, Attempts: 1, Timeout: 5 * time.Second}), KioskID: "t-1"}
+	ctx := t.Context()
+	id := appliance.Identity{CardNumber: "900000000003", IDNumber: upstreamtest.IDNumber(3)}
+	r := appliance.Registration{TermsVersion: server.DefaultTerms().Version, Identity: id, Name: "測試一", BirthDate: "1980-01-02",
+		Household: "F1234567", County: "連江縣", Township: "南竿鄉", Village: "介壽村", Neighbourhood: 3,
+		Password: "Test1!pw", PhoneArea: "02", PhoneNumber: "23456789", Mobile: "0912345678", Email: "y@example.com"}
+	if _, err := u.Register(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	kind := func(err error) string {
+		var ue *appliance.UpstreamError
+		if errors.As(err, &ue) {
+			return ue.Kind
+		}
+		return "not an UpstreamError"
+	}
+	if _, err := u.Login(ctx, id, "Test1!pw"); kind(err) != appliance.KindNotActive {
+		t.Errorf("Login while pending = %v, want not_active", err)
+	}
+	if err := u.Verify(ctx, id, mb.WaitCode(t, "y@example.com", 1)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := u.Login(ctx, id, "Test1!pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveDevice(ctx, "no-such-device"); kind(err) != appliance.KindNotRegistered {
+		t.Errorf("RemoveDevice of another's = %v, want not_registered", err)
+	}
+	if _, err := s.ChangeContact(ctx, appliance.Contact{Mobile: "0812345678", Email: "y@example.com"}); kind(err) != appliance.KindInvalid {
+		t.Errorf("ChangeContact with a bad mobile = %v, want invalid", err)
+	}
+	if err := s.Logout(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Devices(ctx); kind(err) != appliance.KindUnauthorized {
+		t.Errorf("Devices after Logout = %v, want unauthorized", err)
+	}
+	for i := range 5 {
+		_, err := u.Login(ctx, id, "Wrong1!x")
+		if want := appliance.KindWrongPassword; i == 4 {
+			want = appliance.KindAccountLocked
+			if kind(err) != want {
+				t.Errorf("5th wrong Login = %v, want %s", err, want)
+			}
+		} else if kind(err) != want {
+			t.Errorf("wrong Login %d = %v, want %s", i+1, err, want)
+		}
+	}
+}

@@ -146,6 +146,9 @@ var kinds = map[string]string{
 	upstream.ErrCodeWrongPassword:     appliance.KindWrongPassword,
 	upstream.ErrCodeUnavailable:       appliance.KindUnavailable,
 	upstream.ErrCodeInternal:          appliance.KindUnavailable,
+	upstream.ErrCodeUnauthorized:      appliance.KindUnauthorized,
+	upstream.ErrCodeAccountLocked:     appliance.KindAccountLocked,
+	upstream.ErrCodeCodeUsed:          appliance.KindCodeUsed,
 }
 
 // fields maps the API's field paths to the wizard's fields.
@@ -162,6 +165,10 @@ var fields = map[string]appliance.FieldID{
 	"contact.email":           appliance.FieldEmail,
 	"contact.backup_email":    appliance.FieldBackupEmail,
 	"code":                    appliance.FieldCode,
+	"current_password":        appliance.FieldCurrentPassword,
+	"mobile":                  appliance.FieldMobile,
+	"email":                   appliance.FieldEmail,
+	"backup_email":            appliance.FieldBackupEmail,
 }
 
 // wizardError turns the client's error into the wizard's: an
@@ -184,7 +191,7 @@ func wizardError(op string, err error) error {
 	for _, f := range ue.Fields {
 		id, ok := fields[f.Field]
 		if !ok {
-			if strings.HasPrefix(f.Field, "contact.phone") {
+			if strings.HasPrefix(f.Field, "contact.phone") || strings.HasPrefix(f.Field, "phone") {
 				id = appliance.FieldPhoneNumber
 			} else {
 				id = appliance.FieldCard // the card's data, the kiosk id, the terms: nothing to type
