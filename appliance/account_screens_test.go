@@ -1,12 +1,9 @@
 package appliance
 
 import (
-	"fmt"
 	"image"
 	"testing"
 	"time"
-
-	"github.com/nhikiosk/nhikiosk/display/displaytest"
 )
 
 func (d *screenDriver) login(pw string) {
@@ -18,10 +15,7 @@ func (d *screenDriver) login(pw string) {
 
 // accountStates reaches every screen and error state of the account
 // services.
-var accountStates = []struct {
-	name  string
-	reach func(d *screenDriver)
-}{
+var accountStates = []screenState{
 	{"login", func(d *screenDriver) { d.do(CardInserted{}); d.tap(IDLogin) }},
 	{"login-wrong-password", func(d *screenDriver) { d.login("Wrong1!x") }},
 	{"login-busy", func(d *screenDriver) {
@@ -160,21 +154,7 @@ var accountStates = []struct {
 // languages at both panel sizes, compares them with testdata/, and checks
 // that no text is clipped or overlaps.
 func TestGoldenAccountScreens(t *testing.T) {
-	for _, size := range screenSizes {
-		for _, lang := range []string{LangZhTW, LangEn} {
-			for _, st := range accountStates {
-				name := fmt.Sprintf("%s-%dx%d-%s", st.name, size.X, size.Y, lang)
-				t.Run(name, func(t *testing.T) {
-					d := newScreenDriver(t, size, lang)
-					d.fast = true
-					st.reach(d)
-					d.Step()
-					displaytest.CheckText(t, name, d.UI.Audit(), image.Rectangle{Max: size})
-					d.golden(name)
-				})
-			}
-		}
-	}
+	goldenStates(t, accountStates)
 }
 
 // TestAccountJourneyOnScreen logs in, lists and removes a device by

@@ -175,11 +175,14 @@ func (d *screenDriver) service(id string) {
 	d.tap(id)
 }
 
-// screenStates reaches every screen and every error state of the wizard.
-var screenStates = []struct {
+// screenState names a screen and how a driver reaches it from attract.
+type screenState struct {
 	name  string
 	reach func(d *screenDriver)
-}{
+}
+
+// screenStates reaches every screen and every error state of the wizard.
+var screenStates = []screenState{
 	{"attract", func(d *screenDriver) {}},
 	{"reading", func(d *screenDriver) { d.k.hold = true; d.do(CardInserted{}) }},
 	{"card-error", func(d *screenDriver) { d.card.err = errors.New("mute"); d.do(CardInserted{}) }},
@@ -331,9 +334,15 @@ var screenSizes = []image.Point{{800, 480}, {1080, 1920}}
 // at both panel sizes, compares them with testdata/, and checks that no
 // text is clipped or overlaps.
 func TestGoldenScreens(t *testing.T) {
+	goldenStates(t, screenStates)
+}
+
+// goldenStates renders each state in both languages at both panel sizes,
+// compares it with testdata/ and checks no text is clipped or overlaps.
+func goldenStates(t *testing.T, states []screenState) {
 	for _, size := range screenSizes {
 		for _, lang := range []string{LangZhTW, LangEn} {
-			for _, st := range screenStates {
+			for _, st := range states {
 				name := fmt.Sprintf("%s-%dx%d-%s", st.name, size.X, size.Y, lang)
 				t.Run(name, func(t *testing.T) {
 					d := newScreenDriver(t, size, lang)
