@@ -1,0 +1,99 @@
+package upstream_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/nhikiosk/nhikiosk/config"
+	"github.com/nhikiosk/nhikiosk/upstream"
+	"github.com/nhikiosk/nhikiosk/upstream/server"
+	"github.com/nhikiosk/nhikiosk/upstream/upstreamtest"
+)
+
+// BenchmarkRegisterWhileGuessing is issue 13's finding 4: eight clients,
+// each with its own kiosk certificate, send wrong passwords to nhisim
+// (four wrong, then the right one, so no account locks and every login
+// costs a bcrypt compare) while a ninth registers people one after the
+// other. One op is one registration; p50-ms and p99-ms are its median
+// and 99th percentile over the run, at nhisim's real bcrypt cost, over
+// mutual TLS on loopback.
+//
+//	go test -run X -bench RegisterWhileGuessing -benchtime 100x ./upstream/
+func BenchmarkRegisterWhileGuessing(b *testing.B) {
+	ca := upstreamtest.NewCA(b, "bench")
+	srvPair := ca.Server(b)
+	tc, err := server.TLSConfig(srvPair.CertFile, srvPair.KeyFile, ca.PEMFile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	box := upstreamtest.NewMailbox()
+	sim := upstreamtest.Start(b, server.Options{Mailer: box, PasswordCost: bcrypt.DefaultCost}, tc)
+	client := func(name string) *upstream.Client {
+		p := ca.Client(b, name)
+		hc, err := upstream.HTTPClient(config.Upstream{URL: sim.URL, ClientCertFile: p.CertFile, ClientKeyFile: p.KeyFile,
+			CAFile: ca.PEMFile, Timeout: config.Duration(30 * time.Second)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return upstream.New(upstream.Options{BaseURL: sim.URL, HTTPClient: hc, Attempts: 1})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const guessers = 8
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	guesses := 0
+	for g := range guessers {
+		c := client(fmt.Sprintf("guesser-%d", g))
+		p := upstreamtest.Person(800_000 + g)
+		if _, err := c.Register(ctx, p); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Verify(ctx, p.CardNumber, p.IDNumber, box.WaitCode(b, p.Contact.Email, 1)); err != nil {
+			b.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				pw := "Wrong1!x"
+				if i%5 == 4 {
+					pw = p.Password
+				}
+				if s, err := c.Login(ctx, p.CardNumber, p.IDNumber, pw); err == nil {
+					s.Logout(ctx)
+				}
+				mu.Lock()
+				guesses++
+				mu.Unlock()
+			}
+		}()
+	}
+	kiosk := client("kiosk-registering")
+	var took []time.Duration
+	time.Sleep(500 * time.Millisecond) // let the guessers get going
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		start := time.Now()
+		if _, err := kiosk.Register(ctx, upstreamtest.Person(900_000+i)); err != nil {
+			b.Fatal(err)
+		}
+		took = append(took, time.Since(start))
+	}
+	b.StopTimer()
+	cancel()
+	wg.Wait()
+	slices.Sort(took)
+	ms := func(q float64) float64 {
+		return float64(took[min(len(took)-1, int(q*float64(len(took))))]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(ms(0.5), "p50-ms")
+	b.ReportMetric(ms(0.99), "p99-ms")
+	b.ReportMetric(float64(guesses), "guesses")
+}
