@@ -186,10 +186,41 @@ func (d Divisions) Has(county, township, village string) bool {
 	return false
 }
 
-// Verification codes and their limits, enforced by the server.
+// Verification codes and their limits, enforced by the server
+// (docs/upstream.md, "Limits").
 const (
 	CodeDigits   = 6
 	CodeLifetime = 24 * time.Hour
-	MaxTries     = 5
-	LockDuration = 15 * time.Minute
+	// MaxTries wrong codes of one kind (verification, reset, e-mail
+	// change) for one account lock that kind for LockDuration; the count
+	// goes on across new codes and only a right code resets it. Each
+	// further lock lasts twice as long, up to MaxLockDuration.
+	MaxTries        = 5
+	LockDuration    = 15 * time.Minute
+	MaxLockDuration = 24 * time.Hour
+	// MaxCancelTries wrong passwords at cancellation lock it the same way.
+	MaxCancelTries = 5
+	// MaxSendsPerHour e-mails (or SMS) of one kind per account per hour:
+	// resends, reset codes, e-mail change codes, binding codes by SMS.
+	MaxSendsPerHour = 5
+	// ClientGuessMax failed guesses (wrong codes or passwords, unknown
+	// accounts) from one client certificate in ClientGuessWindow get
+	// 429 too_many_tries until the window ends, whichever account they
+	// were for.
+	ClientGuessMax    = 30
+	ClientGuessWindow = 10 * time.Minute
+	// IdemRetention is how long the upstream keeps the answer stored for
+	// an Idempotency-Key; a registration keeps its key for as long as it
+	// exists, so its replay is recognised even later.
+	IdemRetention = 7 * 24 * time.Hour
+)
+
+// Roles of client certificates: the Subject's organizational unit (OU)
+// names what the holder may do. A kiosk's certificate carries RoleKiosk
+// and may use every endpoint but the phone's; a phone's carries RolePhone
+// and may only bind (PathBind). A certificate with neither is refused
+// (403 forbidden). Endpoints added later say which roles they serve.
+const (
+	RoleKiosk = "kiosk"
+	RolePhone = "phone"
 )

@@ -69,7 +69,7 @@ func New(o Options) *Client {
 		if t == 0 {
 			t = 15 * time.Second
 		}
-		c.hc = &http.Client{Timeout: t}
+		c.hc = &http.Client{Transport: newTransport(t, nil), Timeout: t}
 	}
 	c.timeout = c.hc.Timeout
 	if c.attempts <= 0 {
@@ -119,10 +119,13 @@ func (c *Client) Register(ctx context.Context, r Registration) (Result, error) {
 	if f := r.Validate(c.now()); len(f) > 0 {
 		return Result{}, local(f)
 	}
-	plain, err := json.Marshal(r)
+	plain, err := EncodeBody(r)
 	if err != nil {
 		return Result{}, fmt.Errorf("register: encode: %w", err)
 	}
+	// The person's data, password included, leaves no copy behind
+	// (issue 13): the body is zeroed once sent or queued.
+	defer clear(plain)
 	key := NewIdempotencyKey()
 	var res Result
 	err = c.do(ctx, http.MethodPost, PathRegistrations, key, ContentJSON, plain, &res.Registered, c.attempts)
@@ -167,11 +170,13 @@ func (c *Client) write(ctx context.Context, path string, body any) error {
 }
 
 // post sends a write with a fresh Idempotency-Key (kept across retries).
+// The encoded body is zeroed once the request is done.
 func (c *Client) post(ctx context.Context, token, path string, body, out any) error {
-	plain, err := json.Marshal(body)
+	plain, err := EncodeBody(body)
 	if err != nil {
 		return fmt.Errorf("%s: encode: %w", path, err)
 	}
+	defer clear(plain)
 	return c.doTok(ctx, token, http.MethodPost, path, NewIdempotencyKey(), ContentJSON, plain, out, c.attempts)
 }
 
@@ -243,6 +248,7 @@ func (c *Client) once(ctx context.Context, token, method, path, key, ctype strin
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	defer clear(b) // answers hold contact data, tokens and codes
 	if err != nil {
 		return true, fmt.Errorf("read answer: %w", err)
 	}

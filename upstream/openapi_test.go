@@ -77,7 +77,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"ErrorBody": upstream.ErrorBody{}, "Error": upstream.Error{}, "FieldError": upstream.FieldError{},
 		"Login": upstream.Login{}, "Session": upstream.Session{}, "Account": upstream.Account{},
 		"ContactChanged": upstream.ContactChanged{}, "EmailConfirm": upstream.EmailConfirm{},
-		"PasswordChange": upstream.PasswordChange{}, "BindingStart": upstream.BindingStart{}, "Binding": upstream.Binding{},
+		"PasswordChange": upstream.PasswordChange{}, "PasswordChanged": upstream.PasswordChanged{}, "BindingStart": upstream.BindingStart{}, "Binding": upstream.Binding{},
 		"BindingStatus": upstream.BindingStatus{}, "Bind": upstream.Bind{}, "Device": upstream.Device{},
 		"DeviceList": upstream.DeviceList{}, "DeviceRemove": upstream.DeviceRemove{},
 	}

@@ -191,7 +191,11 @@ func TestFlags(t *testing.T) {
 		{[]string{"-dev", "-listen", "0.0.0.0:8080"}, false},
 		{[]string{"-dev", "-listen", ":8080"}, false},
 		{[]string{"-listen", ":8443"}, false},
-		{[]string{"-listen", ":8443", "-tls-cert", "c", "-tls-key", "k", "-client-ca", "ca", "-age-identity", "id"}, true},
+		{[]string{"-listen", ":8443", "-tls-cert", "c", "-tls-key", "k", "-client-ca", "ca", "-age-identity", "id", "-smtp", "127.0.0.1:25"}, true},
+		// Issue 13: without -smtp outside -dev, nhisim logged "mail sent"
+		// and sent nothing; now it refuses to start.
+		{[]string{"-listen", ":8443", "-tls-cert", "c", "-tls-key", "k", "-client-ca", "ca", "-age-identity", "id"}, false},
+		{[]string{"-dev", "-listen", "127.0.0.1:1", "-mail-retry", "0s"}, false},
 		{[]string{"-dev", "-listen", "127.0.0.1:1", "-fail", "1.5"}, false},
 	} {
 		var stderr bytes.Buffer

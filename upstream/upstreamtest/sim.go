@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -46,6 +47,9 @@ func Start(t testing.TB, o server.Options, tc *tls.Config) *Sim {
 	}
 	if o.PasswordCost == 0 {
 		o.PasswordCost = bcrypt.MinCost
+	}
+	if o.Mailer == nil && o.DevOut == nil {
+		o.DevOut = io.Discard // dev mode: e-mails are printed, here to nowhere
 	}
 	srv, err := server.New(o)
 	if err != nil {
