@@ -10,8 +10,8 @@ import (
 
 	"github.com/nhikiosk/nhikiosk/config"
 	"github.com/nhikiosk/nhikiosk/display"
-	"github.com/nhikiosk/nhikiosk/rules"
 	"github.com/nhikiosk/nhikiosk/display/displaytest"
+	"github.com/nhikiosk/nhikiosk/rules"
 )
 
 func TestThemeContrast(t *testing.T) {

@@ -10,11 +10,11 @@ type EventKind string
 
 // Event kinds.
 const (
-	EvReaderUnplugged  EventKind = "reader_unplugged"
-	EvReaderReplugged  EventKind = "reader_replugged"
-	EvCardError        EventKind = "card_error"
-	EvTamper           EventKind = "tamper"
-	EvOutboxStuck      EventKind = "outbox_stuck"
+	EvReaderUnplugged EventKind = "reader_unplugged"
+	EvReaderReplugged EventKind = "reader_replugged"
+	EvCardError       EventKind = "card_error"
+	EvTamper          EventKind = "tamper"
+	EvOutboxStuck     EventKind = "outbox_stuck"
 	// EvOutboxDeadLetter: the upstream refused a queued registration,
 	// which is kept as a dead letter; Count is how many there are now.
 	// Nothing of the registration goes with it.
