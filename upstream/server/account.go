@@ -26,7 +26,7 @@ func (s *Server) prepContact(sess session, plain []byte) (writeFunc, *answer) {
 				return s.save(tx, rec, answer{status: http.StatusOK, body: upstream.ContactChanged{Status: upstream.StatusChanged}})
 			}
 			rec.PendingEmail = c.Email
-			if a := s.sendCode(tx, budgetSendEmail, &rec.EmailCode, rec, mailJob{Kind: "email_change", To: c.Email, Reference: rec.Reference}); a.status != 0 {
+			if a := s.sendCode(tx, s.clientOf(sess), budgetSendEmail, &rec.EmailCode, rec, mailJob{Kind: "email_change", To: c.Email, Reference: rec.Reference}); a.status != 0 {
 				return a
 			}
 			return s.save(tx, rec, answer{status: http.StatusOK, body: upstream.ContactChanged{Status: upstream.StatusEmailPending}})

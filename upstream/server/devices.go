@@ -91,6 +91,9 @@ func (s *Server) prepBindingStart(sess session, plain []byte) (writeFunc, *answe
 		out := upstream.Binding{BindingID: b.ID, Code: code, ExpiresAt: b.Expires, Via: v.Via}
 		if v.Via == upstream.ViaSMS {
 			if a := s.isLocked(tx, budgetSendSMS, sess.PersonKey); a != nil {
+				if err := s.spendClient(s.clientOf(sess))(tx); err != nil {
+					return storageErr()
+				}
 				return *a
 			}
 			if _, err := s.spend(tx, budgetSendSMS, sess.PersonKey); err != nil {

@@ -30,8 +30,28 @@ func (s *Server) identified(path string, prep func(c client, plain []byte) (writ
 	return func(w http.ResponseWriter, r *http.Request) {
 		name := kiosk(r)
 		c := client{name: name, key: s.st.mac("client", name)}
+		// A client over its budget is refused in a read transaction, before
+		// anything else: its refusals must cost the others nothing (a write
+		// transaction commits, and syncs, even when it changed nothing).
+		p := budgetClient
+		if path == upstream.PathBind {
+			p = budgetBind
+		}
+		if a := s.clientLocked(c, p); a != nil {
+			writeAnswer(w, *a)
+			return
+		}
 		s.write(path, func(plain []byte) (writeFunc, *answer) { return prep(c, plain) })(w, r)
 	}
+}
+
+// clientLocked reads whether the client's budget p is used up.
+func (s *Server) clientLocked(c client, p purpose) (a *answer) {
+	s.st.db.View(func(tx *bolt.Tx) error {
+		a = s.isLocked(tx, p, c.key)
+		return nil
+	})
+	return a
 }
 
 func (s *Server) prepRegister(plain []byte) (writeFunc, *answer) {
@@ -168,10 +188,14 @@ func (s *Server) prepVerify(c client, plain []byte) (writeFunc, *answer) {
 }
 
 // sendCode gives cs a fresh code and queues the message carrying it,
-// within the account's budget of such messages per hour (p).
-func (s *Server) sendCode(tx *bolt.Tx, p purpose, cs *codeState, rec *record, job mailJob) answer {
+// within the account's budget of such messages per hour (p); asking
+// beyond it also counts as a failed attempt of the client.
+func (s *Server) sendCode(tx *bolt.Tx, c client, p purpose, cs *codeState, rec *record, job mailJob) answer {
 	key := s.st.personKey(rec.Reg.IDNumber)
 	if a := s.isLocked(tx, p, key); a != nil {
+		if err := s.spendClient(c)(tx); err != nil {
+			return storageErr()
+		}
 		return *a
 	}
 	if _, err := s.spend(tx, p, key); err != nil {
@@ -190,7 +214,7 @@ func (s *Server) prepResend(c client, plain []byte) (writeFunc, *answer) {
 			if rec.Status != upstream.StatusPendingEmail {
 				return apiErr(http.StatusConflict, upstream.ErrCodeNotPending, "this registration is already active")
 			}
-			if a := s.sendCode(tx, budgetSendResend, &rec.Code, rec, mailJob{Kind: "resend", To: rec.Reg.Contact.Email, Reference: rec.Reference}); a.status != 0 {
+			if a := s.sendCode(tx, c, budgetSendResend, &rec.Code, rec, mailJob{Kind: "resend", To: rec.Reg.Contact.Email, Reference: rec.Reference}); a.status != 0 {
 				return a
 			}
 			return s.save(tx, rec, answer{status: http.StatusOK, body: upstream.StatusReply{Status: upstream.StatusCodeSent}})
@@ -203,7 +227,7 @@ func (s *Server) prepReset(c client, plain []byte) (writeFunc, *answer) {
 			if rec.Status != upstream.StatusActive {
 				return apiErr(http.StatusConflict, upstream.ErrCodeNotActive, "the registration is not confirmed yet; confirm it or resend the e-mail")
 			}
-			if a := s.sendCode(tx, budgetSendReset, &rec.Reset, rec, mailJob{Kind: "reset", To: rec.Reg.Contact.Email, Reference: rec.Reference}); a.status != 0 {
+			if a := s.sendCode(tx, c, budgetSendReset, &rec.Reset, rec, mailJob{Kind: "reset", To: rec.Reg.Contact.Email, Reference: rec.Reference}); a.status != 0 {
 				return a
 			}
 			return s.save(tx, rec, answer{status: http.StatusOK, body: upstream.StatusReply{Status: upstream.StatusCodeSent}})
@@ -268,6 +292,9 @@ func (s *Server) newCode(cs *codeState, id string, now time.Time) string {
 func (s *Server) checkCode(tx *bolt.Tx, c client, p purpose, cs *codeState, rec *record, code string) (answer, bool) {
 	key := s.st.personKey(rec.Reg.IDNumber)
 	if a := s.isLocked(tx, p, key); a != nil {
+		if err := s.spendClient(c)(tx); err != nil {
+			return storageErr(), false
+		}
 		return *a, false
 	}
 	now := s.o.Now()

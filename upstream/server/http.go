@@ -32,6 +32,9 @@ type answer struct {
 	status  int
 	body    any
 	noStore bool
+	// effect, if set, runs in the transaction that stores an early
+	// answer (a refusal decided before it, which must still count).
+	effect func(tx *bolt.Tx) error
 }
 
 func apiErr(status int, code, msg string) answer {
@@ -224,6 +227,11 @@ func (s *Server) write(path string, prep prepFunc) http.HandlerFunc {
 			}
 			if early != nil {
 				out = *early
+				if out.effect != nil {
+					if err := out.effect(tx); err != nil {
+						return err
+					}
+				}
 			} else {
 				out = fn(tx, idemRef{key: s.st.mac("idem", string(idem)), sum: sum[:]})
 			}

@@ -35,6 +35,22 @@ func (s *Server) checkPassword(c client, p purpose, subject []byte, password str
 	hashOf func(tx *bolt.Tx) ([]byte, error)) (pwCheck, *answer) {
 	var pc pwCheck
 	var refusal *answer
+	// A locked budget refuses in a read transaction, which costs the
+	// other writers nothing; the attempt is then reserved in a write one,
+	// which checks again.
+	s.st.db.View(func(tx *bolt.Tx) error {
+		if refusal = s.isLocked(tx, budgetClient, c.key); refusal == nil {
+			if refusal = s.isLocked(tx, p, subject); refusal != nil {
+				// Knocking at a locked account is a failed guess of the
+				// client too, so it cannot go on writing answers for ever.
+				refusal.effect = s.spendClient(c)
+			}
+		}
+		return nil
+	})
+	if refusal != nil {
+		return pc, refusal
+	}
 	err := s.st.db.Update(func(tx *bolt.Tx) error {
 		if refusal = s.isLocked(tx, budgetClient, c.key); refusal != nil {
 			return nil
@@ -140,4 +156,12 @@ func (s *Server) prepCancel(c client, plain []byte) (writeFunc, *answer) {
 		}
 		return answer{status: http.StatusOK, body: upstream.StatusReply{Status: upstream.StatusCancelled}}
 	}, nil
+}
+
+// spendClient counts a failed guess of the client (for answer.effect).
+func (s *Server) spendClient(c client) func(tx *bolt.Tx) error {
+	return func(tx *bolt.Tx) error {
+		_, err := s.spend(tx, budgetClient, c.key)
+		return err
+	}
 }
