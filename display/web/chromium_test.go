@@ -1,13 +1,9 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"image"
-	"image/draw"
-	"image/png"
 	"io"
 	"log/slog"
 	"strings"
@@ -107,58 +103,12 @@ func (k *kioskUnderTest) wait(what, cond string) {
 	}
 }
 
-// canvas reads back what the page's canvas holds.
-func (k *kioskUnderTest) canvas() *image.RGBA {
-	k.t.Helper()
-	url := eval[string](k, `document.getElementById("screen").toDataURL("image/png")`)
-	b, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(url, "data:image/png;base64,"))
-	if err != nil {
-		k.t.Fatal(err)
-	}
-	return toRGBA(k.t, b)
-}
-
-func toRGBA(t testing.TB, b []byte) *image.RGBA {
-	t.Helper()
-	img, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rgba := image.NewRGBA(img.Bounds().Sub(img.Bounds().Min))
-	draw.Draw(rgba, rgba.Rect, img, img.Bounds().Min, draw.Src)
-	return rgba
-}
-
-// differ counts the pixels that differ.
-func differ(a, b *image.RGBA) int {
-	if a.Rect != b.Rect {
-		return a.Rect.Dx() * a.Rect.Dy()
-	}
-	n := 0
-	for i := 0; i < len(a.Pix); i += 4 {
-		if !bytes.Equal(a.Pix[i:i+4], b.Pix[i:i+4]) {
-			n++
-		}
-	}
-	return n
-}
-
 // wantSame waits until the page's canvas equals the headless backend's
 // frame, pixel for pixel.
 func (k *kioskUnderTest) wantSame(what string) {
 	k.t.Helper()
-	want := k.ref.Screen.Frame()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got := k.canvas()
-		n := differ(got, want)
-		if n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			k.t.Fatalf("%s: %d pixels of the page differ from the headless frame", what, n)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := chromium.WaitCanvas(k.ctx, "screen", k.ref.Screen.Frame(), 10*time.Second); err != nil {
+		k.t.Fatalf("%s: %v", what, err)
 	}
 }
 
@@ -239,7 +189,11 @@ func TestChromiumSeen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := differ(toRGBA(t, b), k.ref.Screen.Frame()); n != 0 {
+	shot, err := chromium.DecodePNG(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := chromium.Differ(shot, k.ref.Screen.Frame()); n != 0 {
 		t.Errorf("%d pixels of the screenshot differ from the headless frame", n)
 	}
 }

@@ -8,7 +8,15 @@
 package chromium
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,4 +61,67 @@ func New(t testing.TB, width, height int) context.Context {
 		t.Fatal("Chromium did not start within 60 s")
 	}
 	return ctx
+}
+
+// Canvas reads back the pixels of the canvas element with id, as the page
+// holds them (PNG through toDataURL: lossless).
+func Canvas(ctx context.Context, id string) (*image.RGBA, error) {
+	url, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById(`+strconv.Quote(id)+`).toDataURL("image/png")`))
+	if err != nil {
+		return nil, fmt.Errorf("read canvas %s: %w", id, err)
+	}
+	b, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(url, "data:image/png;base64,"))
+	if err != nil {
+		return nil, fmt.Errorf("read canvas %s: %w", id, err)
+	}
+	return DecodePNG(b)
+}
+
+// DecodePNG decodes a PNG (a canvas, a screenshot) into RGBA.
+func DecodePNG(b []byte) (*image.RGBA, error) {
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	rgba := image.NewRGBA(img.Bounds().Sub(img.Bounds().Min))
+	draw.Draw(rgba, rgba.Rect, img, img.Bounds().Min, draw.Src)
+	return rgba, nil
+}
+
+// Differ counts the pixels in which a and b differ (all of them when
+// their sizes differ).
+func Differ(a, b *image.RGBA) int {
+	if a.Rect.Size() != b.Rect.Size() {
+		return max(a.Rect.Dx()*a.Rect.Dy(), b.Rect.Dx()*b.Rect.Dy())
+	}
+	n := 0
+	for y := range a.Rect.Dy() {
+		for x := range a.Rect.Dx() {
+			i, j := a.PixOffset(a.Rect.Min.X+x, a.Rect.Min.Y+y), b.PixOffset(b.Rect.Min.X+x, b.Rect.Min.Y+y)
+			if !bytes.Equal(a.Pix[i:i+4], b.Pix[j:j+4]) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// WaitCanvas waits up to timeout until the canvas with id equals want,
+// pixel for pixel, and otherwise returns how many pixels still differ.
+func WaitCanvas(ctx context.Context, id string, want *image.RGBA, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		got, err := Canvas(ctx, id)
+		if err != nil {
+			return err
+		}
+		n := Differ(got, want)
+		if n == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d pixels of canvas %s differ after %v", n, id, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
