@@ -22,7 +22,7 @@ type viewer struct {
 	wake chan struct{} // a batch is waiting (capacity 1)
 	acks chan struct{} // the page drew a batch (capacity 1)
 	gone chan struct{} // the reader ended
-	enc  pngEncoder
+	enc  batchEncoder
 
 	dirty []image.Rectangle // guarded by s.mu
 	sent  atomic.Uint32     // batches sent (counted before sending: the page may answer at once)
@@ -98,7 +98,7 @@ func (v *viewer) write(ctx context.Context) error {
 		if len(tiles) == 0 {
 			continue
 		}
-		msg, err := encodeBatch(v.sent.Load()+1, tiles, &v.enc)
+		msg, err := v.enc.encode(v.sent.Load()+1, tiles)
 		if err != nil {
 			return err
 		}
