@@ -48,15 +48,15 @@ func openScreen(cfg config.Config, log *slog.Logger, stdout io.Writer) (display.
 // Wayland display named in the environment (a machine reached over SSH
 // has none).
 func noWindowSystem() string {
-	if !haveGLFW {
-		return "this kiosk was built without cgo, so without GLFW windows"
-	}
 	switch runtime.GOOS {
 	case "darwin", "windows":
-		return ""
+	default:
+		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+			return "neither DISPLAY nor WAYLAND_DISPLAY is set"
+		}
 	}
-	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
-		return "neither DISPLAY nor WAYLAND_DISPLAY is set"
+	if !haveGLFW {
+		return "this kiosk was built without cgo, so without GLFW windows"
 	}
 	return ""
 }
