@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,10 +48,22 @@ func (v *viewer) mark(rs []image.Rectangle, full image.Rectangle) {
 // run serves the page until it goes, the server closes, or a write fails.
 func (v *viewer) run(ctx context.Context) error {
 	go v.read()
+	// The server closing tells the page why at once, even when the writer
+	// is blocked on a slow page.
+	var once sync.Once
+	tell := func() {
+		once.Do(func() {
+			v.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "kiosk stopped"),
+				time.Now().Add(time.Second))
+			v.conn.Close()
+		})
+	}
+	stop := context.AfterFunc(ctx, tell)
 	err := v.write(ctx)
+	stop()
 	if ctx.Err() != nil {
-		v.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "kiosk stopped"),
-			time.Now().Add(time.Second))
+		tell() // or wait for the AfterFunc's: the page hears why before the close
+		err = nil
 	}
 	v.conn.Close()
 	<-v.gone
