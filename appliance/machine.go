@@ -9,8 +9,8 @@ import (
 )
 
 // ScreenID names a screen of the wizard. A screen is the machine's, shared
-// by every flow (below, in shared.go), or one flow's, declared in that
-// flow's file. Tests read Screen to follow the flow.
+// by every flow (the constants below, drawn by pages.go), or one flow's,
+// declared in that flow's file. Tests read Screen to follow the flow.
 type ScreenID string
 
 // Screens the machine shows itself, whatever the flow.
