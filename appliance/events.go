@@ -47,7 +47,7 @@ type DefaultLanguage struct{ Lang string }
 // a flow's job, that flow is still the session's current one.
 type result struct {
 	session string
-	flow    int // the serial of the flow that asked (0: the machine)
+	serial  int // of the flow that asked (0: the machine)
 	apply   func(m *Machine) []Job
 	// discard, if set, runs instead of apply when the result is dropped
 	// (it wipes or releases what the job brought back).

@@ -194,7 +194,7 @@ func (m *Machine) handle(ev Event) []Job {
 			return m.toFlow(ev)
 		}
 	case result:
-		if m.current(ev) {
+		if m.current(ev.session, ev.serial) {
 			return ev.apply(m)
 		}
 		if ev.discard != nil {
@@ -205,12 +205,13 @@ func (m *Machine) handle(ev Event) []Job {
 }
 
 // current reports whether a job's result still has someone to apply to:
-// the session that asked for it, and the flow, if a flow asked.
-func (m *Machine) current(r result) bool {
-	if r.session == "" {
+// the session that asked for it ("" for the kiosk), and the flow with that
+// serial, if a flow asked (0 for the machine).
+func (m *Machine) current(session string, serial int) bool {
+	if session == "" {
 		return true
 	}
-	return m.sess != nil && m.sess.id == r.session && (r.flow == 0 || m.sess.top().serial == r.flow)
+	return m.sess != nil && m.sess.id == session && (serial == 0 || m.sess.top().serial == serial)
 }
 
 // touched notes a touch (tap id, or "" for typing and scrolling) and

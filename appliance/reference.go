@@ -53,7 +53,7 @@ func (w wizard) loadTerms(lang string, then func(w wizard, t Terms)) Job {
 				// is tried again next time.
 				m.terms[lang] = t
 			}
-			if m.current(result{session: sess, flow: serial}) {
+			if m.current(sess, serial) {
 				then(m.wizard(), t)
 			}
 			return nil

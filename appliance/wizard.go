@@ -157,7 +157,7 @@ func (w wizard) jobOr(do func(ctx context.Context) (reply, func())) Job {
 	sess, serial := w.m.sess.id, w.m.sess.top().serial
 	return func(ctx context.Context) Event {
 		then, drop := do(ctx)
-		return result{session: sess, flow: serial, discard: drop, apply: func(m *Machine) []Job { return then(m.wizard()) }}
+		return result{session: sess, serial: serial, discard: drop, apply: func(m *Machine) []Job { return then(m.wizard()) }}
 	}
 }
 
