@@ -23,6 +23,29 @@ wait_port() {
 	return 1
 }
 
+# port_free PORT: whether nothing listens on 127.0.0.1:PORT.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# free_port PORT...: the first of the PORTs nobody listens on, else a free
+# port above them, so a second run beside a first one (another developer's
+# test.sh, a CI run on a workstation) gets its own services.
+free_port() {
+	local p
+	for p in "$@"; do
+		if port_free "$p"; then
+			echo "$p"
+			return 0
+		fi
+	done
+	for ((p = $1 + 100; p < $1 + 2000; p++)); do
+		if port_free "$p"; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
 # packages: every Debian package listed under .ci/packages (or the files named).
 packages() {
 	local files=("$@")
