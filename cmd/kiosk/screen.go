@@ -56,7 +56,7 @@ func noWindowSystem() string {
 		}
 	}
 	if !haveGLFW {
-		return "this kiosk was built without cgo, so without GLFW windows"
+		return "this kiosk was built without GLFW windows (no cgo, or the noglfw tag)"
 	}
 	return ""
 }
