@@ -33,10 +33,10 @@ import (
 
 type options struct {
 	backend, lang, theme, page, png, font, listen string
-	fontIndex                             int
-	size                                  image.Point
-	dpi                                   float64
-	fullscreen                            bool
+	fontIndex                                     int
+	size                                          image.Point
+	dpi                                           float64
+	fullscreen                                    bool
 }
 
 func main() {
