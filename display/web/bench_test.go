@@ -35,11 +35,11 @@ func BenchmarkEncode(b *testing.B) {
 			r    image.Rectangle
 		}{{"full", frame.Rect}, {"key", image.Rect(0, size.Y/2, size.X/10, size.Y/2+size.Y/10)}} {
 			b.Run(strconv.Itoa(size.X)+"x"+strconv.Itoa(size.Y)+"/"+tc.name, func(b *testing.B) {
-				var enc batchEncoder
+				var enc pngEncoder
 				tile := frame.SubImage(tc.r).(*image.RGBA)
 				var n int
 				for b.Loop() {
-					msg, err := enc.encode(1, []*image.RGBA{tile})
+					msg, err := encodeBatch(1, []*image.RGBA{tile}, &enc)
 					if err != nil {
 						b.Fatal(err)
 					}

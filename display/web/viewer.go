@@ -23,7 +23,7 @@ type viewer struct {
 	wake chan struct{} // a batch is waiting (capacity 1)
 	acks chan struct{} // the page drew a batch (capacity 1)
 	gone chan struct{} // the reader ended
-	enc  batchEncoder
+	enc  pngEncoder
 
 	dirty []image.Rectangle // guarded by s.mu
 	sent  atomic.Uint32     // batches sent (counted before sending: the page may answer at once)
@@ -111,7 +111,7 @@ func (v *viewer) write(ctx context.Context) error {
 		if len(tiles) == 0 {
 			continue
 		}
-		msg, err := v.enc.encode(v.sent.Load()+1, tiles)
+		msg, err := encodeBatch(v.sent.Load()+1, tiles, &v.enc)
 		if err != nil {
 			return err
 		}

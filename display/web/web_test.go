@@ -174,25 +174,6 @@ func TestOnlyChangesSent(t *testing.T) {
 	}
 }
 
-// TestBands: a large change goes as bands (encoded, and decoded by the
-// browser, in parallel) that together are the frame.
-func TestBands(t *testing.T) {
-	s := listen(t, Options{Size: image.Pt(800, 480)})
-	frame := pattern(s.Size(), 3)
-	s.Present(frame, nil)
-	p := dial(t, s)
-	_, rects, _ := p.batch()
-	rows := bandPixels / 800
-	var want []image.Rectangle
-	for y := 0; y < 480; y += rows {
-		want = append(want, image.Rect(0, y, 800, min(y+rows, 480)))
-	}
-	if diff := cmp.Diff(want, rects); diff != "" {
-		t.Errorf("bands (-want +got):\n%s", diff)
-	}
-	sameFrame(t, "bands", p.frame, frame)
-}
-
 // TestSlowPageGetsLatest: a page that draws nothing gets two batches and
 // no more; once it catches up it gets the newest frame in one batch.
 func TestSlowPageGetsLatest(t *testing.T) {
