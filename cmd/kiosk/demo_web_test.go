@@ -157,8 +157,8 @@ func TestDemoWeb(t *testing.T) {
 	if err != nil || len(lat) == 0 {
 		t.Fatalf("no latencies measured by the page: %v", err)
 	}
-	// The last input is the tap's release; the screen it brings includes
-	// the wizard's fetch of the terms from nhisim.
+	// The last input is the tap's release: the time to the first batch
+	// drawn after it, the new screen.
 	t.Logf("tap on Register to the terms screen drawn in the page: %.1f ms (the page's own clock)", lat[len(lat)-1])
 
 	do("pull the card from the page", chromedp.Click(chromedp.CSS(`#control-pull`)))
