@@ -25,9 +25,10 @@ import (
 // password and the whole registration as JSON remain readable after the
 // wipe": a kiosk process (this test binary, re-run as a child) registers
 // a person and changes a password through the real client, over mutual
-// TLS to an nhisim in this process, zeroes its own bytes as the wizard
-// does, and then searches its whole memory (/proc/self/mem) for the
-// passwords. Whatever the client encoded must be gone.
+// TLS to an nhisim in this process, queues another person's registration
+// in its outbox while the upstream is away, zeroes its own bytes as the
+// wizard does, and then searches its whole memory (/proc/self/mem) for
+// the passwords. Whatever the client encoded must be gone.
 func TestNoPasswordCopiesAfterRequests(t *testing.T) {
 	if os.Getenv("NHIKIOSK_MEMCHILD") != "" {
 		memChild(t)
@@ -47,7 +48,7 @@ func TestNoPasswordCopiesAfterRequests(t *testing.T) {
 	kiosk := ca.Client(t, "kiosk-mem")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestNoPasswordCopiesAfterRequests$", "-test.v")
 	cmd.Env = append(os.Environ(), "NHIKIOSK_MEMCHILD=1", "MEM_URL="+sim.URL, "MEM_CERT="+kiosk.CertFile,
-		"MEM_KEY="+kiosk.KeyFile, "MEM_CA="+ca.PEMFile)
+		"MEM_KEY="+kiosk.KeyFile, "MEM_CA="+ca.PEMFile, "MEM_RCPT="+sim.Recipient, "MEM_DEAD="+deadURL(t))
 	in, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -57,7 +58,7 @@ func TestNoPasswordCopiesAfterRequests(t *testing.T) {
 	// The passwords exist only in this process and as bytes the child
 	// reads from a pipe: never in its arguments, environment or binary.
 	p := upstreamtest.Person(61)
-	fmt.Fprintf(in, "%s\n%s\n", randomPassword(), randomPassword())
+	fmt.Fprintf(in, "%s\n%s\n%s\n", randomPassword(), randomPassword(), randomPassword())
 	// The child registers, then waits for the confirmation code.
 	fmt.Fprintf(in, "%s\n", box.WaitCode(t, p.Contact.Email, 1))
 	in.Close()
@@ -71,8 +72,8 @@ func TestNoPasswordCopiesAfterRequests(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("child: %v", err)
 	}
-	if len(found) != 2 {
-		t.Fatalf("the child reported %q, want the copies of two passwords", found)
+	if len(found) != 3 {
+		t.Fatalf("the child reported %q, want the copies of three passwords", found)
 	}
 	for i, v := range found {
 		if n, _ := strconv.Atoi(v); n != 0 {
@@ -81,13 +82,14 @@ func TestNoPasswordCopiesAfterRequests(t *testing.T) {
 	}
 }
 
-// memChild is the kiosk process: it reads two passwords from stdin into
-// byte slices, registers with the first (the client sees it as a string
-// over those bytes, as the wizard's fields are), confirms, logs in and
-// changes it to the second, zeroes the slices and counts what is left.
+// memChild is the kiosk process: it reads three passwords from stdin
+// into byte slices, registers with the first (the client sees it as a
+// string over those bytes, as the wizard's fields are), confirms, logs in
+// and changes it to the second, queues a registration with the third
+// while the upstream is away, zeroes the slices and counts what is left.
 func memChild(t *testing.T) {
 	rd := bufio.NewReader(os.Stdin)
-	pw1, pw2 := readSecret(t, rd), readSecret(t, rd)
+	pw1, pw2, pw3 := readSecret(t, rd), readSecret(t, rd), readSecret(t, rd)
 	hc, err := upstream.HTTPClient(config.Upstream{URL: os.Getenv("MEM_URL"), ClientCertFile: os.Getenv("MEM_CERT"),
 		ClientKeyFile: os.Getenv("MEM_KEY"), CAFile: os.Getenv("MEM_CA"), Timeout: config.Duration(10 * time.Second)})
 	if err != nil {
@@ -115,11 +117,22 @@ func memChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	hc.CloseIdleConnections()
+	ob, err := upstream.OpenOutbox(t.TempDir(), os.Getenv("MEM_RCPT"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	away := upstream.New(upstream.Options{BaseURL: os.Getenv("MEM_DEAD"), Attempts: 1, Outbox: ob})
+	q := upstreamtest.Person(62)
+	q.Password = unsafe.String(&pw3[0], len(pw3))
+	if res, err := away.Register(ctx, q); err != nil || !res.Queued {
+		t.Fatalf("Register while away = %+v, %v; want queued", res, err)
+	}
 	// The wizard's wipe: its own bytes are zeroed.
-	masks := [][2][]byte{mask(pw1), mask(pw2)}
+	masks := [][2][]byte{mask(pw1), mask(pw2), mask(pw3)}
 	clear(pw1)
 	clear(pw2)
-	p.Password = ""
+	clear(pw3)
+	p.Password, q.Password = "", ""
 	runtime.GC()
 	for _, m := range masks {
 		fmt.Printf("COPIES %d\n", countInMemory(t, m[0], m[1]))

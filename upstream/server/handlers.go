@@ -54,7 +54,10 @@ func (s *Server) clientLocked(c client, p purpose) (a *answer) {
 	return a
 }
 
-func (s *Server) prepRegister(plain []byte) (writeFunc, *answer) {
+// prepRegister takes a first-time application. A conflict (the ID has an
+// account) counts as a failed guess of the client: registration would
+// otherwise tell any number of IDs apart, registered or not.
+func (s *Server) prepRegister(c client, plain []byte) (writeFunc, *answer) {
 	var reg upstream.Registration
 	if a := decode(plain, &reg); a != nil {
 		return nil, a
@@ -88,12 +91,15 @@ func (s *Server) prepRegister(plain []byte) (writeFunc, *answer) {
 			// Its own replay, after the stored answer was purged.
 			s.stats.replayed.Add(1)
 			return answer{status: http.StatusCreated, body: upstream.Registered{RegistrationID: old.ID, Reference: old.Reference, Status: upstream.StatusPendingEmail}}
-		case ok && old.Status == upstream.StatusActive:
+		case ok:
 			// One account per ID number, whatever card number comes with it.
 			s.stats.conflicts.Add(1)
-			return apiErr(http.StatusConflict, upstream.ErrCodeAlreadyRegistered, "this ID number is already registered; use forgot password if needed")
-		case ok:
-			s.stats.conflicts.Add(1)
+			if err := s.spendClient(c)(tx); err != nil {
+				return storageErr()
+			}
+			if old.Status == upstream.StatusActive {
+				return apiErr(http.StatusConflict, upstream.ErrCodeAlreadyRegistered, "this ID number is already registered; use forgot password if needed")
+			}
 			return apiErr(http.StatusConflict, upstream.ErrCodePendingExists, "an application is waiting for its e-mail confirmation; resend the e-mail or delete the application")
 		}
 		rec := record{ID: randomHex(16), Reference: reference(), Status: upstream.StatusPendingEmail,

@@ -77,7 +77,7 @@ var (
 // Handler returns the API's HTTP handler.
 func (s *Server) Handler() http.Handler {
 	routes := map[string]route{
-		upstream.PathRegistrations: {http.MethodPost, kioskOnly, s.write(upstream.PathRegistrations, s.prepRegister)},
+		upstream.PathRegistrations: {http.MethodPost, kioskOnly, s.identified(upstream.PathRegistrations, s.prepRegister)},
 		upstream.PathResend:        {http.MethodPost, kioskOnly, s.identified(upstream.PathResend, s.prepResend)},
 		upstream.PathCancel:        {http.MethodPost, kioskOnly, s.identified(upstream.PathCancel, s.prepCancel)},
 		upstream.PathVerifications: {http.MethodPost, kioskOnly, s.identified(upstream.PathVerifications, s.prepVerify)},

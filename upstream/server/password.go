@@ -3,12 +3,17 @@ package server
 import (
 	"crypto/subtle"
 	"net/http"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/nhikiosk/nhikiosk/upstream"
 )
+
+// compareWait bounds the wait for a compare slot (Options.Compares);
+// after it the answer is 503 and nothing is counted.
+const compareWait = 10 * time.Second
 
 // pwCheck is a password, given to prove who one is, checked outside any
 // write transaction: bcrypt inside one held every other write back
@@ -50,6 +55,15 @@ func (s *Server) checkPassword(c client, p purpose, subject []byte, password str
 	})
 	if refusal != nil {
 		return pc, refusal
+	}
+	// Wait for a compare slot before the attempt is reserved, so a busy
+	// server costs nobody an attempt.
+	select {
+	case s.compares <- struct{}{}:
+		defer func() { <-s.compares }()
+	case <-time.After(compareWait):
+		a := apiErr(http.StatusServiceUnavailable, upstream.ErrCodeUnavailable, "too busy checking passwords; try again")
+		return pc, &a
 	}
 	err := s.st.db.Update(func(tx *bolt.Tx) error {
 		if refusal = s.isLocked(tx, budgetClient, c.key); refusal != nil {

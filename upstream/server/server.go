@@ -22,6 +22,7 @@ import (
 	"io"
 	"log/slog"
 	"net/textproto"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,6 +67,11 @@ type Options struct {
 	PasswordCost int
 	// Limits are the attempt budgets; zero means DefaultLimits.
 	Limits Limits
+	// Compares bounds the password checks (login, password change,
+	// cancellation) bcrypt runs at once; 0 means half the CPUs, at least
+	// one. bcrypt is CPU-bound: unbounded, guessers take every core from
+	// the requests that hash for real (a registration).
+	Compares int
 	// MailRetry is the first pause before a deferred (4xx) e-mail is
 	// tried again; each further pause doubles, up to an hour. 0 means
 	// 30s. MailGiveUp is how long a deferred e-mail is retried before it
@@ -99,6 +105,8 @@ type Server struct {
 	// refusal costs what a known one's does (issue 13).
 	dummyHash  []byte
 	mailDomain string
+	// compares holds a token per password check running (Options.Compares).
+	compares chan struct{}
 }
 
 type stats struct {
@@ -147,8 +155,11 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Compares <= 0 {
+		o.Compares = max(1, runtime.GOMAXPROCS(0)/2)
+	}
 	s := &Server{o: o, st: st, divs: o.Divisions, terms: o.Terms, wake: make(chan struct{}, 1), changedCh: make(chan struct{}),
-		dummyHash: dummy, mailDomain: mailDomain(o.MailFrom)}
+		dummyHash: dummy, mailDomain: mailDomain(o.MailFrom), compares: make(chan struct{}, o.Compares)}
 	if len(s.divs.Counties) == 0 {
 		s.divs = Sample()
 	}
