@@ -12,6 +12,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/nhikiosk/nhikiosk/rules"
 	"github.com/nhikiosk/nhikiosk/upstream"
 )
 
@@ -236,8 +237,11 @@ func (s *Server) getDevices(w http.ResponseWriter, _ *http.Request, _ session, r
 // refused as not found (its owner keeps it).
 func (s *Server) prepDeviceRemove(sess session, plain []byte) (writeFunc, *answer) {
 	return authed(s, sess, plain, func(v upstream.DeviceRemove) []upstream.FieldError {
-		if v.DeviceID == "" {
-			return []upstream.FieldError{{Field: "device_id", Code: "required", Message: "the device id is required"}}
+		switch {
+		case v.DeviceID == "":
+			return []upstream.FieldError{{Field: "device_id", Code: rules.CodeRequired, Message: "the device id is required"}}
+		case len(v.DeviceID) > upstream.DeviceIDMaxBytes || strings.Trim(v.DeviceID, "0123456789abcdef") != "":
+			return []upstream.FieldError{{Field: "device_id", Code: rules.CodeFormat, Message: "a device id is up to 64 hexadecimal digits"}}
 		}
 		return nil
 	}, func(tx *bolt.Tx, v upstream.DeviceRemove, rec *record) answer {
