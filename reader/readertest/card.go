@@ -60,8 +60,10 @@ type Card struct {
 	// AUTHENTICATE) at which the card is pulled out of the reader instead
 	// of answering; 0 never.
 	PullOn byte
-	// MuteOn is the INS from which on the card stops answering (an empty
-	// answer, as a card that went dead); 0 never.
+	// MuteOn is the INS from which on the card stops answering sensibly,
+	// as a card that went dead mid-session: it answers one byte of noise
+	// (not nothing: vpcd would wait for that forever, and pcscd with it);
+	// 0 never.
 	MuteOn byte
 
 	// The simulated card authentication (upstream/cardsim): Key signs
@@ -134,8 +136,11 @@ func (c *Card) Respond(apdu []byte) ([]byte, error) {
 	if c.MuteOn != 0 && apdu[1] == c.MuteOn {
 		c.muted = true
 	}
-	if c.Kind == Mute || c.muted {
+	switch {
+	case c.Kind == Mute:
 		return nil, nil // never reached through a reader; says nothing
+	case c.muted:
+		return []byte{0x00}, nil
 	}
 	switch {
 	case apdu[1] == 0xA4:
