@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,8 +32,9 @@ type checkRig struct {
 	check  CardCheck
 	up     Upstream
 	logs   bytes.Buffer
-	// stall holds back the answers to the exchange's rounds this long.
-	stall time.Duration
+	// stall holds back the answers to the exchange's rounds this long
+	// (ns).
+	stall atomic.Int64
 }
 
 func newCheckRig(t testing.TB, backend string, o server.Options) *checkRig {
@@ -40,9 +42,9 @@ func newCheckRig(t testing.TB, backend string, o server.Options) *checkRig {
 	r := &checkRig{slot: cardslot.Open(t, backend), events: make(chan reader.Event, 64)}
 	r.sim = upstreamtest.Start(t, o, nil)
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.URL.Path == upstream.PathCardAuthRespond && r.stall > 0 {
+		if d := time.Duration(r.stall.Load()); req.URL.Path == upstream.PathCardAuthRespond && d > 0 {
 			select {
-			case <-time.After(r.stall):
+			case <-time.After(d):
 			case <-req.Context().Done():
 				return
 			}
@@ -234,8 +236,8 @@ func TestCardCheck(t *testing.T) {
 			t.Run("upstream timeout", func(t *testing.T) {
 				r.insert(t, virtualCard(t, p))
 				defer r.pull(t)
-				r.stall = 3 * time.Second
-				defer func() { r.stall = 0 }()
+				r.stall.Store(int64(3 * time.Second))
+				defer r.stall.Store(0)
 				slow := r.check
 				slow.Timeout = 700 * time.Millisecond
 				if _, err := slow.CheckCard(ctx, appliance.PurposeLogin, identity(p)); !errors.Is(err, appliance.ErrUnavailable) {
