@@ -119,7 +119,10 @@ func (c *Client) Divisions(ctx context.Context) (Divisions, error) {
 // stored there, encrypted, under the same Idempotency-Key, and Register
 // returns Result{Queued: true}: the outbox sends it later, exactly once.
 // If ctx ends first (the session is over) nothing is queued and the error
-// wraps ctx.Err().
+// wraps ctx.Err(). r carries the card authentication's proof (CardAuth),
+// which the outbox keeps with the rest; without one, a client with a
+// CardProver gets one first, and queues nothing if that fails (a proof
+// needs the upstream).
 func (c *Client) Register(ctx context.Context, r Registration) (Result, error) {
 	if f := r.Validate(c.now()); len(f) > 0 {
 		return Result{}, local(f)
