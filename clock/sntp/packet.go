@@ -143,5 +143,5 @@ func Time(ts uint64, pivot time.Time) time.Time {
 // receive, in the era arithmetic of 64-bit timestamps.
 func serverDelay(p Packet) time.Duration {
 	d := p.Transmit - p.Receive // wraps correctly across an era boundary
-	return time.Duration(d >> 32 * uint64(time.Second)) + time.Duration((d&0xffffffff)*uint64(time.Second)>>32)
+	return time.Duration(d>>32*uint64(time.Second)) + time.Duration((d&0xffffffff)*uint64(time.Second)>>32)
 }

@@ -15,16 +15,16 @@ type Fault int
 
 // Faults.
 const (
-	None         Fault = iota
-	Silent             // read the request, answer nothing
-	Kiss               // stratum 0 with kiss code RATE
-	Unsynced           // leap indicator 3: the server's clock is not set
-	WrongOrigin        // echo a different origin timestamp
-	ClientMode         // answer in mode 3 (client)
-	ShortPacket        // 20 bytes
-	HeldTooLong        // transmit an hour after receive
-	WrongThenGood      // first a forged answer, then the right one
-	TransmitZero       // transmit timestamp 0
+	None          Fault = iota
+	Silent              // read the request, answer nothing
+	Kiss                // stratum 0 with kiss code RATE
+	Unsynced            // leap indicator 3: the server's clock is not set
+	WrongOrigin         // echo a different origin timestamp
+	ClientMode          // answer in mode 3 (client)
+	ShortPacket         // 20 bytes
+	HeldTooLong         // transmit an hour after receive
+	WrongThenGood       // first a forged answer, then the right one
+	TransmitZero        // transmit timestamp 0
 )
 
 // Server answers NTP requests on 127.0.0.1.
