@@ -48,6 +48,10 @@ type Options struct {
 	Card     CardReader
 	CardKey  CardErrorKey
 	Upstream Upstream
+
+	// ClockUnknown starts the machine without the correct time: out of
+	// service, saying so, until Clock{Known: true} (issue 21).
+	ClockUnknown bool
 }
 
 // Machine is the wizard's session state machine. It keeps what every
@@ -68,6 +72,8 @@ type Machine struct {
 	divisions   []Division
 	maintenance bool
 	tampered    bool // the case is open (Tamper)
+	// clockUnknown: the kiosk does not know the correct time (Clock).
+	clockUnknown bool
 	lastTouch   time.Time
 	warnSince   time.Time // zero: no idle warning
 	removedAt   time.Time
@@ -99,8 +105,12 @@ func NewMachine(opt Options) *Machine {
 	if opt.Lang == "" {
 		opt.Lang = LangZhTW
 	}
-	return &Machine{opt: opt, screen: ScreenAttract, lang: opt.Lang,
-		terms: map[string]Terms{}, divisions: builtinDivisions}
+	m := &Machine{opt: opt, screen: ScreenAttract, lang: opt.Lang,
+		terms: map[string]Terms{}, divisions: builtinDivisions, clockUnknown: opt.ClockUnknown}
+	if m.clockUnknown {
+		m.screen = ScreenOutOfService
+	}
+	return m
 }
 
 // Languages the wizard speaks.
@@ -168,6 +178,8 @@ func (m *Machine) handle(ev Event) []Job {
 		m.setMaintenance(ev.On)
 	case Tamper:
 		m.setTamper(ev.Open)
+	case Clock:
+		m.setClock(ev.Known)
 	case DefaultLanguage:
 		if ev.Lang == LangZhTW || ev.Lang == LangEn {
 			m.opt.Lang = ev.Lang
