@@ -74,9 +74,9 @@ type Machine struct {
 	tampered    bool // the case is open (Tamper)
 	// clockUnknown: the kiosk does not know the correct time (Clock).
 	clockUnknown bool
-	lastTouch   time.Time
-	warnSince   time.Time // zero: no idle warning
-	removedAt   time.Time
+	lastTouch    time.Time
+	warnSince    time.Time // zero: no idle warning
+	removedAt    time.Time
 	// later holds jobs queued while handling an event outside the
 	// handler's own return (the logout when a session ends).
 	later []Job
