@@ -72,14 +72,15 @@ type Machine struct {
 	divisions   []Division
 	maintenance bool
 	tampered    bool // the case is open (Tamper)
-	// clockUnknown: the kiosk does not know the correct time (Clock).
-	clockUnknown bool
-	lastTouch    time.Time
-	warnSince    time.Time // zero: no idle warning
-	removedAt    time.Time
+	lastTouch   time.Time
+	warnSince   time.Time // zero: no idle warning
+	removedAt   time.Time
 	// later holds jobs queued while handling an event outside the
 	// handler's own return (the logout when a session ends).
 	later []Job
+
+	// clockUnknown: the kiosk does not know the correct time (Clock).
+	clockUnknown bool
 }
 
 // Job is work Handle asks for: it blocks (card or upstream I/O) and returns
