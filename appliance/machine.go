@@ -180,7 +180,7 @@ func (m *Machine) handle(ev Event) []Job {
 	case Tamper:
 		m.setTamper(ev.Open)
 	case Clock:
-		m.setClock(ev.Known)
+		return m.setClock(ev.Known)
 	case DefaultLanguage:
 		if ev.Lang == LangZhTW || ev.Lang == LangEn {
 			m.opt.Lang = ev.Lang

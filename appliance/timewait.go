@@ -12,10 +12,12 @@ type Clock struct{ Known bool }
 
 func (Clock) isEvent() {}
 
-// setClock applies a Clock event.
-func (m *Machine) setClock(known bool) {
+// setClock applies a Clock event. Once the time is known, the start-up
+// jobs run again: their first try, without it, could not check the
+// upstream's certificate.
+func (m *Machine) setClock(known bool) []Job {
 	if known != m.clockUnknown {
-		return // no change
+		return nil // no change
 	}
 	m.clockUnknown = !known
 	m.opt.Log.Info("clock", "known", known)
@@ -26,6 +28,10 @@ func (m *Machine) setClock(known bool) {
 	case known && !m.outOfService() && m.screen == ScreenOutOfService:
 		m.goTo(ScreenAttract)
 	}
+	if known {
+		return m.Start()
+	}
+	return nil
 }
 
 // outOfServicePage says why the kiosk is out of service: waiting for the

@@ -96,3 +96,25 @@ func TestClockScreen(t *testing.T) {
 		})
 	}
 }
+
+// TestClockKnownReloads: the start-up jobs (the upstream's division list)
+// run again once the time is known.
+func TestClockKnownReloads(t *testing.T) {
+	d := newDriver(t)
+	count := func() int {
+		d.up.mu.Lock()
+		defer d.up.mu.Unlock()
+		n := 0
+		for _, c := range d.up.calls {
+			if c == "Divisions" {
+				n++
+			}
+		}
+		return n
+	}
+	before := count()
+	d.do(Clock{Known: false}, Clock{Known: true})
+	if got := count(); got != before+1 {
+		t.Errorf("division list fetched %d times after the time came, want once", got-before)
+	}
+}
