@@ -89,7 +89,7 @@ func (ntpSource) Kind() Kind { return KindNTP }
 func (s ntpSource) Time(ctx context.Context, floor time.Time) (Reading, error) {
 	a, err := sntp.Query(ctx, string(s), floor)
 	if err != nil {
-		return Reading{}, err
+		return Reading{From: string(s)}, err
 	}
 	return Reading{Time: a.Time, From: string(s)}, nil
 }

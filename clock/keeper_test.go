@@ -307,3 +307,16 @@ func TestRun(t *testing.T) {
 	}
 	wantStatus(t, r.k.Status(), true, clock.KindUpstream)
 }
+
+// TestNTPErrorNamesServer: a failed NTP query is logged with its server.
+func TestNTPErrorNamesServer(t *testing.T) {
+	var log strings.Builder
+	k := clock.New(clock.Options{System: clocktest.NewSystem(epoch), Floor: built,
+		Sources: []clock.Source{clock.NTP("127.0.0.1:9")}, Log: slog.New(slog.NewTextHandler(&log, nil))})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	k.Sync(ctx)
+	if !strings.Contains(log.String(), "from=127.0.0.1:9") {
+		t.Errorf("log does not name the server:\n%s", log.String())
+	}
+}
