@@ -62,7 +62,8 @@ type Reading struct {
 	From string
 }
 
-// System is the clock the kernel keeps.
+// System is the clock the kernel keeps. The Keeper calls it from one
+// goroutine at a time; neither method blocks.
 type System interface {
 	// Now reads it.
 	Now() time.Time
@@ -72,7 +73,8 @@ type System interface {
 }
 
 // RTC is a battery-backed clock: read once at start, written whenever
-// the time is known from a better source.
+// the time is known from a better source. Both are short bus transfers,
+// called from one goroutine at a time.
 type RTC interface {
 	Read() (time.Time, error)
 	Write(t time.Time) error
