@@ -74,8 +74,10 @@ type Limits struct {
 	// acknowledged by it (default 16); more are not delivered.
 	MaxInflight int
 	// MaxPending bounds the messages queued to any one client (default
-	// 256). Each client's queue is allocated whole (8 bytes a slot), so
-	// this sets part of the broker's memory per connection.
+	// 128). Each client's queue is allocated whole (8 bytes a slot), so
+	// this sets part of the broker's memory per connection; a standby
+	// fleetd hearing the whole fleet through this broker may miss messages
+	// in a connect storm past it (the next health makes up for them).
 	MaxPending int
 	// ConnectsPerMinute bounds one kiosk's connections (default 30).
 	ConnectsPerMinute int
@@ -102,7 +104,7 @@ func (l *Limits) defaults() {
 	def(&l.ByteRate, 64<<10)
 	defi(&l.ByteBurst, 2<<20)
 	defi(&l.MaxInflight, 16)
-	defi(&l.MaxPending, 256)
+	defi(&l.MaxPending, 128)
 	defi(&l.ConnectsPerMinute, 30)
 	defi(&l.AuthFailures, 20)
 	if l.MaxClients <= 0 {
@@ -162,7 +164,7 @@ func Start(cfg Config) (*Broker, error) {
 	srv := mochi.New(&mochi.Options{Logger: log, InlineClient: true,
 		// Small buffers: a kiosk's packets are small, and each connection
 		// has one of each (memory per kiosk, issue 14).
-		ClientNetReadBufferSize: 1024, ClientNetWriteBufferSize: 1024})
+		ClientNetReadBufferSize: 512, ClientNetWriteBufferSize: 512})
 	caps := srv.Options.Capabilities
 	caps.MaximumClientWritesPending = int32(cfg.Limits.MaxPending)
 	caps.MaximumPacketSize = fleet.MaxPacket
@@ -171,7 +173,9 @@ func Start(cfg Config) (*Broker, error) {
 	caps.MaximumInflight = 1024 // per client, operators included (kiosks: MaxInflight)
 	caps.TopicAliasMaximum = 0  // no alias tables per client
 	caps.MaximumSessionExpiryInterval = 3600
-	caps.MaximumMessageExpiryInterval = 3600
+	// No expiry: a kiosk's retained birth must outlive a day of uptime
+	// (mochi's default dropped retained messages after 24 h).
+	caps.MaximumMessageExpiryInterval = 0
 	caps.MaximumClients = cfg.Limits.MaxClients
 	caps.SharedSubAvailable = 1
 	b.srv = srv
