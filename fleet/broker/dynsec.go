@@ -60,15 +60,10 @@ func NewDynsec(c mqtt.Client) *Dynsec {
 // Attach subscribes to the plugin's answers; call it on every connect.
 func (d *Dynsec) Attach(c mqtt.Client) error {
 	t := c.Subscribe(DynsecResponseTopic, 1, func(_ mqtt.Client, m mqtt.Message) {
-		var r struct {
-			Responses []dynsecResult `json:"responses"`
-		}
-		if len(m.Payload()) > 1<<20 || json.Unmarshal(m.Payload(), &r) != nil {
-			return
-		}
+		rs := parseDynsecAnswer(m.Payload())
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		for _, res := range r.Responses {
+		for _, res := range rs {
 			if ch, ok := d.waiting[res.Corr]; ok {
 				ch <- res
 				delete(d.waiting, res.Corr)
@@ -80,6 +75,19 @@ func (d *Dynsec) Attach(c mqtt.Client) error {
 	}
 	d.once.Do(func() { close(d.attached) })
 	return nil
+}
+
+// parseDynsecAnswer reads the plugin's answer: the results of the
+// commands, each with the correlation data it was sent with. Anything
+// else (too large, not JSON) is no answer.
+func parseDynsecAnswer(b []byte) []dynsecResult {
+	var r struct {
+		Responses []dynsecResult `json:"responses"`
+	}
+	if len(b) > 1<<20 || json.Unmarshal(b, &r) != nil {
+		return nil
+	}
+	return r.Responses
 }
 
 // dynsecRole is the role holding kiosk k's access rules.

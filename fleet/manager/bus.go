@@ -179,6 +179,9 @@ func (m *Manager) busChanged(now time.Time) {
 			since = b.Since
 		}
 	}
+	if since.IsZero() {
+		since = now
+	}
 	m.mu.Lock()
 	had := m.fleetAlert(AlertBrokerDown) != nil
 	switch {

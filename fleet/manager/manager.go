@@ -358,6 +358,7 @@ func (m *Manager) tickLoop(ctx context.Context) {
 		}
 		now := m.opts.Now()
 		m.evaluateAll(now)
+		m.brokerAlertAtStart(now)
 		if now.Sub(lastPrune) > time.Hour {
 			lastPrune = now
 			if n, err := m.store.Prune(now.Add(-m.opts.Retention)); err != nil {
@@ -366,6 +367,20 @@ func (m *Manager) tickLoop(ctx context.Context) {
 				m.log.Info("fleetd pruned history", "records", n)
 			}
 		}
+	}
+}
+
+// brokerAlertAtStart raises the broker alert for a broker fleetd has not
+// reached since it started (a lost connection raises it at once).
+func (m *Manager) brokerAlertAtStart(now time.Time) {
+	if now.Sub(m.started) < 15*time.Second || m.BrokersUp() {
+		return
+	}
+	m.mu.RLock()
+	raised := m.fleetAlert(AlertBrokerDown) != nil
+	m.mu.RUnlock()
+	if !raised {
+		m.busChanged(now)
 	}
 }
 

@@ -86,6 +86,7 @@ func RunLean(ctx context.Context, o LeanOptions, st *LeanStats) error {
 		select {
 		case <-ctx.Done():
 			for _, k := range ks {
+				k.write([]byte{0xe0, 0}) // DISCONNECT: a clean stop, no Last Will
 				k.close()
 			}
 			wg.Wait()
