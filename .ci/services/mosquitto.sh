@@ -1,4 +1,5 @@
-# Mosquitto on loopback with a configuration of ours (never the system one):
+# Mosquitto on loopback with a configuration of ours (never the system one);
+# the ports are the first free ones from these (free_port):
 # - 127.0.0.1:18830 plain, anonymous (NHIKIOSK_MQTT_ADDR), for quick tests;
 # - 127.0.0.1:18831 TLS with the Dynamic Security plugin (NHIKIOSK_MQTT_TLS_ADDR),
 #   as docs/mqtt.md documents a production broker: fleetd enrolls each
@@ -8,9 +9,8 @@
 #   "fleetd" (dynsec admin, readwrite nhikiosk/v1/#) are generated at start
 #   into NHIKIOSK_MQTT_DIR: ca.pem, dynsec.json, users/fleetd.pass.
 #
-# To try a changed version without disturbing a shared instance:
-#   NHIKIOSK_RUN=$(mktemp -d) bash -c '. .ci/lib.sh; . .ci/services/mosquitto.sh; MQTT_PLAIN_PORT=19730 MQTT_TLS_PORT=19731 ...'
-# (set MQTT_PLAIN_PORT and MQTT_TLS_PORT before sourcing).
+# MQTT_PLAIN_PORT and MQTT_TLS_PORT, set before sourcing, make other ports
+# the first choice (trying a changed version beside a shared instance).
 
 # mosquitto_dynsec_hash PASSWORD SALT_BASE64: the base64 PBKDF2-SHA512 (101
 # iterations) hash the plugin stores.
@@ -94,14 +94,16 @@ CONF
 
 if [ -x /usr/sbin/mosquitto ] && command -v openssl >/dev/null &&
 	[ -e /usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so ]; then
+	mqtt_plain=$(free_port "${MQTT_PLAIN_PORT:-18830}")
+	mqtt_tls=$(free_port "${MQTT_TLS_PORT:-18831}" $((mqtt_plain + 1)))
 	mosquitto_fleet_files "$NHIKIOSK_RUN/mosquitto"
-	mosquitto_conf "$NHIKIOSK_RUN/mosquitto" "${MQTT_PLAIN_PORT:-18830}" "${MQTT_TLS_PORT:-18831}"
-	say "starting mosquitto on 127.0.0.1:${MQTT_PLAIN_PORT:-18830} (plain) and :${MQTT_TLS_PORT:-18831} (TLS, dynamic security)"
+	mosquitto_conf "$NHIKIOSK_RUN/mosquitto" "$mqtt_plain" "$mqtt_tls"
+	say "starting mosquitto on 127.0.0.1:$mqtt_plain (plain) and :$mqtt_tls (TLS, dynamic security)"
 	/usr/sbin/mosquitto -c "$NHIKIOSK_RUN/mosquitto/mosquitto.conf" &
 	on_exit "kill $! 2>/dev/null"
-	if wait_port 127.0.0.1 "${MQTT_PLAIN_PORT:-18830}" 20 && wait_port 127.0.0.1 "${MQTT_TLS_PORT:-18831}" 20; then
-		export NHIKIOSK_MQTT_ADDR=127.0.0.1:${MQTT_PLAIN_PORT:-18830}
-		export NHIKIOSK_MQTT_TLS_ADDR=127.0.0.1:${MQTT_TLS_PORT:-18831}
+	if wait_port 127.0.0.1 "$mqtt_plain" 20 && wait_port 127.0.0.1 "$mqtt_tls" 20; then
+		export NHIKIOSK_MQTT_ADDR=127.0.0.1:$mqtt_plain
+		export NHIKIOSK_MQTT_TLS_ADDR=127.0.0.1:$mqtt_tls
 		export NHIKIOSK_MQTT_DIR=$NHIKIOSK_RUN/mosquitto
 	fi
 else

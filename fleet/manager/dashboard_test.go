@@ -13,14 +13,13 @@ import (
 	"github.com/nhikiosk/nhikiosk/fleet"
 	"github.com/nhikiosk/nhikiosk/fleet/fleettest"
 	"github.com/nhikiosk/nhikiosk/fleet/manager"
-	"github.com/nhikiosk/nhikiosk/internal/itest"
+	"github.com/nhikiosk/nhikiosk/internal/itest/chromium"
 )
 
 // TestDashboardChromium drives the dashboard in headless Chromium: a kiosk
 // going offline shows without a reload, and an operator's maintenance-on
 // is sent and its ack shown.
 func TestDashboardChromium(t *testing.T) {
-	chrome := itest.Command(t, "chromium", "chromium")
 	f := startFleet(t)
 	f.kiosk("taipei-branch/k1", &fleettest.Handler{})
 	f.kiosk("taipei-branch/k2", &fleettest.Handler{})
@@ -28,7 +27,8 @@ func TestDashboardChromium(t *testing.T) {
 	for _, k := range []string{"taipei-branch/k1", "taipei-branch/k2", "ntuh-lobby/k1"} {
 		f.waitStatus(k, manager.StatusOnline)
 	}
-	ctx := chromeContext(t, chrome)
+	ctx, cancel := context.WithTimeout(chromium.New(t, 1280, 1000), 90*time.Second)
+	defer cancel()
 	shot := func(name string) {
 		dir := os.Getenv("FLEETD_SCREENSHOT_DIR")
 		if dir == "" {
@@ -102,7 +102,6 @@ func TestDashboardChromium(t *testing.T) {
 // its keep-alive, 45 s), turns offline on the dashboard within the
 // configured time: three missed health intervals (issue 14, finding 1).
 func TestDashboardDeadKioskChromium(t *testing.T) {
-	chrome := itest.Command(t, "chromium", "chromium")
 	const every, missed = 2 * time.Second, 3
 	f := startFleetOpts(t, manager.Options{OfflineAfter: missed, Tick: 200 * time.Millisecond})
 	alive, dead := f.ref("k-alive"), f.ref("k-dead")
@@ -110,7 +109,8 @@ func TestDashboardDeadKioskChromium(t *testing.T) {
 	proc, link := f.startChildKiosk(dead, every)
 	f.waitStatus(alive, manager.StatusOnline)
 	f.waitStatus(dead, manager.StatusOnline)
-	ctx := chromeContext(t, chrome)
+	ctx, cancel := context.WithTimeout(chromium.New(t, 1280, 1000), 90*time.Second)
+	defer cancel()
 	badge := `tr[data-kiosk="` + dead + `"] .badge`
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(f.web.URL+"/"),
@@ -150,21 +150,6 @@ func TestDashboardDeadKioskChromium(t *testing.T) {
 		t.Errorf("the living kiosk shows %q", status)
 	}
 	t.Logf("offline on the dashboard %v after the kill (configured: %d × %v = %v)", took.Round(100*time.Millisecond), missed, every, window)
-}
-
-// chromeContext is a headless Chromium tab for the test.
-func chromeContext(t *testing.T, chrome string) context.Context {
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.UserDataDir(t.TempDir()),
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun, chromedp.WindowSize(1280, 1000))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancel)
-	ctx, cancel = context.WithTimeout(ctx, 120*time.Second)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 func hasAlert(k manager.Kiosk, kind manager.AlertKind) bool {
