@@ -47,8 +47,8 @@ func (c *ClockHealth) Validate() error {
 	if !c.Server.Valid() {
 		return fmt.Errorf("health: clock server is not a token")
 	}
-	if c.WaitedS < 0 {
-		return fmt.Errorf("health: negative clock wait")
+	if c.WaitedS < 0 || c.WaitedS > MaxUptimeS {
+		return fmt.Errorf("health: clock wait %d s out of range", c.WaitedS)
 	}
 	return nil
 }

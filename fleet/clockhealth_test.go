@@ -23,6 +23,7 @@ func TestClockHealth(t *testing.T) {
 		{"unknown source", &ClockHealth{Known: true, Source: "gps"}, false},
 		{"server not a token", &ClockHealth{Known: true, Source: ClockNTP, Server: "[fe80::1]:123"}, false},
 		{"negative wait", &ClockHealth{WaitedS: -1}, false},
+		{"wait longer than any uptime", &ClockHealth{WaitedS: MaxUptimeS + 1}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
