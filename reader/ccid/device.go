@@ -7,6 +7,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/nhikiosk/nhikiosk/internal/uevent"
 	"github.com/nhikiosk/nhikiosk/reader"
 )
 
@@ -21,9 +22,10 @@ type Options struct {
 	// SysRoot and DevRoot are where sysfs and the device nodes live;
 	// empty means "/sys" and "/dev" (tests point them at a fake tree).
 	SysRoot, DevRoot string
-	// Uevents delivers hotplug events; nil opens the kernel's netlink
-	// socket when Run starts.
-	Uevents UeventSource
+	// Uevents delivers hotplug events (a uevent.Mux subscription where
+	// several parts follow hotplug); nil opens the kernel's netlink
+	// socket when Run starts. Run closes it.
+	Uevents uevent.Source
 	// Open claims a found reader; nil opens it through usbfs (OpenUSB).
 	Open func(Found) (USB, error)
 	// Log receives one line per reader and card event (never card data);
