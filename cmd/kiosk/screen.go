@@ -7,16 +7,18 @@ import (
 
 	"github.com/nhikiosk/nhikiosk/config"
 	"github.com/nhikiosk/nhikiosk/display"
+	"github.com/nhikiosk/nhikiosk/display/evdev"
 	"github.com/nhikiosk/nhikiosk/display/fbdev"
 	"github.com/nhikiosk/nhikiosk/display/glfwscreen"
 	"github.com/nhikiosk/nhikiosk/display/headless"
+	"github.com/nhikiosk/nhikiosk/internal/uevent"
 	"github.com/nhikiosk/nhikiosk/reader"
 	"github.com/nhikiosk/nhikiosk/reader/pcsc"
 )
 
 // openScreen opens the configured display backend: a GLFW window (cgo;
 // without cgo glfwscreen.Open says so), the framebuffer, or none.
-func openScreen(cfg config.Config, log *slog.Logger) (display.Screen, error) {
+func openScreen(cfg config.Config, log *slog.Logger, hotplug *uevent.Mux) (display.Screen, error) {
 	var s display.Screen
 	var err error
 	switch cfg.Display.Backend {
@@ -27,7 +29,7 @@ func openScreen(cfg config.Config, log *slog.Logger) (display.Screen, error) {
 		}
 		s, err = glfwscreen.Open(glfwscreen.Options{Width: size.X, Height: size.Y, Fullscreen: cfg.Display.Fullscreen, Title: "nhikiosk"})
 	case config.DisplayFBDev:
-		s, err = fbdev.Open(fbdev.Options{Log: log})
+		s, err = fbdev.Open(fbdev.Options{Log: log, Touch: evdev.Options{Uevents: subscribe(hotplug, log)}})
 	default:
 		s = headless.New(screenSize(cfg, image.Pt(800, 480)))
 	}

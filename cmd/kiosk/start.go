@@ -17,6 +17,7 @@ import (
 	"github.com/nhikiosk/nhikiosk/config"
 	"github.com/nhikiosk/nhikiosk/display"
 	"github.com/nhikiosk/nhikiosk/fleet"
+	"github.com/nhikiosk/nhikiosk/internal/uevent"
 	"github.com/nhikiosk/nhikiosk/reader"
 	"github.com/nhikiosk/nhikiosk/reader/ccid"
 	"github.com/nhikiosk/nhikiosk/upstream"
@@ -137,13 +138,16 @@ func realParts(cfg config.Config, log *slog.Logger) (parts, error) {
 	if p.font, p.theme, err = display.Configured(cfg.Display); err != nil {
 		return p, &exitError{exitNoRestart, err}
 	}
-	if p.reader, err = openReader(cfg, log); err != nil {
+	// One kernel uevent socket for the card readers and the touch
+	// devices, which both come and go.
+	hotplug := uevent.NewMux(uevent.Netlink)
+	if p.reader, err = openReader(cfg, log, hotplug); err != nil {
 		return p, &exitError{exitNoRestart, err}
 	}
 	if p.client, err = upstream.FromConfig(cfg, log); err != nil {
 		return p, &exitError{exitNoRestart, fmt.Errorf("upstream: %w", err)}
 	}
-	if p.screen, err = openScreen(cfg, log); err != nil {
+	if p.screen, err = openScreen(cfg, log, hotplug); err != nil {
 		return p, &exitError{exitNoRestart, err}
 	}
 	return p, nil
@@ -152,7 +156,7 @@ func realParts(cfg config.Config, log *slog.Logger) (parts, error) {
 // openReader builds the configured card reader: PC/SC through pcscd
 // (cgo), or CCID over usbfs (pure Go, the appliance). Neither touches the
 // hardware until the wizard runs it.
-func openReader(cfg config.Config, log *slog.Logger) (reader.Device, error) {
+func openReader(cfg config.Config, log *slog.Logger, hotplug *uevent.Mux) (reader.Device, error) {
 	switch cfg.Reader.Backend {
 	case config.ReaderPCSC:
 		d, err := newPCSC(cfg.Reader.Name)
@@ -161,9 +165,24 @@ func openReader(cfg config.Config, log *slog.Logger) (reader.Device, error) {
 		}
 		return d, nil
 	case config.ReaderCCID:
-		return ccid.NewDevice(ccid.Options{Name: cfg.Reader.Name, Log: log}), nil
+		return ccid.NewDevice(ccid.Options{Name: cfg.Reader.Name, Log: log, Uevents: subscribe(hotplug, log)}), nil
 	}
 	return nil, fmt.Errorf("reader.backend %s is only for -demo", cfg.Reader.Backend)
+}
+
+// subscribe returns a subscription to the shared uevent socket, or nil
+// (the part then opens its own, and says why it cannot) when there is
+// none.
+func subscribe(hotplug *uevent.Mux, log *slog.Logger) uevent.Source {
+	if hotplug == nil {
+		return nil
+	}
+	src, err := hotplug.Subscribe()
+	if err != nil {
+		log.Warn("no kernel uevents", "err", err)
+		return nil
+	}
+	return src
 }
 
 // screenSize is the configured size, or a default for backends that have

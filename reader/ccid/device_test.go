@@ -42,7 +42,6 @@ func must(t *testing.T, err error) {
 // quiet drops the Device's event log lines (the failures say enough).
 var quiet = slog.New(slog.DiscardHandler)
 
-
 // testOne is an NHI card for the fake person TEST ONE, answered by the
 // same card logic the PC/SC tests use.
 func testOne(t *testing.T) ccidtest.Card {
