@@ -63,8 +63,33 @@ func (r *Reader) command(ctx context.Context, typ byte, param [3]byte, data []by
 		case cmdFailed:
 			return m, r.slotError(typ, m)
 		}
+		if err := r.slotGone(typ, m); err != nil {
+			return m, err
+		}
 		return m, nil
 	}
+}
+
+// slotGone reads the slot status of every successful answer: a reader
+// may answer a command it had pending when the card left with an empty,
+// successful block whose bmICCStatus says "no ICC" (QEMU's usb-ccid
+// flushes its pending XfrBlock that way, issue 18). That is a removal,
+// not a mute card. For XfrBlock an ICC present but no longer active
+// (pulled out and pushed back between two blocks) is one too. The answer
+// to GetSlotStatus is the status itself, and PowerOff expects no card.
+func (r *Reader) slotGone(typ byte, m Message) error {
+	switch typ {
+	case PCtoRDRGetSlotStatus, PCtoRDRIccPowerOff:
+		return nil
+	}
+	st := m.ICCStatus()
+	if st != ICCAbsent && (typ != PCtoRDRXfrBlock || st != ICCInactive) {
+		return nil
+	}
+	if r.on.Swap(false) {
+		return fmt.Errorf("%w (answer to %#02x with slot status %d)", reader.ErrCardRemoved, typ, st)
+	}
+	return fmt.Errorf("%w (answer to %#02x with slot status %d)", reader.ErrNoCard, typ, st)
 }
 
 // read waits for one bulk-in message, bounded by ReadTimeout.
