@@ -64,8 +64,8 @@ func Parse(p []byte) (Event, error) {
 
 // Source delivers kernel uevents. Next blocks until one arrives or ctx
 // ends; it returns ErrOverflow (and then goes on) when events were lost.
-// Next and Close are called from one goroutine (Close after the last
-// Next returned); a Mux's subscriptions may be closed from any.
+// Next is called from one goroutine at a time; Close may be called from
+// any, and ends a Next in progress.
 type Source interface {
 	Next(ctx context.Context) (Event, error)
 	Close() error

@@ -197,7 +197,23 @@ func TestNetlink(t *testing.T) {
 	if _, err := s.Next(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Next = %v, want an event or the deadline", err)
 	}
+	// Close ends a Next that waits.
+	done := make(chan error, 1)
+	go func() {
+		for { // an event plugged in meanwhile on this machine is skipped
+			if _, err := s.Next(context.Background()); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	time.Sleep(50 * time.Millisecond)
 	if err := s.Close(); err != nil {
 		t.Errorf("Close = %v", err)
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Error("Close did not end Next")
 	}
 }
