@@ -49,7 +49,7 @@ func TestAccountAborts(t *testing.T) {
 				for _, b := range p.fields {
 					owned = append(owned, b)
 				}
-				loggedIn := d.m.sess.acct != nil
+				loggedIn := d.m.sess.account != nil
 				if how == "card_pulled" {
 					d.do(CardRemoved{})
 					d.wantScreen(ScreenRemoved)

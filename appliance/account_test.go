@@ -130,7 +130,7 @@ func TestDevicesListAndRemove(t *testing.T) {
 	d.login(testPassword)
 	d.tap(IDDevices)
 	d.wantScreen(ScreenDevices)
-	if got := len(d.m.sess.acct.devices); got != 2 {
+	if got := len(flowOf[*devices](t, d.m).list); got != 2 {
 		t.Fatalf("%d devices on screen, want 2", got)
 	}
 	d.tap(IDRemoveDevice + "1")
@@ -139,16 +139,16 @@ func TestDevicesListAndRemove(t *testing.T) {
 	d.wantScreen(ScreenDevices)
 	d.tap(IDRemoveDevice+"1", IDConfirm)
 	d.wantScreen(ScreenDevices)
-	if d.m.sess.acct.note != "devices.removed" || len(d.up.devices) != 1 || d.up.devices[0].ID != "dev-1" {
-		t.Fatalf("after removal: note %q, upstream devices %v", d.m.sess.acct.note, d.up.devices)
+	if flowOf[*devices](t, d.m).note != "devices.removed" || len(d.up.devices) != 1 || d.up.devices[0].ID != "dev-1" {
+		t.Fatalf("after removal: note %q, upstream devices %v", flowOf[*devices](t, d.m).note, d.up.devices)
 	}
 	// Someone else removed it meanwhile (or it was never theirs): nothing
 	// is removed and the list says so.
 	d.up.devices = nil
 	d.tap(IDRemoveDevice+"0", IDConfirm)
 	d.wantScreen(ScreenDevices)
-	if d.m.sess.acct.note != "devices.not_found" {
-		t.Errorf("note = %q, want devices.not_found", d.m.sess.acct.note)
+	if note := flowOf[*devices](t, d.m).note; note != "devices.not_found" {
+		t.Errorf("note = %q, want devices.not_found", note)
 	}
 	d.tap(IDRemoveDevice + "7") // no such row
 	d.wantScreen(ScreenDevices)
@@ -186,7 +186,7 @@ func TestAccountSessionEndedUpstream(t *testing.T) {
 	d.up.errs["Devices"] = &UpstreamError{Kind: KindUnauthorized}
 	d.tap(IDDevices)
 	d.wantScreen(ScreenError)
-	if d.m.sess.acct != nil {
+	if d.m.sess.account != nil {
 		t.Fatalf("the ended session is still kept")
 	}
 	delete(d.up.errs, "Devices")

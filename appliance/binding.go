@@ -5,39 +5,7 @@ import (
 	"time"
 )
 
-// Binding is a started mobile device binding (行動裝置認證): the one-time
-// code the kiosk shows and how long it is valid. ValidFor is measured by
-// the adapter when the answer arrived, so the countdown does not depend
-// on the upstream's clock agreeing with the kiosk's.
-type Binding struct {
-	ID       string
-	Code     string // 8 digits; empty when sent by SMS
-	ValidFor time.Duration
-	Via      string
-	// SentTo is the masked mobile number the SMS went to ("*******678").
-	SentTo string
-}
-
-// Ways the binding code reaches the phone.
-const (
-	ViaScreen = "screen"
-	ViaSMS    = "sms"
-)
-
-// Binding states the upstream reports.
-const (
-	BindingWaiting = "waiting"
-	BindingLinked  = "linked"
-	BindingExpired = "expired"
-)
-
-// BindingStatus is where a binding stands; Device is set when linked.
-type BindingStatus struct {
-	Status string
-	Device Device
-}
-
-// Screens of the mobile device binding.
+// Screens of the mobile device binding (行動裝置認證).
 const (
 	ScreenBind        ScreenID = "bind"
 	ScreenBindExpired ScreenID = "bind_expired"
@@ -51,125 +19,150 @@ const (
 	IDNewCode = "bind.new_code"
 )
 
+var bindingScreens = map[ScreenID]screenSpec{
+	// While the code is up the person is busy with their phone; the
+	// code's own 5 minutes bound the wait (then the idle timer runs).
+	ScreenBind:        {noIdle: true},
+	ScreenBindExpired: {},
+	ScreenLinked:      {},
+}
+
 // bindWait is how long one status request waits at the upstream for the
 // phone (the client keeps it below its request timeout); pollRetry how
-// long to wait after a failed one.
+// long to wait after a failed one; bindGrace how long past its countdown
+// a code stays up when the upstream never says it expired.
 const (
 	bindWait  = 25 * time.Second
 	pollRetry = 2 * time.Second
 	bindGrace = 30 * time.Second
 )
 
-// binding is the binding on screen.
+// binding links a mobile device to the account: a one-time code shown on
+// screen (ViaScreen) or sent by SMS (ViaSMS), which the phone presents;
+// the kiosk long-polls the upstream until it is linked or expired.
 type binding struct {
+	via  string
+	from ScreenID // where it was started (the account menu)
+	code *shownCode
+	// linked is the name of the device just linked (shown, never logged).
+	linked string
+}
+
+// shownCode is the binding on screen.
+type shownCode struct {
 	b        Binding
 	deadline time.Time // on the kiosk's clock
 	polling  bool
 	retryAt  time.Time
 }
 
-// startBinding asks the upstream for a code to show.
-func (m *Machine) startBinding(via string) []Job {
-	s := m.sess
-	s.acct.bind, s.acct.via = nil, via
-	s.busyKey = "busy.bind"
-	m.goTo(ScreenBusy)
-	sess, as := s.id, s.acct.s
-	return []Job{func(ctx context.Context) Event {
-		b, err := as.StartBinding(ctx, via)
-		return result{session: sess, apply: func(m *Machine) []Job {
-			if m.sess.acct == nil {
-				return nil
-			}
+// newBinding returns the binding's constructor for codes sent via.
+func newBinding(via string) func() flow {
+	return func() flow { return &binding{via: via} }
+}
+
+func (b *binding) screens() map[ScreenID]screenSpec { return bindingScreens }
+
+func (b *binding) start(w wizard) []Job {
+	b.from = w.screen()
+	return b.begin(w)
+}
+
+// begin asks the upstream for a code to show.
+func (b *binding) begin(w wizard) []Job {
+	b.code = nil
+	w.busy("busy.bind")
+	as, via := w.account(), b.via
+	return []Job{w.job(func(ctx context.Context) reply {
+		bd, err := as.StartBinding(ctx, via)
+		return func(w wizard) []Job {
 			if err != nil {
-				return m.accountRefused(err, ScreenAccount)
+				return w.refused(err, b.from)
 			}
-			m.sess.acct.bind = &binding{b: b, deadline: m.opt.Now().Add(b.ValidFor)}
-			m.opt.Log.Info("binding started", "session", sess, "via", via)
-			m.goTo(ScreenBind)
+			b.code = &shownCode{b: bd, deadline: w.now().Add(bd.ValidFor)}
+			w.info("binding started", "via", via)
+			w.goTo(ScreenBind)
 			return nil
-		}}
-	}}
-}
-
-// pollBinding asks the upstream whether the phone presented the code,
-// one request at a time while the code is on screen; Handle calls it on
-// every tick.
-func (m *Machine) pollBinding() []Job {
-	s := m.sess
-	if s == nil || s.acct == nil || s.acct.bind == nil || m.screen != ScreenBind {
-		return nil
-	}
-	bd := s.acct.bind
-	if m.opt.Now().After(bd.deadline.Add(bindGrace)) {
-		// The upstream never said: the code is over all the same.
-		s.acct.bind = nil
-		m.opt.Log.Info("binding expired", "session", s.id, "err_kind", "no_answer")
-		m.goTo(ScreenBindExpired)
-		return nil
-	}
-	if bd.polling || m.opt.Now().Before(bd.retryAt) {
-		return nil
-	}
-	bd.polling = true
-	sess, as, id := s.id, s.acct.s, bd.b.ID
-	return []Job{func(ctx context.Context) Event {
-		st, err := as.BindingStatus(ctx, id, bindWait)
-		return result{session: sess, apply: func(m *Machine) []Job {
-			a := m.sess.acct
-			if a == nil || a.bind == nil || a.bind.b.ID != id {
-				return nil
-			}
-			a.bind.polling = false
-			if err != nil {
-				if k := errorKind(err); k == KindUnauthorized {
-					return m.accountRefused(err, ScreenBind)
-				}
-				a.bind.retryAt = m.opt.Now().Add(pollRetry)
-				m.opt.Log.Info("binding status failed", "session", sess, "err_kind", errorKind(err))
-				return nil
-			}
-			m.bindingStatus(st)
-			return nil
-		}}
-	}}
-}
-
-func (m *Machine) bindingStatus(st BindingStatus) {
-	a := m.sess.acct
-	switch st.Status {
-	case BindingLinked:
-		a.bind, a.linked = nil, st.Device.Name
-		m.opt.Log.Info("device linked", "session", m.sess.id)
-		if m.screen == ScreenBind {
-			m.goTo(ScreenLinked)
 		}
-	case BindingExpired:
-		a.bind = nil
-		m.opt.Log.Info("binding expired", "session", m.sess.id)
-		if m.screen == ScreenBind {
-			m.goTo(ScreenBindExpired)
-		}
-	}
+	})}
 }
 
-// tapBinding handles the binding's screens; it reports whether it did.
-func (m *Machine) tapBinding(id string) ([]Job, bool) {
-	switch m.screen {
-	case ScreenBind, ScreenBindExpired, ScreenLinked:
-	default:
-		return nil, false
-	}
+func (b *binding) tap(w wizard, id string) []Job {
 	switch id {
 	case IDNewCode:
-		if m.screen == ScreenBindExpired {
-			return m.startBinding(m.sess.acct.via), true
+		if w.screen() == ScreenBindExpired {
+			return b.begin(w)
 		}
 	case IDBack:
-		m.sess.acct.bind = nil
-		m.toAccount("")
+		b.code = nil
+		w.back("")
 	case IDLogout:
-		m.finish()
+		w.finish()
 	}
-	return nil, true
+	return nil
+}
+
+// handle polls on every tick.
+func (b *binding) handle(w wizard, ev Event) []Job {
+	if _, ok := ev.(Tick); ok {
+		return b.poll(w)
+	}
+	return nil
+}
+
+// poll asks the upstream whether the phone presented the code, one
+// request at a time while the code is on screen.
+func (b *binding) poll(w wizard) []Job {
+	c := b.code
+	if c == nil || w.screen() != ScreenBind {
+		return nil
+	}
+	if w.now().After(c.deadline.Add(bindGrace)) {
+		// The upstream never said: the code is over all the same.
+		b.code = nil
+		w.info("binding expired", "err_kind", "no_answer")
+		w.goTo(ScreenBindExpired)
+		return nil
+	}
+	if c.polling || w.now().Before(c.retryAt) {
+		return nil
+	}
+	c.polling = true
+	as, id := w.account(), c.b.ID
+	return []Job{w.job(func(ctx context.Context) reply {
+		st, err := as.BindingStatus(ctx, id, bindWait)
+		return func(w wizard) []Job {
+			if b.code != c {
+				return nil // gone, or a new code
+			}
+			c.polling = false
+			if err != nil {
+				if errorKind(err) == KindUnauthorized {
+					return w.refused(err, ScreenBind)
+				}
+				c.retryAt = w.now().Add(pollRetry)
+				w.info("binding status failed", "err_kind", errorKind(err))
+				return nil
+			}
+			b.status(w, st)
+			return nil
+		}
+	})}
+}
+
+func (b *binding) status(w wizard, st BindingStatus) {
+	switch st.Status {
+	case BindingLinked:
+		b.code, b.linked = nil, st.Device.Name
+		w.info("device linked")
+		if w.screen() == ScreenBind {
+			w.goTo(ScreenLinked)
+		}
+	case BindingExpired:
+		b.code = nil
+		w.info("binding expired")
+		if w.screen() == ScreenBind {
+			w.goTo(ScreenBindExpired)
+		}
+	}
 }

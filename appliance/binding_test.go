@@ -50,8 +50,8 @@ func TestBindingLinked(t *testing.T) {
 	d.up.bindStatus = BindingLinked
 	d.advance(time.Second)
 	d.wantScreen(ScreenLinked)
-	if d.m.sess.acct.linked != "TEST PHONE" {
-		t.Errorf("linked = %q", d.m.sess.acct.linked)
+	if linked := flowOf[*binding](t, d.m).linked; linked != "TEST PHONE" {
+		t.Errorf("linked = %q", linked)
 	}
 	d.advance(time.Second)
 	if n := d.count("BindingStatus"); n != 3 {
@@ -66,7 +66,7 @@ func TestBindingBySMS(t *testing.T) {
 	d.login(testPassword)
 	d.tap(IDBindSMS)
 	d.wantScreen(ScreenBind)
-	if b := d.m.sess.acct.bind.b; b.Via != ViaSMS || b.Code != "" || b.SentTo != "*******678" {
+	if b := flowOf[*binding](t, d.m).code.b; b.Via != ViaSMS || b.Code != "" || b.SentTo != "*******678" {
 		t.Fatalf("binding = %+v", b)
 	}
 	d.up.bindStatus = BindingExpired
@@ -74,7 +74,7 @@ func TestBindingBySMS(t *testing.T) {
 	d.wantScreen(ScreenBindExpired)
 	d.up.bindStatus = BindingLinked
 	d.tap(IDNewCode)
-	if d.m.sess.acct.bind.b.Via != ViaSMS {
+	if flowOf[*binding](t, d.m).code.b.Via != ViaSMS {
 		t.Errorf("the new code is not by SMS")
 	}
 	d.advance(time.Second)
@@ -91,8 +91,8 @@ func TestBindingExpiredNewCode(t *testing.T) {
 	d.up.bindStatus = ""
 	d.tap(IDNewCode)
 	d.wantScreen(ScreenBind)
-	if d.m.sess.acct.bind.b.ID != "b2" {
-		t.Errorf("binding = %q, want a new one", d.m.sess.acct.bind.b.ID)
+	if id := flowOf[*binding](t, d.m).code.b.ID; id != "b2" {
+		t.Errorf("binding = %q, want a new one", id)
 	}
 }
 

@@ -54,8 +54,8 @@ func TestChangeContactPhoneOnly(t *testing.T) {
 	d.typeIn(FieldMobile, "0987654321")
 	d.tap(IDSubmit)
 	d.wantScreen(ScreenAccount)
-	if d.up.contact.Mobile != "0987654321" || d.m.sess.acct.note != "contact.changed" {
-		t.Errorf("mobile %q note %q", d.up.contact.Mobile, d.m.sess.acct.note)
+	if note := flowOf[*account](t, d.m).note; d.up.contact.Mobile != "0987654321" || note != "contact.changed" {
+		t.Errorf("mobile %q note %q", d.up.contact.Mobile, note)
 	}
 	if d.m.sess.p.value(FieldMobile) != "" {
 		t.Errorf("the sent contact data stays in the fields")
@@ -79,8 +79,8 @@ func TestChangeContactEmailConfirmed(t *testing.T) {
 	d.typeIn(FieldCode, "123456")
 	d.tap(IDSubmit)
 	d.wantScreen(ScreenAccount)
-	if d.m.sess.acct.note != "contact.email_changed" {
-		t.Errorf("note %q", d.m.sess.acct.note)
+	if note := flowOf[*account](t, d.m).note; note != "contact.email_changed" {
+		t.Errorf("note %q", note)
 	}
 }
 

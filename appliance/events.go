@@ -43,12 +43,14 @@ type Maintenance struct{ On bool }
 type DefaultLanguage struct{ Lang string }
 
 // result is a finished job's result, applied only if the session that
-// asked for it is still the current one ("" for kiosk-wide jobs).
+// asked for it is still the current one ("" for kiosk-wide jobs) and, for
+// a flow's job, that flow is still the session's current one.
 type result struct {
 	session string
+	serial  int // of the flow that asked (0: the machine)
 	apply   func(m *Machine) []Job
-	// discard, if set, runs instead of apply when the session is gone
-	// (it wipes personal data the job brought back).
+	// discard, if set, runs instead of apply when the result is dropped
+	// (it wipes or releases what the job brought back).
 	discard func()
 }
 
@@ -69,35 +71,20 @@ const (
 	KeyClear     = "clear"
 )
 
-// Widget ids the machine acts on. Fields are "field.<FieldID>"; division
-// choices are "county.<code>", "township.<code>", "village.<code>".
+// Widget ids the machine acts on, and those every flow uses. A flow's
+// own are in its file. Fields are "field.<FieldID>".
 const (
-	IDLangZh         = "lang.zh-TW"
-	IDLangEn         = "lang.en"
-	IDContinue       = "idle.continue"
-	IDBack           = "back"
-	IDNext           = "next"
-	IDSubmit         = "submit"
-	IDMenu           = "menu"
-	IDFinish         = "finish"
-	IDRetry          = "retry"
-	IDHelp           = "help"
-	IDAgree          = "terms.agree"
-	IDPrevPage       = "page.prev"
-	IDNextPage       = "page.next"
-	IDChangeCounty   = "address.county"
-	IDChangeTownship = "address.township"
-	IDChangeVillage  = "address.village"
-
-	IDRegister = "menu.register"
-	IDVerify   = "menu.verify"
-	IDResend   = "menu.resend"
-	IDForgot   = "menu.forgot"
-	IDDelete   = "menu.delete"
+	IDLangZh   = "lang.zh-TW"
+	IDLangEn   = "lang.en"
+	IDContinue = "idle.continue"
+	IDBack     = "back"
+	IDNext     = "next"
+	IDSubmit   = "submit"
+	IDMenu     = "menu"
+	IDFinish   = "finish"
+	IDRetry    = "retry"
+	IDHelp     = "help"
 	IDCardHelp = "menu.help"
-
-	IDEditHousehold = "edit.household"
-	IDEditAddress   = "edit.address"
-	IDEditPassword  = "edit.password"
-	IDEditContact   = "edit.contact"
+	// IDLogout logs out and ends the session (from the account's screens).
+	IDLogout = "account.logout"
 )

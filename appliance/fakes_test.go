@@ -246,3 +246,15 @@ func (d *driver) checkLogs() {
 		d.t.Errorf("logs have no step lines: %s", logs)
 	}
 }
+
+// flowOf returns m's current flow as an F, failing the test if it is not
+// one.
+func flowOf[F flow](t testing.TB, m *Machine) F {
+	t.Helper()
+	f, ok := m.flow().(F)
+	if !ok {
+		var want F
+		t.Fatalf("current flow is %T, want %T", m.flow(), want)
+	}
+	return f
+}

@@ -18,7 +18,7 @@ func FuzzTyping(f *testing.F) {
 		var owned [][]byte
 		for _, screen := range []ScreenID{ScreenHousehold, ScreenAddress, ScreenPassword, ScreenContact} {
 			d.m.screen = screen
-			for _, fid := range screenFields[screen] {
+			for _, fid := range registerScreens[screen].fields {
 				v := []byte(s)
 				d.do(SetField{Field: fid, Value: v}, Key{Text: s})
 				got := d.m.sess.p.fields[fid]

@@ -8,30 +8,18 @@ import (
 	"time"
 )
 
-// ScreenID names a screen of the wizard. Screens are drawn from the
-// machine's state by screens.go; tests read Screen to follow the flow.
+// ScreenID names a screen of the wizard. A screen is the machine's, shared
+// by every flow (the constants below, drawn by pages.go), or one flow's,
+// declared in that flow's file. Tests read Screen to follow the flow.
 type ScreenID string
 
-// Screens.
+// Screens the machine shows itself, whatever the flow.
 const (
 	ScreenAttract      ScreenID = "attract"
 	ScreenReading      ScreenID = "reading"
 	ScreenCardError    ScreenID = "card_error"
 	ScreenMenu         ScreenID = "menu"
-	ScreenTerms        ScreenID = "terms"
-	ScreenCard         ScreenID = "card"
-	ScreenHousehold    ScreenID = "household"
-	ScreenAddress      ScreenID = "address"
-	ScreenPassword     ScreenID = "password"
-	ScreenContact      ScreenID = "contact"
-	ScreenReview       ScreenID = "review"
 	ScreenBusy         ScreenID = "busy"
-	ScreenReceipt      ScreenID = "receipt"
-	ScreenVerify       ScreenID = "verify"
-	ScreenResend       ScreenID = "resend"
-	ScreenForgot       ScreenID = "forgot"
-	ScreenReset        ScreenID = "reset"
-	ScreenDelete       ScreenID = "delete"
 	ScreenResult       ScreenID = "result"
 	ScreenError        ScreenID = "error"
 	ScreenHelp         ScreenID = "help"
@@ -62,10 +50,14 @@ type Options struct {
 	Upstream Upstream
 }
 
-// Machine is the wizard's session state machine. It is pure: Handle
-// changes its state and returns jobs (upstream and card calls) for the
-// caller to run; their results come back as events. It is not safe for
-// concurrent use: one goroutine (Run, or a test) owns it.
+// Machine is the wizard's session state machine. It keeps what every
+// session has in common (the card coming and going, the idle and maximum
+// time, the wipe, maintenance and tamper, the language, the counts, the
+// screens every flow shares) and hands the rest to the session's current
+// flow (flow.go). It is pure: Handle changes its state and returns jobs
+// (upstream and card calls) for the caller to run; their results come
+// back as events. It is not safe for concurrent use: one goroutine (Run,
+// or a test) owns it.
 type Machine struct {
 	opt         Options
 	screen      ScreenID
@@ -154,9 +146,6 @@ func (m *Machine) Start() []Job { return []Job{m.loadDivisions()} }
 // Handle applies one event and returns the jobs it asks for.
 func (m *Machine) Handle(ev Event) []Job {
 	jobs := m.handle(ev)
-	if _, ok := ev.(Tick); ok {
-		jobs = append(jobs, m.pollBinding()...)
-	}
 	if len(m.later) > 0 {
 		jobs = append(jobs, m.later...)
 		m.later = nil
@@ -172,6 +161,9 @@ func (m *Machine) handle(ev Event) []Job {
 		m.cardRemoved()
 	case Tick:
 		m.tick()
+		// The flow's own timers (a binding's poll) run after the
+		// machine's, if the session is still there.
+		return m.toFlow(ev)
 	case Maintenance:
 		m.setMaintenance(ev.On)
 	case Tamper:
@@ -199,10 +191,10 @@ func (m *Machine) handle(ev Event) []Job {
 		}
 	case ScrolledToEnd:
 		if m.touched("") {
-			m.scrolledToEnd()
+			return m.toFlow(ev)
 		}
 	case result:
-		if ev.session == "" || (m.sess != nil && m.sess.id == ev.session) {
+		if m.current(ev.session, ev.serial) {
 			return ev.apply(m)
 		}
 		if ev.discard != nil {
@@ -210,6 +202,16 @@ func (m *Machine) handle(ev Event) []Job {
 		}
 	}
 	return nil
+}
+
+// current reports whether a job's result still has someone to apply to:
+// the session that asked for it ("" for the kiosk), and the flow with that
+// serial, if a flow asked (0 for the machine).
+func (m *Machine) current(session string, serial int) bool {
+	if session == "" {
+		return true
+	}
+	return m.sess != nil && m.sess.id == session && (serial == 0 || m.sess.top().serial == serial)
 }
 
 // touched notes a touch (tap id, or "" for typing and scrolling) and
@@ -232,125 +234,58 @@ func (m *Machine) touched(id string) bool {
 	return false
 }
 
-func (m *Machine) cardInserted() []Job {
-	if m.sess != nil || m.outOfService() {
+// tap handles a tap on widget id: the language switch and the fields are
+// the machine's on every screen; the rest is the shared screen's, or the
+// current flow's.
+func (m *Machine) tap(id string) []Job {
+	switch id {
+	case IDLangZh, IDLangEn:
+		l := LangZhTW
+		if id == IDLangEn {
+			l = LangEn
+		}
+		if m.lang == l {
+			return nil
+		}
+		m.lang = l
+		return m.toFlow(langSwitched{})
+	}
+	if m.focusTap(id) {
 		return nil
 	}
-	switch m.screen {
-	case ScreenAttract, ScreenHelp, ScreenRemoved:
-	default:
+	if _, ok := sharedScreens[m.screen]; ok {
+		return m.tapShared(id)
+	}
+	if f := m.flow(); f != nil {
+		return f.tap(m.wizard(), id)
+	}
+	return nil
+}
+
+// toFlow hands ev to the current flow, if it takes events.
+func (m *Machine) toFlow(ev Event) []Job {
+	if h, ok := m.flow().(handler); ok {
+		return h.handle(m.wizard(), ev)
+	}
+	return nil
+}
+
+// flow returns the session's current flow, or nil.
+func (m *Machine) flow() flow {
+	if m.sess == nil {
 		return nil
 	}
-	now := m.opt.Now()
-	m.sess = newSession(m.opt.NewID(), now)
-	m.lastTouch = now
-	m.warnSince = time.Time{}
-	m.opt.Log.Info("session started", "session", m.sess.id)
-	m.countsToday(now).Started++
-	m.goTo(ScreenReading)
-	return []Job{m.readCard()}
+	return m.sess.top().flow
 }
 
-func (m *Machine) cardRemoved() {
-	if m.sess == nil {
-		if m.screen != ScreenAttract && m.screen != ScreenOutOfService && m.screen != ScreenRemoved {
-			m.toAttract()
-		}
-		return
+// spec returns what the machine knows of the screen shown: a shared
+// screen's, or the current flow's.
+func (m *Machine) spec() screenSpec {
+	if s, ok := sharedScreens[m.screen]; ok {
+		return s
 	}
-	done := m.sess.completed
-	m.endSession("card_removed")
-	if done {
-		m.toAttract()
-		return
+	if f := m.flow(); f != nil {
+		return f.screens()[m.screen]
 	}
-	m.removedAt = m.opt.Now()
-	m.goTo(ScreenRemoved)
-}
-
-// tick runs the timers: idle warning, its countdown, the removed screen,
-// the session's maximum duration.
-func (m *Machine) tick() {
-	now := m.opt.Now()
-	switch {
-	case m.screen == ScreenRemoved:
-		if now.Sub(m.removedAt) >= m.opt.RemovedScreen {
-			m.toAttract()
-		}
-		return
-	case m.screen == ScreenAttract || m.screen == ScreenOutOfService:
-		return
-	}
-	if m.sess != nil && now.Sub(m.sess.started) >= m.opt.MaxDuration {
-		m.endSession("max_duration")
-		m.toAttract()
-		return
-	}
-	if !m.warnSince.IsZero() {
-		if now.Sub(m.warnSince) >= m.opt.WarningCountdown {
-			m.endSession("idle_timeout")
-			m.toAttract()
-		}
-		return
-	}
-	// While a binding code is up the person is busy with their phone; the
-	// code's own 5 minutes bound the wait (then the idle timer runs).
-	if now.Sub(m.lastTouch) >= m.opt.IdleTimeout && m.screen != ScreenBusy && m.screen != ScreenReading && m.screen != ScreenBind {
-		m.warnSince = now
-		m.opt.Log.Info("idle warning", "session", m.SessionID(), "step", string(m.screen))
-	}
-}
-
-func (m *Machine) setMaintenance(on bool) {
-	m.maintenance = on
-	m.opt.Log.Info("maintenance", "on", on)
-	switch {
-	case on && m.sess == nil && (m.screen == ScreenAttract || m.screen == ScreenHelp):
-		m.goTo(ScreenOutOfService)
-	case !on && !m.tampered && m.screen == ScreenOutOfService:
-		m.goTo(ScreenAttract)
-	}
-}
-
-// endSession wipes the session's personal data and forgets the session.
-func (m *Machine) endSession(why string) {
-	m.warnSince = time.Time{}
-	if m.sess == nil {
-		return
-	}
-	m.opt.Log.Info("session ended", "session", m.sess.id, "step", string(m.screen), "reason", why)
-	c := m.countsToday(m.opt.Now())
-	if why == "finished" || m.sess.completed {
-		c.Completed++
-	} else {
-		c.Aborted[why]++
-	}
-	m.endAccount(why)
-	m.sess.wipe()
-	m.sess = nil
-}
-
-// toAttract shows the attract screen (or out-of-service) in the kiosk's
-// own language.
-func (m *Machine) toAttract() {
-	m.lang = m.opt.Lang
-	m.warnSince = time.Time{}
-	if m.outOfService() {
-		m.goTo(ScreenOutOfService)
-		return
-	}
-	m.goTo(ScreenAttract)
-}
-
-// goTo shows screen s, focusing its first field.
-func (m *Machine) goTo(s ScreenID) {
-	m.screen = s
-	if m.sess != nil {
-		m.sess.focus = ""
-		if fs := screenFields[s]; len(fs) > 0 {
-			m.sess.focus = fs[0]
-		}
-		m.sess.page = 0
-	}
-	m.opt.Log.Info("step", "session", m.SessionID(), "step", string(s))
+	return screenSpec{}
 }

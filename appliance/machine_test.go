@@ -73,8 +73,8 @@ func TestRegisterHappyPath(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("registration (-want +got):\n%s", diff)
 	}
-	if d.m.sess.reference != "R-0001" || d.m.sess.queued {
-		t.Errorf("receipt = %q queued %v, want R-0001 not queued", d.m.sess.reference, d.m.sess.queued)
+	if r := flowOf[*registration](t, d.m); r.reference != "R-0001" || r.queued {
+		t.Errorf("receipt = %q queued %v, want R-0001 not queued", r.reference, r.queued)
 	}
 	// Completion wipes: every byte slice the session owned is zero.
 	for i, b := range owned {
@@ -106,7 +106,7 @@ func TestTermsNeedScrollToEnd(t *testing.T) {
 	d.do(ScrolledToEnd{})
 	d.tap(IDAgree)
 	d.wantScreen(ScreenCard)
-	if got := d.m.sess.termsAccepted; got != "2026-01" {
+	if got := flowOf[*registration](t, d.m).termsAccepted; got != "2026-01" {
 		t.Errorf("accepted terms version = %q, want 2026-01", got)
 	}
 }
@@ -116,12 +116,12 @@ func TestBuiltinTermsWhenUpstreamDown(t *testing.T) {
 	d.up.errs["Terms"] = ErrUnavailable
 	d.toMenu()
 	d.tap(IDRegister)
-	if got := d.m.termsText(); got != builtinTerms(LangZhTW).Text {
+	if got := flowOf[*registration](t, d.m).text(d.m.wizard()); got != builtinTerms(LangZhTW).Text {
 		t.Errorf("terms text = %.40q…, want the built-in copy", got)
 	}
 	d.do(ScrolledToEnd{})
 	d.tap(IDAgree)
-	if got := d.m.sess.termsAccepted; got != BuiltinTermsVersion {
+	if got := flowOf[*registration](t, d.m).termsAccepted; got != BuiltinTermsVersion {
 		t.Errorf("accepted version = %q, want %q", got, BuiltinTermsVersion)
 	}
 }
@@ -211,7 +211,7 @@ func TestBuiltinDivisionsWhenUpstreamDown(t *testing.T) {
 	d.typeIn(FieldNeighbourhood, "3")
 	d.tap(IDNext)
 	d.wantScreen(ScreenPassword)
-	r := d.m.registration()
+	r := flowOf[*registration](t, d.m).registration(d.m.wizard())
 	if r.County != "連江縣" || r.Township != "南竿鄉" || r.Village != "介壽村" || r.Neighbourhood != 3 {
 		t.Errorf("address = %s %s %s %d", r.County, r.Township, r.Village, r.Neighbourhood)
 	}
@@ -235,8 +235,8 @@ func TestUpstreamDownQueuesInOutbox(t *testing.T) {
 	d.registerTo(ScreenReview)
 	d.tap(IDSubmit)
 	d.wantScreen(ScreenReceipt)
-	if len(d.up.outbox) != 1 || !d.m.sess.queued {
-		t.Errorf("queued %d, session queued %v; want one queued", len(d.up.outbox), d.m.sess.queued)
+	if queued := flowOf[*registration](t, d.m).queued; len(d.up.outbox) != 1 || !queued {
+		t.Errorf("queued %d, session queued %v; want one queued", len(d.up.outbox), queued)
 	}
 }
 

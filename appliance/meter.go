@@ -4,10 +4,11 @@ import (
 	"github.com/nhikiosk/nhikiosk/display"
 )
 
-// newStrengthMeter is the display's strength meter reading the machine's
-// own bytes of field f (graded by rules, like the upstream), with the
-// wizard's words.
-func newStrengthMeter(m *Machine, f FieldID) *display.StrengthMeter {
+// strengthMeter is the display's strength meter reading the machine's own
+// bytes of field f (graded by rules, like the upstream), with the wizard's
+// words.
+func (v *view) strengthMeter(f FieldID) *display.StrengthMeter {
+	m := v.m
 	return &display.StrengthMeter{
 		Base: display.Base{Name: "strength"},
 		Value: func() []byte {

@@ -4,10 +4,12 @@ import (
 	"github.com/nhikiosk/nhikiosk/display"
 )
 
-// build returns the page for the machine's screen. Every page's footer
-// gets the language switch in front (show adds it).
+// build returns the page for the machine's screen: a shared screen's, or
+// the current flow's. Every page's footer gets the language switch in
+// front (show adds it).
 func (v *view) build() *display.Page {
-	switch v.m.screen {
+	m := v.m
+	switch m.screen {
 	case ScreenAttract:
 		return v.attractPage()
 	case ScreenReading:
@@ -16,35 +18,12 @@ func (v *view) build() *display.Page {
 		return v.cardErrorPage()
 	case ScreenMenu:
 		return v.menuPage()
-	case ScreenTerms:
-		return v.termsPage()
-	case ScreenCard:
-		return v.cardPage()
-	case ScreenHousehold:
-		return v.householdPage()
-	case ScreenAddress:
-		return v.addressPage()
-	case ScreenPassword:
-		return v.passwordPage()
-	case ScreenContact:
-		return v.contactPage()
-	case ScreenReview:
-		return v.reviewPage()
 	case ScreenBusy:
-		return v.waitPage("busy", v.m.sess.busyKey, "busy.wait")
-	case ScreenReceipt:
-		return v.receiptPage()
-	case ScreenVerify, ScreenResend, ScreenForgot, ScreenReset, ScreenDelete:
-		return v.servicePage()
+		return v.waitPage("busy", m.sess.busyKey, "busy.wait")
 	case ScreenResult:
-		return v.messagePage("result", "result.title", v.m.sess.resultKey, "receipt.take_card", v.button(IDFinish, "btn.finish", display.Primary))
+		return v.messagePage("result", "result.title", m.sess.resultKey, "receipt.take_card", v.button(IDFinish, "btn.finish", display.Primary))
 	case ScreenError:
 		return v.errorPage()
-	case ScreenLogin, ScreenAccount, ScreenDevices, ScreenRemoveDevice, ScreenChangePassword,
-		ScreenAccountContact, ScreenConfirmEmail:
-		return v.accountPage()
-	case ScreenBind, ScreenBindExpired, ScreenLinked:
-		return v.bindingPage()
 	case ScreenHelp:
 		return v.messagePage("help", "help.title", "help.text", "", v.button(IDBack, "btn.back", display.Secondary))
 	case ScreenRemoved:
@@ -52,7 +31,10 @@ func (v *view) build() *display.Page {
 	case ScreenOutOfService:
 		return v.messagePage("out_of_service", "oos.title", "oos.body", "")
 	}
-	return &display.Page{ID: string(v.m.screen)}
+	if f := m.flow(); f != nil {
+		return f.page(m.wizard(), v)
+	}
+	return &display.Page{ID: string(m.screen)}
 }
 
 func label(id, key string) *display.Label { return display.NewLabel(id, display.M(key)) }
@@ -115,17 +97,21 @@ func (v *view) cardErrorPage() *display.Page {
 	return p
 }
 
+// menuPage lists the services (menuFlows) the upstream offers, the first
+// as the primary button, then help with card reading.
 func (v *view) menuPage() *display.Page {
-	body := []display.Widget{v.button(IDRegister, "menu.register", display.Primary)}
-	for _, it := range []struct{ id, key string }{
-		{IDVerify, "menu.verify"}, {IDResend, "menu.resend"}, {IDForgot, "menu.forgot"},
-		{IDDelete, "menu.delete"}, {IDLogin, "menu.login"}, {IDCardHelp, "menu.help"},
-	} {
-		if _, ok := v.m.accountUpstream(); it.id == IDLogin && !ok {
+	var body []display.Widget
+	for _, e := range menuFlows {
+		if !v.m.offers(e) {
 			continue
 		}
-		body = append(body, v.button(it.id, it.key, display.Secondary))
+		style := display.Secondary
+		if len(body) == 0 {
+			style = display.Primary
+		}
+		body = append(body, v.button(e.id, e.label, style))
 	}
+	body = append(body, v.button(IDCardHelp, "menu.help", display.Secondary))
 	return &display.Page{
 		ID:     string(ScreenMenu),
 		Header: display.NewHeader("header", display.M("menu.title"), 0, 0),
@@ -134,20 +120,17 @@ func (v *view) menuPage() *display.Page {
 	}
 }
 
+// errorPage says what the upstream refused and offers the services that
+// lead on (the first as the primary button).
 func (v *view) errorPage() *display.Page {
 	kind := v.m.sess.errKind
 	var next []display.Widget
-	switch kind {
-	case KindAlreadyRegistered:
-		next = append(next, v.button(IDVerify, "menu.verify", display.Primary), v.button(IDResend, "menu.resend", display.Secondary))
-	case KindNotRegistered:
-		next = append(next, v.button(IDRegister, "menu.register", display.Primary))
-	case KindNotActive:
-		next = append(next, v.button(IDVerify, "menu.verify", display.Primary))
-	case KindAccountLocked:
-		next = append(next, v.button(IDForgot, "menu.forgot", display.Primary))
-	case KindUnauthorized:
-		next = append(next, v.button(IDLogin, "menu.login", display.Primary))
+	for i, e := range v.m.nextSteps() {
+		style := display.Secondary
+		if i == 0 {
+			style = display.Primary
+		}
+		next = append(next, v.button(e.id, e.label, style))
 	}
 	key := "error." + kind
 	if !v.ui.Catalog().Has(v.m.lang, key) {
@@ -157,4 +140,16 @@ func (v *view) errorPage() *display.Page {
 	p.Body = append(p.Body, next...)
 	p.Footer = []display.Widget{v.button(IDMenu, "btn.menu", display.Secondary)}
 	return p
+}
+
+// formPage is a service's page of one screen: what it does, its fields,
+// and back and the button that sends them.
+func (v *view) formPage(titleKey, introKey, submitKey string, fields ...display.Widget) *display.Page {
+	id := string(v.m.screen)
+	return &display.Page{
+		ID:     id,
+		Header: display.NewHeader("header", display.M(titleKey), 0, 0),
+		Body:   append([]display.Widget{label(id+".intro", introKey)}, fields...),
+		Footer: []display.Widget{v.button(IDBack, "btn.back", display.Secondary), v.button(IDSubmit, submitKey, display.Primary)},
+	}
 }

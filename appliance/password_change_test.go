@@ -45,15 +45,15 @@ func TestChangePassword(t *testing.T) {
 	if d.errs()[FieldCurrentPassword] != KindWrongPassword {
 		t.Fatalf("wrong current: errors %v", d.errs())
 	}
-	for _, f := range screenFields[ScreenChangePassword] {
+	for _, f := range passwordFields {
 		if d.m.sess.p.value(f) != "" {
 			t.Errorf("%s still holds what was sent", f)
 		}
 	}
 	d.changePassword(testPassword, newTestPassword, newTestPassword)
 	d.wantScreen(ScreenAccount)
-	if d.up.password != newTestPassword || d.m.sess.acct.note != "password.changed" {
-		t.Errorf("password %q, note %q", d.up.password, d.m.sess.acct.note)
+	if note := flowOf[*account](t, d.m).note; d.up.password != newTestPassword || note != "password.changed" {
+		t.Errorf("password %q, note %q", d.up.password, note)
 	}
 }
 
@@ -64,7 +64,7 @@ func TestChangePasswordLocked(t *testing.T) {
 	d.up.errs["ChangePassword"] = &UpstreamError{Kind: KindAccountLocked}
 	d.changePassword("Wrong1!x", newTestPassword, newTestPassword)
 	d.wantScreen(ScreenError)
-	if d.m.sess.acct != nil {
+	if d.m.sess.account != nil {
 		t.Errorf("the locked session is still kept")
 	}
 	d.tap(IDForgot)

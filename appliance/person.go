@@ -46,14 +46,35 @@ func newPerson() *person { return &person{fields: make(map[FieldID][]byte)} }
 // drawing. The copy is garbage once the caller returns.
 func (p *person) value(f FieldID) string { return string(p.fields[f]) }
 
-// wipe zeroes every byte slice the person owns and drops the references.
-func (p *person) wipe() {
-	p.card.Wipe()
+// set replaces f's value with a copy of v, in a buffer with room for the
+// longest value f takes (so typing never reallocates), zeroing the old.
+func (p *person) set(f FieldID, v string) {
+	zero(p.fields[f])
+	p.fields[f] = append(make([]byte, 0, fieldSpecs[f].max), v...)
+}
+
+// drop zeroes and forgets what fs hold.
+func (p *person) drop(fs ...FieldID) {
+	for _, f := range fs {
+		zero(p.fields[f])
+		delete(p.fields, f)
+	}
+}
+
+// forget zeroes and drops what the person typed and picked, keeping the
+// card's data: they go back to the menu.
+func (p *person) forget() {
 	for k, b := range p.fields {
 		zero(b)
 		delete(p.fields, k)
 	}
 	p.county, p.township, p.village = "", "", ""
+}
+
+// wipe zeroes every byte slice the person owns and drops the references.
+func (p *person) wipe() {
+	p.card.Wipe()
+	p.forget()
 }
 
 // String keeps a person out of fmt output.

@@ -1,190 +1,268 @@
 package appliance
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 )
 
-// tapRegister handles the registration's screens.
-func (m *Machine) tapRegister(id string) []Job {
-	s := m.sess
-	switch {
+// Screens of the registration.
+const (
+	ScreenTerms     ScreenID = "terms"
+	ScreenCard      ScreenID = "card"
+	ScreenHousehold ScreenID = "household"
+	ScreenAddress   ScreenID = "address"
+	ScreenPassword  ScreenID = "password"
+	ScreenContact   ScreenID = "contact"
+	ScreenReview    ScreenID = "review"
+	ScreenReceipt   ScreenID = "receipt"
+)
+
+// Widget ids of the registration. Division choices are "county.<code>",
+// "township.<code>", "village.<code>".
+const (
+	IDRegister       = "menu.register"
+	IDAgree          = "terms.agree"
+	IDChangeCounty   = "address.county"
+	IDChangeTownship = "address.township"
+	IDChangeVillage  = "address.village"
+	IDEditHousehold  = "edit.household"
+	IDEditAddress    = "edit.address"
+	IDEditPassword   = "edit.password"
+	IDEditContact    = "edit.contact"
+)
+
+var registerScreens = map[ScreenID]screenSpec{
+	ScreenTerms:     {},
+	ScreenCard:      {},
+	ScreenHousehold: {fields: []FieldID{FieldHousehold}},
+	ScreenAddress:   {fields: []FieldID{FieldNeighbourhood}},
+	ScreenPassword:  {fields: []FieldID{FieldPassword, FieldPassword2}},
+	ScreenContact:   {fields: []FieldID{FieldPhoneArea, FieldPhoneNumber, FieldPhoneExt, FieldMobile, FieldEmail, FieldBackupEmail}},
+	ScreenReview:    {},
+	ScreenReceipt:   {},
+}
+
+// registerSteps is the order of the registration's screens.
+var registerSteps = []ScreenID{ScreenTerms, ScreenCard, ScreenHousehold, ScreenAddress, ScreenPassword, ScreenContact, ScreenReview}
+
+// fieldScreen is the registration screen that owns a field, for upstream
+// errors.
+var fieldScreen = map[FieldID]ScreenID{
+	FieldHousehold:     ScreenHousehold,
+	FieldAddress:       ScreenAddress,
+	FieldNeighbourhood: ScreenAddress,
+	FieldPassword:      ScreenPassword,
+	FieldPassword2:     ScreenPassword,
+	FieldPhoneArea:     ScreenContact,
+	FieldPhoneNumber:   ScreenContact,
+	FieldPhoneExt:      ScreenContact,
+	FieldMobile:        ScreenContact,
+	FieldEmail:         ScreenContact,
+	FieldBackupEmail:   ScreenContact,
+	FieldCard:          ScreenCard,
+}
+
+// registration is the first-time application (首次登入請先申請): the rules,
+// the card's data, household number, address, password, contact, review,
+// and the receipt.
+type registration struct {
+	// terms: the version shown, whether it was scrolled to its end, and
+	// the version the person accepted; termsText is the built-in text
+	// when the upstream's is not cached.
+	termsShown, termsAccepted string
+	termsAtEnd, termsLoading  bool
+	termsText                 string
+	// fromReview sends "next" back to the review after an edit.
+	fromReview bool
+	// The receipt: the reference, and whether the registration was
+	// queued in the outbox rather than taken by the upstream.
+	reference string
+	queued    bool
+}
+
+func newRegistration() flow { return &registration{} }
+
+func (r *registration) screens() map[ScreenID]screenSpec { return registerScreens }
+
+func (r *registration) start(w wizard) []Job {
+	w.goTo(ScreenTerms)
+	return r.termsFor(w)
+}
+
+func (r *registration) tap(w wizard, id string) []Job {
+	switch screen := w.screen(); {
+	case screen == ScreenReceipt:
+		if id == IDFinish {
+			w.finish()
+		}
 	case id == IDBack:
-		m.registerBack()
-		return nil
-	case m.screen == ScreenAddress && m.tapAddress(id):
-		return nil
-	case m.screen == ScreenReview:
-		return m.tapReview(id)
-	case id == IDAgree && m.screen == ScreenTerms:
-		if !s.termsAtEnd || s.termsLoading {
+		r.back(w)
+	case screen == ScreenAddress && r.tapAddress(w, id):
+	case screen == ScreenReview:
+		return r.tapReview(w, id)
+	case id == IDAgree && screen == ScreenTerms:
+		if !r.termsAtEnd || r.termsLoading {
 			return nil // the button is disabled until the end was reached
 		}
-		s.termsAccepted = s.termsShown
-		m.opt.Log.Info("terms accepted", "session", s.id, "terms_version", s.termsAccepted)
-		m.registerNext()
-	case id == IDNext && m.screen != ScreenTerms:
-		if m.screen == ScreenAddress && !m.addressComplete() {
-			s.errs[FieldAddress] = "required"
-			m.checkScreen()
+		r.termsAccepted = r.termsShown
+		w.info("terms accepted", "terms_version", r.termsAccepted)
+		r.next(w)
+	case id == IDNext && screen != ScreenTerms:
+		if screen == ScreenAddress && !r.addressComplete(w) {
+			w.setErr(FieldAddress, "required")
+			w.check()
 			return nil
 		}
-		if m.checkScreen() {
-			m.registerNext()
+		if w.check() {
+			r.next(w)
 		}
-	case id == IDPrevPage && s.page > 0:
-		s.page--
-	case id == IDNextPage:
-		s.page++
 	}
 	return nil
 }
 
-// registerNext moves to the next registration step, or back to the review
-// after an edit.
-func (m *Machine) registerNext() {
-	if m.sess.fromReview {
-		m.goTo(ScreenReview)
+// handle takes the rules scrolled to their end, and a language switch
+// while they show: the person must read them in the language they accept
+// them in.
+func (r *registration) handle(w wizard, ev Event) []Job {
+	if w.screen() != ScreenTerms {
+		return nil
+	}
+	switch ev.(type) {
+	case ScrolledToEnd:
+		if !r.termsLoading {
+			r.termsAtEnd = true
+		}
+	case langSwitched:
+		r.termsAtEnd = false
+		return r.termsFor(w)
+	}
+	return nil
+}
+
+func (r *registration) layout(w wizard) string {
+	p := w.person()
+	k := fmt.Sprintf("%t|%s|%s|%s|%s|%s", r.termsLoading, r.termsShown, p.county, p.township, p.village, w.err(FieldAddress))
+	if w.screen() == ScreenContact {
+		k += fmt.Sprintf("|%t", microsoftMail(p.value(FieldEmail)) || microsoftMail(p.value(FieldBackupEmail)))
+	}
+	return k
+}
+
+// next moves to the next step, or back to the review after an edit.
+func (r *registration) next(w wizard) {
+	if r.fromReview {
+		w.goTo(ScreenReview)
 		return
 	}
-	i := slices.Index(registerSteps, m.screen)
+	i := slices.Index(registerSteps, w.screen())
 	if i >= 0 && i+1 < len(registerSteps) {
-		m.goTo(registerSteps[i+1])
+		w.goTo(registerSteps[i+1])
 	}
 }
 
-func (m *Machine) registerBack() {
-	i := slices.Index(registerSteps, m.screen)
+func (r *registration) back(w wizard) {
+	i := slices.Index(registerSteps, w.screen())
 	switch {
-	case m.sess.fromReview && m.screen != ScreenReview:
-		m.goTo(ScreenReview)
+	case r.fromReview && w.screen() != ScreenReview:
+		w.goTo(ScreenReview)
 	case i <= 0:
-		m.toMenu()
+		w.back("")
 	default:
-		m.goTo(registerSteps[i-1])
+		w.goTo(registerSteps[i-1])
 	}
 }
 
-// tapAddress handles the division lists; it reports whether id was one of
-// them.
-func (m *Machine) tapAddress(id string) bool {
-	p := m.sess.p
-	kind, code, _ := strings.Cut(id, ".")
-	switch {
-	case kind == "county" && id != IDChangeCounty && m.countyByCode(code) != nil:
-		p.county, p.township, p.village = code, "", ""
-	case kind == "township" && id != IDChangeTownship && m.townshipByCode(code) != nil:
-		p.township, p.village = code, ""
-	case kind == "village" && id != IDChangeVillage && m.villageByCode(code) != nil:
-		p.village = code
-	case id == IDChangeCounty:
-		p.county, p.township, p.village = "", "", ""
-	case id == IDChangeTownship:
-		p.township, p.village = "", ""
-	case id == IDChangeVillage:
-		p.village = ""
-	default:
-		return false
+// termsFor makes sure the rules of the service are there in the current
+// language when the terms screen shows: cached, or fetched (the built-in
+// copy stands in if the upstream does not answer).
+func (r *registration) termsFor(w wizard) []Job {
+	if w.screen() != ScreenTerms {
+		return nil
 	}
-	if m.addressComplete() {
-		delete(m.sess.errs, FieldAddress)
+	lang := w.lang()
+	if t, ok := w.terms(lang); ok {
+		r.termsShown, r.termsLoading = t.Version, false
+		return nil
 	}
-	m.sess.page = 0
-	return true
-}
-
-// addressComplete reports whether a division was picked at every level
-// the division list has.
-func (m *Machine) addressComplete() bool {
-	p := m.sess.p
-	c := m.countyByCode(p.county)
-	if c == nil {
-		return false
-	}
-	if len(c.Children) == 0 {
-		return true
-	}
-	t := m.townshipByCode(p.township)
-	if t == nil {
-		return false
-	}
-	return len(t.Children) == 0 || m.villageByCode(p.village) != nil
-}
-
-func findDivision(ds []Division, code string) *Division {
-	for i := range ds {
-		if ds[i].Code == code {
-			return &ds[i]
+	r.termsLoading, r.termsAtEnd = true, false
+	return []Job{w.loadTerms(lang, func(w wizard, t Terms) {
+		if w.screen() == ScreenTerms && w.lang() == lang {
+			r.termsShown, r.termsLoading, r.termsAtEnd = t.Version, false, false
+			r.termsText = t.Text
 		}
-	}
-	return nil
+	})}
 }
 
-func (m *Machine) countyByCode(code string) *Division { return findDivision(m.divisions, code) }
-
-func (m *Machine) townshipByCode(code string) *Division {
-	if c := m.countyByCode(m.sess.p.county); c != nil {
-		return findDivision(c.Children, code)
+// text returns the text of the rules on screen.
+func (r *registration) text(w wizard) string {
+	if t, ok := w.terms(w.lang()); ok {
+		return t.Text
 	}
-	return nil
+	if r.termsText != "" {
+		return r.termsText
+	}
+	return builtinTerms(w.lang()).Text
 }
 
-func (m *Machine) villageByCode(code string) *Division {
-	if t := m.townshipByCode(m.sess.p.township); t != nil {
-		return findDivision(t.Children, code)
-	}
-	return nil
-}
-
-func (m *Machine) tapReview(id string) []Job {
+func (r *registration) tapReview(w wizard, id string) []Job {
 	edit := map[string]ScreenID{
 		IDEditHousehold: ScreenHousehold, IDEditAddress: ScreenAddress,
 		IDEditPassword: ScreenPassword, IDEditContact: ScreenContact,
 	}
 	if to, ok := edit[id]; ok {
-		m.sess.fromReview = true
-		m.goTo(to)
+		r.fromReview = true
+		w.goTo(to)
 		return nil
 	}
 	if id == IDSubmit {
-		return m.submit()
+		return r.submit(w)
 	}
 	return nil
 }
 
 // submit sends the registration, once every step checks out.
-func (m *Machine) submit() []Job {
-	s := m.sess
+func (r *registration) submit(w wizard) []Job {
+	p := w.person()
 	for _, step := range registerSteps {
-		for _, f := range screenFields[step] {
-			if c := checkField(s.p, f); c != "" {
-				s.errs[f] = c
-				m.goTo(step)
+		for _, f := range registerScreens[step].fields {
+			if c := checkField(p, f); c != "" {
+				w.setErr(f, c)
+				w.goTo(step)
 				return nil
 			}
 		}
 	}
-	s.busyKey = "busy.register"
-	m.goTo(ScreenBusy)
-	return []Job{m.registerJob(m.registration())}
+	w.busy("busy.register")
+	reg, up := r.registration(w), w.upstream()
+	return []Job{w.job(func(ctx context.Context) reply {
+		rc, err := up.Register(ctx, reg)
+		return func(w wizard) []Job {
+			if err != nil {
+				return r.refused(w, err)
+			}
+			r.registered(w, rc.Reference, rc.Queued)
+			return nil
+		}
+	})}
 }
 
 // registration copies the session's data into the request, for one call.
-func (m *Machine) registration() Registration {
-	p := m.sess.p
+func (r *registration) registration(w wizard) Registration {
+	p := w.person()
 	n, _ := strconv.Atoi(p.value(FieldNeighbourhood))
 	return Registration{
-		TermsVersion:  m.sess.termsAccepted,
-		Lang:          m.lang,
-		Identity:      m.identity(),
+		TermsVersion:  r.termsAccepted,
+		Lang:          w.lang(),
+		Identity:      w.identity(),
 		Name:          string(p.card.Name),
 		BirthDate:     string(p.card.BirthDate),
 		Household:     p.value(FieldHousehold),
-		County:        divisionName(m.countyByCode(p.county)),
-		Township:      divisionName(m.townshipByCode(p.township)),
-		Village:       divisionName(m.villageByCode(p.village)),
+		County:        divisionName(r.county(w)),
+		Township:      divisionName(r.township(w)),
+		Village:       divisionName(r.village(w)),
 		Neighbourhood: n,
 		Password:      p.value(FieldPassword),
 		PhoneArea:     p.value(FieldPhoneArea), PhoneNumber: p.value(FieldPhoneNumber),
@@ -195,93 +273,41 @@ func (m *Machine) registration() Registration {
 	}
 }
 
-// typable reports whether some of the fields are ones the person can fix
-// (not the card's data or what the kiosk adds).
-func typable(fs []FieldProblem) bool {
-	for _, f := range fs {
-		if f.Field != FieldCard {
-			return true
-		}
-	}
-	return false
-}
-
-func divisionName(d *Division) string {
-	if d == nil {
-		return ""
-	}
-	return d.Zh
-}
-
-func (m *Machine) identity() Identity {
-	return Identity{IDNumber: string(m.sess.p.card.IDNumber), CardNumber: string(m.sess.p.card.CardNumber)}
-}
-
 // registered shows the receipt and wipes the data: the registration is the
 // upstream's (or the outbox's) now.
-func (m *Machine) registered(ref string, queued bool) {
-	s := m.sess
-	s.reference, s.queued = ref, queued
-	s.complete()
-	m.opt.Log.Info("registered", "session", s.id, "queued", queued)
-	m.goTo(ScreenReceipt)
+func (r *registration) registered(w wizard, ref string, queued bool) {
+	r.reference, r.queued = ref, queued
+	r.termsAccepted, r.termsShown = "", ""
+	w.complete()
+	w.info("registered", "queued", queued)
+	w.goTo(ScreenReceipt)
 }
 
-// upstreamRefused shows the upstream's refusal: field errors next to their
-// fields on the step that owns them, anything else on the error screen.
-func (m *Machine) upstreamRefused(err error, fallback ScreenID) []Job {
-	s := m.sess
-	kind := errorKind(err)
-	m.opt.Log.Info("upstream refused", "session", s.id, "step", string(fallback), "err_kind", kind)
-	if kind == KindTermsChanged && s.flow == flowRegister {
-		// New rules came out while the person was typing: they read and
-		// accept those, then come back to the review with their data.
-		clear(m.terms)
-		s.termsAccepted, s.termsAtEnd, s.fromReview = "", false, true
-		m.goTo(ScreenTerms)
-		return m.termsFor()
-	}
+// refused shows the upstream's refusal of the registration: new rules send
+// the person to read them, then back to the review with their data; field
+// problems show on the step that owns the first, and "next" then returns
+// to the review; the rest as for every flow.
+func (r *registration) refused(w wizard, err error) []Job {
 	var ue *UpstreamError
-	if errors.As(err, &ue) && ue.Kind == KindInvalid && typable(ue.Fields) {
-		to := ScreenID("")
+	switch kind := errorKind(err); {
+	case kind == KindTermsChanged:
+		w.info("upstream refused", "step", string(ScreenReview), "err_kind", kind)
+		w.forgetTerms()
+		r.termsAccepted, r.termsAtEnd, r.fromReview = "", false, true
+		w.goTo(ScreenTerms)
+		return r.termsFor(w)
+	case errors.As(err, &ue) && ue.Kind == KindInvalid && typable(ue.Fields):
+		w.info("upstream refused", "step", string(ScreenReview), "err_kind", kind)
+		to := ScreenReview
 		for _, fp := range ue.Fields {
-			if fp.Field == FieldCard {
-				continue
-			}
-			s.errs[fp.Field] = fp.Code
-			if st, ok := fieldScreen[fp.Field]; ok && to == "" && s.flow == flowRegister {
+			if st, ok := fieldScreen[fp.Field]; ok && fp.Field != FieldCard {
 				to = st
+				break
 			}
 		}
-		if to == "" {
-			to = fallback
-		}
-		// Once fixed, "next" goes back to the review to submit again.
-		s.fromReview = s.flow == flowRegister
-		m.goTo(to)
-		s.showErr++
-		if _, ok := s.errs[s.focus]; !ok {
-			for _, f := range screenFields[to] {
-				if _, bad := s.errs[f]; bad {
-					s.focus = f
-					break
-				}
-			}
-		}
+		r.fromReview = true
+		w.fieldErrors(ue.Fields, to)
 		return nil
 	}
-	if kind == KindBadCode || kind == KindWrongPassword {
-		f := FieldCode
-		if kind == KindWrongPassword {
-			f = FieldPassword
-		}
-		m.goTo(fallback)
-		s.errs[f] = kind
-		s.focus = f
-		s.showErr++
-		return nil
-	}
-	s.errKind = kind
-	m.goTo(ScreenError)
-	return nil
+	return w.refused(err, ScreenReview)
 }

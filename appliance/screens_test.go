@@ -120,10 +120,10 @@ func (d *screenDriver) toEnd() {
 	}
 	w := d.Find("terms.text")
 	r := w.Bounds()
-	for i := 0; i < 60 && !d.k.m.sess.termsAtEnd; i++ {
+	for i := 0; i < 60 && !flowOf[*registration](d.T, d.k.m).termsAtEnd; i++ {
 		d.Drag((r.Min.X+r.Max.X)/2, r.Max.Y-10, -(r.Dy() - 30))
 	}
-	if !d.k.m.sess.termsAtEnd {
+	if !flowOf[*registration](d.T, d.k.m).termsAtEnd {
 		d.T.Fatalf("the rules never reached their end")
 	}
 }

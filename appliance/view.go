@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
-	"slices"
 
 	"github.com/nhikiosk/nhikiosk/display"
 )
@@ -20,10 +19,11 @@ func AddMessages(cat *display.Catalog) error {
 	return nil
 }
 
-// view draws the machine's state with the display engine. It builds a page
-// when the screen (or what its layout depends on) changes, and otherwise
-// patches the page: errors under fields, the agree button, the idle
-// warning. Fields' values flow back to the machine as SetField events; the
+// view draws the machine's state with the display engine: the shared
+// screens' pages itself (pages.go), the flows' pages through their page
+// method. It builds a page when the screen (or what its layout depends on)
+// changes, and otherwise patches the page: errors under fields, what the
+// page asked to patch (onPatch), the idle warning. Fields' values flow back to the machine as SetField events; the
 // view keeps no copy of them beyond what the display's fields hold, and
 // wipes those whenever it replaces a page.
 type view struct {
@@ -34,7 +34,9 @@ type view struct {
 	key     string
 	showErr int
 	fields  map[FieldID]*display.Field
-	agree   *display.Button
+	// patchers bring the page's widgets up to date with the machine
+	// without a new layout, and report whether they changed any.
+	patchers []func() bool
 }
 
 func newView(m *Machine, ui *display.UI, post func(Event)) *view {
@@ -47,10 +49,9 @@ func (v *view) pageKey() string {
 	m := v.m
 	k := fmt.Sprintf("%s|%s", m.screen, m.lang)
 	if s := m.sess; s != nil {
-		k += fmt.Sprintf("|%s|%s|%s|%s|%t|%t|%d", s.busyKey, s.errKind, s.resultKey, s.cardErrKey, s.termsLoading, s.completed, s.page)
-		k += "|" + s.p.county + "|" + s.p.township + "|" + s.p.village + "|" + s.termsShown + "|" + s.errs[FieldAddress]
-		if m.screen == ScreenContact {
-			k += fmt.Sprintf("|%t", microsoftMail(s.p.value(FieldEmail)) || microsoftMail(s.p.value(FieldBackupEmail)))
+		k += fmt.Sprintf("|%s|%s|%s|%s|%t", s.busyKey, s.errKind, s.resultKey, s.cardErrKey, s.completed)
+		if l, ok := m.flow().(layouter); ok {
+			k += "|" + l.layout(m.wizard())
 		}
 	}
 	return k
@@ -77,7 +78,7 @@ func (v *view) show() {
 	}
 	v.ui.Wipe()
 	clear(v.fields)
-	v.agree = nil
+	v.patchers = nil
 	p := v.build()
 	p.Footer = append([]display.Widget{v.langButton()}, p.Footer...)
 	v.ui.SetPage(p)
@@ -118,9 +119,9 @@ func (v *view) patch() {
 			zero(cur)
 		}
 	}
-	if v.agree != nil && s != nil {
-		if dis := !s.termsAtEnd || s.termsLoading; v.agree.Disabled != dis {
-			v.agree.Disabled, changed = dis, true
+	if s != nil {
+		for _, p := range v.patchers {
+			changed = p() || changed
 		}
 	}
 	if changed {
@@ -220,8 +221,15 @@ func (v *view) bodyDp() float64 {
 	return float64(v.ui.Size().Y)/v.ui.Scale() - 190
 }
 
-// registerHeader is the header of registration step s.
-func (v *view) registerHeader(title string) *display.Header {
-	i := slices.Index(registerSteps, v.m.screen)
-	return display.NewHeader("header", display.M(title), i+1, len(registerSteps))
+// onPatch adds f to what patching the page does: f brings widgets of the
+// page up to date with the machine and reports whether it changed any.
+func (v *view) onPatch(f func() bool) { v.patchers = append(v.patchers, f) }
+
+// note is a message above a page's content (what the last action did), if
+// key is set.
+func (v *view) note(key string) []display.Widget {
+	if key != "" {
+		return []display.Widget{label("account.note", key)}
+	}
+	return nil
 }

@@ -3,6 +3,8 @@ package instance
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,13 +136,16 @@ func TestBuilddirReplacesThisRepo(t *testing.T) {
 	}
 }
 
-// goflags lets go build in instance's builddir update its module
-// requirements (the repository's own go.mod moves on) without writing the
-// builddir: it works on copies of go.mod and go.sum (-modfile). Relative
-// replace paths still resolve from the builddir.
-func goflags(t *testing.T, instance string) string {
+var update = flag.Bool("update", false, "write the builddirs' go.mod and go.sum as the build leaves them")
+
+// modfile copies instance's builddir go.mod and go.sum into a temporary
+// directory and returns the GOFLAGS that make go work on those copies
+// (-modfile), so a build can add what it needs without writing the
+// builddir; relative replace paths still resolve from the builddir. The
+// directory holds the copies, to compare afterwards.
+func modfile(t *testing.T, instance string) (goflags, dir string) {
 	t.Helper()
-	dir := t.TempDir()
+	dir = t.TempDir()
 	for _, name := range []string{"go.mod", "go.sum"} {
 		b, err := os.ReadFile(filepath.Join(instance, "builddir", name))
 		if err != nil {
@@ -150,13 +155,22 @@ func goflags(t *testing.T, instance string) string {
 			t.Fatal(err)
 		}
 	}
-	return "GOFLAGS=-mod=mod -modfile=" + filepath.Join(dir, "go.mod")
+	return "GOFLAGS=-mod=mod -modfile=" + filepath.Join(dir, "go.mod"), dir
+}
+
+// goflags is modfile's GOFLAGS alone.
+func goflags(t *testing.T, instance string) string {
+	f, _ := modfile(t, instance)
+	return f
 }
 
 // TestPackagesBuild builds every program of each image the way gok does:
 // in the instance's builddir, CGO_ENABLED=0, tags gokrazy,netgo,osusergo,
-// for the instance's GOARCH; and checks that the kernel, firmware and
-// EEPROM modules resolve there.
+// for the instance's GOARCH; downloads the kernel, firmware and EEPROM
+// modules there (so the result does not depend on what the module cache
+// already holds); and fails when that needed anything the committed go.mod
+// or go.sum lacks, since gok would then rewrite them and leave the
+// repository dirty (issue 12). -update writes them back.
 func TestPackagesBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every package of two images")
@@ -165,10 +179,13 @@ func TestPackagesBuild(t *testing.T) {
 	for _, inst := range instances {
 		t.Run(inst.name, func(t *testing.T) {
 			c := load(t, inst.name)
+			builddir := filepath.Join(inst.name, "builddir")
+			flags, copies := modfile(t, inst.name)
+			env := append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+inst.goarch, flags)
 			pkgs := append(slices.Clone(gokrazyPackages), c.Packages...)
 			cmd := exec.Command(goBin, append([]string{"build", "-tags", "gokrazy,netgo,osusergo", "-o", t.TempDir()}, pkgs...)...)
-			cmd.Dir = filepath.Join(inst.name, "builddir")
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+inst.goarch, goflags(t, inst.name))
+			cmd.Dir = builddir
+			cmd.Env = env
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("go build %s: %v\n%s", strings.Join(pkgs, " "), err, out)
 			}
@@ -176,15 +193,90 @@ func TestPackagesBuild(t *testing.T) {
 				if m == nil || *m == "" {
 					continue
 				}
-				cmd := exec.Command(goBin, "list", "-m", "-f", "{{.Dir}}", *m)
-				cmd.Dir = filepath.Join(inst.name, "builddir")
-				out, err := cmd.Output()
-				if err != nil || len(bytes.TrimSpace(out)) == 0 {
-					t.Errorf("module %s does not resolve in builddir: %v", *m, err)
+				dir, err := downloadModule(goBin, builddir, env, *m)
+				if err != nil {
+					t.Errorf("module %s: %v", *m, err)
+					continue
 				}
+				if _, err := os.Stat(dir); err != nil {
+					t.Errorf("module %s downloaded to %s, which is missing: %v", *m, dir, err)
+				}
+			}
+			for _, name := range []string{"go.mod", "go.sum"} {
+				committed, err := os.ReadFile(filepath.Join(builddir, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				built, err := os.ReadFile(filepath.Join(copies, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if bytes.Equal(committed, built) {
+					continue
+				}
+				if *update {
+					if err := os.WriteFile(filepath.Join(builddir, name), built, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					t.Logf("updated %s/%s", builddir, name)
+					continue
+				}
+				t.Errorf("%s/%s lacks what building the image needs (gok would rewrite it):\n%s\nrun: go test ./gokrazy-instance -run TestPackagesBuild -update",
+					builddir, name, lineDiff(committed, built))
 			}
 		})
 	}
+}
+
+// downloadModule downloads module m as the builddir resolves it and returns
+// its directory in the module cache. go list -m prints an empty directory
+// for a module that is not in the cache yet, so it cannot tell "missing"
+// from "not downloaded"; go mod download -json does both and says why in
+// its Error field.
+func downloadModule(goBin, builddir string, env []string, m string) (string, error) {
+	cmd := exec.Command(goBin, "mod", "download", "-json", m)
+	cmd.Dir = builddir
+	cmd.Env = env
+	out, err := cmd.Output()
+	var info struct{ Dir, Error string }
+	if jerr := json.Unmarshal(out, &info); jerr != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		return "", fmt.Errorf("go mod download: %v %v\n%s%s", err, jerr, out, stderr)
+	}
+	if info.Error != "" {
+		return "", fmt.Errorf("go mod download: %s", info.Error)
+	}
+	if info.Dir == "" {
+		return "", fmt.Errorf("go mod download printed no directory:\n%s", out)
+	}
+	return info.Dir, nil
+}
+
+// lineDiff lists the lines only in got (+) or only in want (-).
+func lineDiff(want, got []byte) string {
+	in := func(b []byte) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range strings.Split(string(b), "\n") {
+			m[l] = true
+		}
+		return m
+	}
+	w, g := in(want), in(got)
+	var d []string
+	for _, l := range strings.Split(string(want), "\n") {
+		if !g[l] {
+			d = append(d, "- "+l)
+		}
+	}
+	for _, l := range strings.Split(string(got), "\n") {
+		if !w[l] {
+			d = append(d, "+ "+l)
+		}
+	}
+	return strings.Join(d, "\n")
 }
 
 // TestFlagsParse runs each configured program, built for this machine, with

@@ -1,29 +1,13 @@
 #!/usr/bin/env bash
 # Runs the kiosk demo on embedded defaults: a window, a virtual NHI card and
 # the in-process upstream. On Debian/Ubuntu it installs the system packages
-# the demo needs (as root, or through sudo); elsewhere it prints exactly
-# what is missing. Extra arguments go to the kiosk, e.g. -set language=en.
+# the demo needs (.ci/packages/demo.txt, as root or through sudo); elsewhere,
+# or with NHIKIOSK_NO_INSTALL=1, it prints exactly what is missing. Extra
+# arguments go to the kiosk, e.g. -set language=en.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . .ci/lib.sh
-
-mapfile -t want < <(packages .ci/packages/demo.txt)
-if command -v dpkg-query >/dev/null; then
-	missing=()
-	for p in "${want[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-	done
-	if [ ${#missing[@]} -gt 0 ]; then
-		sudo=""
-		[ "$(id -u)" -eq 0 ] || sudo=sudo
-		say "installing: ${missing[*]}"
-		$sudo apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
-	fi
-else
-	say "not a Debian/Ubuntu system: make sure you have the equivalents of:"
-	printf '  %s\n' "${want[@]}" >&2
-	say "(a C compiler, pkg-config, the PC/SC lite headers, the X11/OpenGL headers for GLFW, and Noto Sans CJK TC)"
-fi
+install_packages .ci/packages/demo.txt
 command -v go >/dev/null || { say "Go 1.26 or newer is needed: https://go.dev/dl/"; exit 1; }
+use_cgo_tags
 go run ./cmd/kiosk -demo "$@"

@@ -1,4 +1,5 @@
-# Mosquitto on loopback with a configuration of ours (never the system one):
+# Mosquitto on loopback with a configuration of ours (never the system one);
+# the ports are the first free ones from these (free_port):
 # - 127.0.0.1:18830 plain, anonymous (NHIKIOSK_MQTT_ADDR), for quick tests;
 # - 127.0.0.1:18831 TLS with per-kiosk passwords and an ACL file
 #   (NHIKIOSK_MQTT_TLS_ADDR), as a production broker is set up
@@ -57,14 +58,16 @@ CONF
 }
 
 if [ -x /usr/sbin/mosquitto ] && command -v openssl >/dev/null && command -v mosquitto_passwd >/dev/null; then
+	mqtt_plain=$(free_port 18830)
+	mqtt_tls=$(free_port 18831 $((mqtt_plain + 1)))
 	mosquitto_fleet_files "$NHIKIOSK_RUN/mosquitto"
-	mosquitto_conf "$NHIKIOSK_RUN/mosquitto" 18830 18831
-	say "starting mosquitto on 127.0.0.1:18830 (plain) and :18831 (TLS, ACL)"
+	mosquitto_conf "$NHIKIOSK_RUN/mosquitto" "$mqtt_plain" "$mqtt_tls"
+	say "starting mosquitto on 127.0.0.1:$mqtt_plain (plain) and :$mqtt_tls (TLS, ACL)"
 	/usr/sbin/mosquitto -c "$NHIKIOSK_RUN/mosquitto/mosquitto.conf" &
 	on_exit "kill $! 2>/dev/null"
-	if wait_port 127.0.0.1 18830 20 && wait_port 127.0.0.1 18831 20; then
-		export NHIKIOSK_MQTT_ADDR=127.0.0.1:18830
-		export NHIKIOSK_MQTT_TLS_ADDR=127.0.0.1:18831
+	if wait_port 127.0.0.1 "$mqtt_plain" 20 && wait_port 127.0.0.1 "$mqtt_tls" 20; then
+		export NHIKIOSK_MQTT_ADDR=127.0.0.1:$mqtt_plain
+		export NHIKIOSK_MQTT_TLS_ADDR=127.0.0.1:$mqtt_tls
 		export NHIKIOSK_MQTT_DIR=$NHIKIOSK_RUN/mosquitto
 	fi
 else

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nhikiosk/nhikiosk/config"
+	"github.com/nhikiosk/nhikiosk/display/glfwscreen"
 	"github.com/nhikiosk/nhikiosk/internal/itest"
 )
 
@@ -18,6 +19,9 @@ import (
 // developer strip inserts the virtual card, the menu starts the
 // registration, the strip pulls the card.
 func TestDemoWindow(t *testing.T) {
+	if !glfwscreen.Built {
+		itest.Missing(t, "the kiosk is built without GLFW (no cgo, or the noglfw tag because the X11/OpenGL headers are missing)")
+	}
 	disp := itest.Env(t, "NHIKIOSK_XVFB_DISPLAY", "Xvfb")
 	xdotool := itest.Command(t, "xdotool", "xdotool")
 	itest.File(t, config.DebianFont, "fonts-noto-cjk")

@@ -1,5 +1,3 @@
-//go:build cgo
-
 package main
 
 import (
@@ -10,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nhikiosk/nhikiosk/internal/itest"
 	"github.com/nhikiosk/nhikiosk/reader"
+	"github.com/nhikiosk/nhikiosk/reader/pcsc"
 )
 
 // The binary itself: one line on stderr and the exit status of the error.
@@ -18,6 +18,9 @@ import (
 func TestBinaryNoReader(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
+	}
+	if !pcsc.Built {
+		itest.Missing(t, "nhicard is built without PC/SC (no cgo, or the nopcsc tag because libpcsclite-dev is missing)")
 	}
 	bin := filepath.Join(t.TempDir(), "nhicard")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {

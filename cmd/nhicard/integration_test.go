@@ -1,5 +1,3 @@
-//go:build cgo
-
 package main
 
 import (
@@ -31,6 +29,9 @@ type rig struct {
 // they run beside reader/pcsc's, which use the first.
 func newRig(t *testing.T, port int) *rig {
 	t.Helper()
+	if !pcsc.Built {
+		itest.Missing(t, "nhicard is built without PC/SC (no cgo, or the nopcsc tag because libpcsclite-dev is missing)")
+	}
 	base := itest.Env(t, "NHIKIOSK_VPCD_ADDR", "pcscd with vsmartcard-vpcd")
 	addr, err := readertest.WithPort(base, port)
 	if err != nil {

@@ -7,7 +7,9 @@
 // GLFW needs cgo and must be driven from the process's main OS thread:
 // call Main from main (or TestMain) and run the program inside it. Built
 // without cgo (the gokrazy image), Open returns ErrNoCgo and Main just
-// runs the program, so everything else still compiles.
+// runs the program, so everything else still compiles. The build tag
+// noglfw leaves GLFW out the same way on a host whose X11/OpenGL headers
+// are missing (scripts/test.sh sets it there).
 //
 // It only shows frames and reports input; it never interprets them.
 package glfwscreen
@@ -17,8 +19,9 @@ import (
 	"image"
 )
 
-// ErrNoCgo is returned by Open in a binary built with CGO_ENABLED=0.
-var ErrNoCgo = errors.New("glfwscreen: built without cgo; use the fbdev or headless backend")
+// ErrNoCgo is returned by Open in a binary built with CGO_ENABLED=0 or
+// the noglfw tag.
+var ErrNoCgo = errors.New("glfwscreen: built without GLFW (no cgo, or the noglfw tag: install the X11/OpenGL headers, .ci/packages/display.txt); use the web, fbdev or headless backend")
 
 // Options configure the window.
 type Options struct {

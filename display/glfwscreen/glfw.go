@@ -1,4 +1,4 @@
-//go:build cgo
+//go:build cgo && !noglfw
 
 package glfwscreen
 
@@ -269,3 +269,6 @@ func (s *Screen) Close() error {
 	})
 	return nil
 }
+
+// Built reports whether this build has GLFW windows.
+const Built = true

@@ -1,4 +1,4 @@
-//go:build !cgo
+//go:build !cgo || noglfw
 
 package glfwscreen
 
@@ -9,3 +9,6 @@ func Main(app func()) { app() }
 
 // Open fails: this binary has no GLFW.
 func Open(Options) (display.Screen, error) { return nil, ErrNoCgo }
+
+// Built reports whether this build has GLFW windows.
+const Built = false

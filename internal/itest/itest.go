@@ -54,6 +54,13 @@ func Optional(t testing.TB, program, why string) string {
 	return p
 }
 
+// Missing skips the test (fails it in CI) because of why, e.g. a part of
+// the build left out on a host that lacks its C headers.
+func Missing(t testing.TB, why string) {
+	t.Helper()
+	missing(t, why)
+}
+
 func missing(t testing.TB, why string) {
 	t.Helper()
 	if Required() {

@@ -1,4 +1,4 @@
-//go:build !cgo
+//go:build !cgo || nopcsc
 
 package pcsc
 
@@ -9,9 +9,13 @@ import (
 	"github.com/nhikiosk/nhikiosk/reader"
 )
 
-// ErrNoCgo is returned by New in a build without cgo, which cannot reach
-// pcscd (CGO_ENABLED=0, as on gokrazy: use reader/ccid there).
-var ErrNoCgo = errors.New("PC/SC needs a build with cgo (CGO_ENABLED=1 and libpcsclite)")
+// ErrNoCgo is returned by New in a build that cannot reach pcscd: without
+// cgo (CGO_ENABLED=0, as on gokrazy: use reader/ccid there), or with the
+// nopcsc tag on a host that lacks the PC/SC lite headers.
+var ErrNoCgo = errors.New("PC/SC needs a build with cgo and libpcsclite (Debian libpcsclite-dev), without the nopcsc tag")
+
+// Built reports whether this build can reach pcscd.
+const Built = false
 
 // Device is PC/SC's reader.Device; without cgo there is none.
 type Device struct{}

@@ -1,4 +1,4 @@
-//go:build cgo
+//go:build cgo && !nopcsc
 
 package pcsc
 
@@ -233,3 +233,6 @@ func Readers() (names []string, err error) {
 	}
 	return names, err
 }
+
+// Built reports whether this build can reach pcscd.
+const Built = true

@@ -7,35 +7,35 @@ import (
 	"github.com/nhikiosk/nhikiosk/display"
 )
 
-// bindingPage is a page of the mobile device binding: the code as 8
-// digits and a QR code with a countdown, the code's expiry, or the device
-// that was linked.
-func (v *view) bindingPage() *display.Page {
-	a := v.m.sess.acct
+// page is the code as 8 digits and a QR code with a countdown (or the
+// masked mobile the SMS went to), the code's expiry, or the device that
+// was linked.
+func (b *binding) page(w wizard, v *view) *display.Page {
 	back := v.button(IDBack, "btn.back", display.Secondary)
-	p := &display.Page{ID: string(v.m.screen), Header: display.NewHeader("header", display.M("bind.title"), 0, 0)}
-	switch v.m.screen {
+	p := &display.Page{ID: string(w.screen()), Header: display.NewHeader("header", display.M("bind.title"), 0, 0)}
+	switch w.screen() {
 	case ScreenBind:
-		if a.bind.b.Via == ViaSMS {
-			sent := lit("bind.sent", v.text("bind.sent", "to", a.bind.b.SentTo))
+		c := b.code
+		if c.b.Via == ViaSMS {
+			sent := lit("bind.sent", v.text("bind.sent", "to", c.b.SentTo))
 			sent.Size = display.SizeTitle
-			p.Body = []display.Widget{sent, newCountdown("bind.countdown", a.bind.deadline)}
+			p.Body = []display.Widget{sent, newCountdown("bind.countdown", c.deadline)}
 			p.Footer = []display.Widget{back}
 			break
 		}
-		code := lit("bind.code", spaced(a.bind.b.Code))
+		code := lit("bind.code", spaced(c.b.Code))
 		code.Size, code.Align = display.SizeTitle*1.5, 1
 		p.Body = []display.Widget{label("bind.intro", "bind.intro"), code}
-		if qr, err := display.NewQR("bind.qr", a.bind.b.Code, min(220, max(120, v.bodyDp()/3))); err == nil {
+		if qr, err := display.NewQR("bind.qr", c.b.Code, min(220, max(120, v.bodyDp()/3))); err == nil {
 			p.Body = append(p.Body, qr)
 		}
-		p.Body = append(p.Body, newCountdown("bind.countdown", a.bind.deadline))
+		p.Body = append(p.Body, newCountdown("bind.countdown", c.deadline))
 		p.Footer = []display.Widget{back}
 	case ScreenBindExpired:
 		p.Body = []display.Widget{label("bind.expired", "bind.expired")}
 		p.Footer = []display.Widget{back, v.button(IDNewCode, "bind.new_code", display.Primary)}
 	case ScreenLinked:
-		name := lit("linked.name", v.text("linked.body", "name", a.linked))
+		name := lit("linked.name", v.text("linked.body", "name", b.linked))
 		name.Size = display.SizeTitle
 		p.Body = []display.Widget{name}
 		p.Footer = []display.Widget{back, v.button(IDLogout, "account.logout", display.Primary)}
