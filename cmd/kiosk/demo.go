@@ -45,7 +45,7 @@ func demoParts(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout
 	}
 	vr := readertest.NewDevice("Virtual NHI reader (demo)")
 	p.reader = vr
-	screen, err := openScreen(*cfg, log, nil)
+	screen, err := openScreen(*cfg, log, nil, nil)
 	if err != nil {
 		return p, stop, &exitError{exitNoRestart, err}
 	}

@@ -18,7 +18,8 @@ import (
 
 // openScreen opens the configured display backend: a GLFW window (cgo;
 // without cgo glfwscreen.Open says so), the framebuffer, or none.
-func openScreen(cfg config.Config, log *slog.Logger, hotplug *uevent.Mux) (display.Screen, error) {
+// With fbdev, hw (if not nil) follows the touch devices.
+func openScreen(cfg config.Config, log *slog.Logger, hotplug *uevent.Mux, hw *hardware) (display.Screen, error) {
 	var s display.Screen
 	var err error
 	switch cfg.Display.Backend {
@@ -29,7 +30,12 @@ func openScreen(cfg config.Config, log *slog.Logger, hotplug *uevent.Mux) (displ
 		}
 		s, err = glfwscreen.Open(glfwscreen.Options{Width: size.X, Height: size.Y, Fullscreen: cfg.Display.Fullscreen, Title: "nhikiosk"})
 	case config.DisplayFBDev:
-		s, err = fbdev.Open(fbdev.Options{Log: log, Touch: evdev.Options{Uevents: subscribe(hotplug, log)}})
+		to := evdev.Options{Uevents: subscribe(hotplug, log)}
+		if hw != nil {
+			hw.followTouch()
+			to.Changed = hw.touchDevices
+		}
+		s, err = fbdev.Open(fbdev.Options{Log: log, Touch: to})
 	default:
 		s = headless.New(screenSize(cfg, image.Pt(800, 480)))
 	}

@@ -42,6 +42,7 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 	defer cancel(nil)
 	var p parts
 	var err error
+	hw := newHardware(log, hardwareGrace)
 	if o.demo {
 		var stop func()
 		p, stop, err = demoParts(ctx, &cfg, log, stdout)
@@ -49,7 +50,7 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 			defer stop()
 		}
 	} else {
-		p, err = realParts(cfg, log)
+		p, err = realParts(cfg, log, hw)
 	}
 	if err != nil {
 		return err
@@ -79,6 +80,7 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 	}
 	kp.attach(k)
 	kf.k = k
+	hw.attach(k.Post, func(kind fleet.EventKind) { kf.event(kind, fleet.EventFields{}) })
 	// An opened case is an alert for the operator (fleetd keeps it until
 	// acknowledged); closing it needs no event.
 	kp.OnTamper(func(open bool) {
@@ -96,7 +98,13 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 		g.Go(func() error { return agent.Run(gctx) })
 		g.Go(func() error { return kf.run(gctx) })
 	}
-	g.Go(func() error { return devices.WatchCardsObserved(gctx, p.reader, cards, kf.observeReader) })
+	g.Go(func() error {
+		return devices.WatchCardsObserved(gctx, p.reader, cards, func(ev reader.Event) {
+			kf.observeReader(ev)
+			hw.readerEvent(ev)
+		})
+	})
+	g.Go(func() error { return hw.run(gctx) })
 	g.Go(func() error { return p.client.Run(gctx) })
 	g.Go(func() error { return watchUI(gctx, ui, uiStallTimeout) })
 	g.Go(func() error { return kp.Run(gctx) })
@@ -132,7 +140,7 @@ func newKioskFleet(cfg config.Config, o options, p parts, screen *recScreen, log
 
 // realParts opens the configured reader, screen, font and upstream. What
 // is missing or not built in is an exitNoRestart error saying so.
-func realParts(cfg config.Config, log *slog.Logger) (parts, error) {
+func realParts(cfg config.Config, log *slog.Logger, hw *hardware) (parts, error) {
 	var p parts
 	var err error
 	if p.font, p.theme, err = display.Configured(cfg.Display); err != nil {
@@ -147,7 +155,7 @@ func realParts(cfg config.Config, log *slog.Logger) (parts, error) {
 	if p.client, err = upstream.FromConfig(cfg, log); err != nil {
 		return p, &exitError{exitNoRestart, fmt.Errorf("upstream: %w", err)}
 	}
-	if p.screen, err = openScreen(cfg, log, hotplug); err != nil {
+	if p.screen, err = openScreen(cfg, log, hotplug, hw); err != nil {
 		return p, &exitError{exitNoRestart, err}
 	}
 	return p, nil

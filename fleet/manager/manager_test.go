@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -77,5 +78,39 @@ func TestFilter(t *testing.T) {
 		if got := tt.f.Match(k); got != tt.want {
 			t.Errorf("%+v.Match = %v, want %v", tt.f, got, tt.want)
 		}
+	}
+}
+
+// A kiosk without a touch device says so (touch_missing): an alert until
+// it says touch_restored (issue 18).
+func TestTouchMissingAlert(t *testing.T) {
+	store, err := OpenStore(filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	m, err := New(Options{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := fleet.KioskRef{Site: "s", Kiosk: "k"}
+	apply := func(ch, payload string) {
+		t.Helper()
+		if err := m.apply(ref, ch, []byte(payload)); err != nil {
+			t.Fatalf("apply %s %s: %v", ch, payload, err)
+		}
+		for len(m.writes) > 0 {
+			<-m.writes
+		}
+	}
+	apply("state", `{"v":1,"state":"online","birth":{"version":"v1"}}`)
+	apply("health", `{"v":1,"reader":{"present":true},"perm_free_pct":50}`)
+	apply("event", `{"v":1,"kind":"touch_missing","seq":1}`)
+	if k, _ := m.Kiosk("s/k"); k.alert(AlertTouchMissing) == nil || k.Status != StatusFaulty {
+		t.Fatalf("after touch_missing: alerts %v, status %q", k.Alerts, k.Status)
+	}
+	apply("event", `{"v":1,"kind":"touch_restored","seq":2}`)
+	if k, _ := m.Kiosk("s/k"); k.alert(AlertTouchMissing) != nil || k.Status != StatusOnline {
+		t.Fatalf("after touch_restored: alerts %v, status %q", k.Alerts, k.Status)
 	}
 }

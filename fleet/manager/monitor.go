@@ -106,8 +106,11 @@ func (m *Manager) apply(ref fleet.KioskRef, ch string, payload []byte) error {
 		}
 		m.write(bEvents, timeKey(name, e.TS, e.Seq), EventRecord{name, e})
 		m.update(ref, ch, now, func(k *Kiosk) {
-			if e.Kind == fleet.EvTamper {
+			switch e.Kind {
+			case fleet.EvTamper:
 				k.setAlert(AlertTamper, true, now)
+			case fleet.EvTouchMissing, fleet.EvTouchRestored:
+				k.setAlert(AlertTouchMissing, e.Kind == fleet.EvTouchMissing, now)
 			}
 		})
 	case fleet.ChanAck:

@@ -41,6 +41,7 @@ const (
 	AlertDiskLow       AlertKind = "disk_low"       // /perm under 10 % free
 	AlertHot           AlertKind = "temperature"    // over 80 °C
 	AlertTamper        AlertKind = "tamper"         // tamper event; stays until acknowledged
+	AlertTouchMissing  AlertKind = "touch_missing"  // touch_missing event, until touch_restored
 )
 
 // Alert thresholds.

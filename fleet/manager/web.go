@@ -179,7 +179,7 @@ func (w *Web) overview(rw http.ResponseWriter, r *http.Request, u User) {
 		"Statuses": Statuses, "AlertKinds": alertKinds, "Watch": "*"})
 }
 
-var alertKinds = []AlertKind{AlertOffline, AlertReaderMissing, AlertOutboxStuck, AlertDiskLow, AlertHot, AlertTamper}
+var alertKinds = []AlertKind{AlertOffline, AlertReaderMissing, AlertTouchMissing, AlertOutboxStuck, AlertDiskLow, AlertHot, AlertTamper}
 
 func (w *Web) kioskPage(rw http.ResponseWriter, r *http.Request, u User) {
 	name := r.PathValue("site") + "/" + r.PathValue("kiosk")
