@@ -181,17 +181,34 @@ func chainLevel(from, to, n int) int {
 }
 
 // WaitCardChange blocks until the slot's state differs from was (a card
-// inserted or removed) and reports whether a card is now present. It reads NotifySlotChange from the interrupt
-// endpoint, or polls GetSlotStatus every PollInterval on readers without
-// one.
+// inserted or removed) and reports whether a card is now present. It reads
+// NotifySlotChange from the interrupt endpoint, asking GetSlotStatus after
+// SlotCheck without one in case a notification was lost, or polls
+// GetSlotStatus every PollInterval on readers without that endpoint.
 func (r *Reader) WaitCardChange(ctx context.Context, was bool) (bool, error) {
 	buf := make([]byte, 8)
 	for {
-		n, err := r.dev.Interrupt(ctx, buf)
-		if errors.Is(err, ErrNoInterrupt) {
-			return r.pollCardChange(ctx, was)
+		ictx, cancel := ctx, context.CancelFunc(func() {})
+		if r.SlotCheck > 0 {
+			ictx, cancel = context.WithTimeout(ctx, r.SlotCheck)
 		}
-		if err != nil {
+		n, err := r.dev.Interrupt(ictx, buf)
+		cancel()
+		switch {
+		case errors.Is(err, ErrNoInterrupt):
+			return r.pollCardChange(ctx, was)
+		case err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
+			// Quiet for SlotCheck: make sure no notification was lost
+			// (a card pulled out must never look present).
+			now, err := r.CardPresent(ctx)
+			if err != nil {
+				return was, fmt.Errorf("ccid: wait for card: %w", err)
+			}
+			if now != was {
+				return now, nil
+			}
+			continue
+		case err != nil:
 			return was, fmt.Errorf("ccid: wait for card: %w", err)
 		}
 		changes, err := ParseInterrupt(buf[:n], r.desc.MaxSlot+1)

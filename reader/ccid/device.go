@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/nhikiosk/nhikiosk/internal/uevent"
 	"github.com/nhikiosk/nhikiosk/reader"
@@ -28,6 +29,10 @@ type Options struct {
 	Uevents uevent.Source
 	// Open claims a found reader; nil opens it through usbfs (OpenUSB).
 	Open func(Found) (USB, error)
+	// SlotCheck is how long a reader's slot may stay quiet before its
+	// status is asked, in case a change notification was lost; 0 means
+	// Reader's default (5 s).
+	SlotCheck time.Duration
 	// Log receives one line per reader and card event (never card data);
 	// nil is slog.Default().
 	Log *slog.Logger

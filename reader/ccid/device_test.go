@@ -267,3 +267,29 @@ func TestDeviceName(t *testing.T) {
 	cancel()
 	must(t, <-done)
 }
+
+// A reader whose slot change notifications get lost: the slot is asked
+// after SlotCheck of quiet, so a card pulled out is still seen to go (and
+// one put in to come).
+func TestDeviceLostNotification(t *testing.T) {
+	root := t.TempDir()
+	path := fakeSysfs(t, root, "4-1", ccidtest.Descriptors(ccid.LevelTPDU))
+	fake := ccidtest.New(ccid.LevelTPDU)
+	fake.Faults.LoseNotify = true
+	fake.Insert(testOne(t))
+	dev := ccid.NewDevice(ccid.Options{Log: quiet, SysRoot: root, Uevents: ueventtest.New(), SlotCheck: 20 * time.Millisecond,
+		Open: func(f ccid.Found) (ccid.USB, error) { return fake, nil }})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go dev.Run(ctx)
+	s := &started{dev: dev, path: path}
+	s.next(t, reader.ReaderAttached)
+	s.next(t, reader.CardInserted)
+	readTestOne(t, dev)
+	fake.Remove()
+	s.next(t, reader.CardRemoved)
+	readErr(t, dev, reader.ErrNoCard)
+	fake.Insert(testOne(t))
+	s.next(t, reader.CardInserted)
+	readTestOne(t, dev)
+}

@@ -98,7 +98,11 @@ func (d *device) attach(ctx context.Context, f Found) {
 		return
 	}
 	rctx, stop := context.WithCancel(ctx)
-	s := &slot{path: f.SysPath, r: NewReader(dev, f.Desc), stop: stop}
+	r := NewReader(dev, f.Desc)
+	if d.o.SlotCheck > 0 {
+		r.SlotCheck = d.o.SlotCheck
+	}
+	s := &slot{path: f.SysPath, r: r, stop: stop}
 	d.slots[f.SysPath] = s
 	d.wg.Add(1)
 	go func() {
