@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/nhikiosk/nhikiosk/appliance"
 	"github.com/nhikiosk/nhikiosk/internal/itest"
 	"github.com/nhikiosk/nhikiosk/reader/ccid/ccidtest"
@@ -57,8 +59,10 @@ func TestVMKiosk(t *testing.T) {
 	sim := startNhisim(t, dir, "vm-1", smtp)
 	person := readertest.TestOne
 	email := fmt.Sprintf("vm-%d@example.com", time.Now().UnixNano())
+	staff := staffKey(t)
 	cfgDir := formatPerm(t, mkfs, dir, img, map[string][]byte{
-		"config.json": fmt.Appendf(nil, `{
+		"breakglass.authorized_keys": ssh.MarshalAuthorizedKey(staff.PublicKey()),
+		"nhikiosk/config.json": fmt.Appendf(nil, `{
   "site": "qemu-lab", "kiosk_id": "vm-1",
   "upstream": { "url": "https://%s:%s", "client_cert_file": "kiosk.pem", "client_key_file": "kiosk-key.pem",
     "ca_file": "ca.pem", "age_recipient": %q },
@@ -66,9 +70,9 @@ func TestVMKiosk(t *testing.T) {
   "reader": { "backend": "ccid" },
   "display": { "backend": "fbdev", "font_file": %q }
 }`, guestHost, sim.Port, sim.Recipient, imageFont),
-		"kiosk.pem":     readFile(t, sim.Kiosk.CertFile),
-		"kiosk-key.pem": readFile(t, sim.Kiosk.KeyFile),
-		"ca.pem":        readFile(t, sim.CA.PEMFile),
+		"nhikiosk/kiosk.pem":     readFile(t, sim.Kiosk.CertFile),
+		"nhikiosk/kiosk-key.pem": readFile(t, sim.Kiosk.KeyFile),
+		"nhikiosk/ca.pem":        readFile(t, sim.CA.PEMFile),
 	})
 
 	vm := bootVM(t, qemu, dir, img)
@@ -86,6 +90,11 @@ func TestVMKiosk(t *testing.T) {
 		onFail: vm.log.String}
 	attract := scr.sync("attract", 5*time.Minute)
 	t.Logf("kernel start to the attract screen: %v", attract.Sub(kernel).Round(time.Millisecond))
+
+	// breakglass does not start on boot by design: started from gokrazy's
+	// web interface as docs/appliance.md says, it lets the key in /perm in.
+	startBreakglass(t, vm.web)
+	sshIn(t, vm.ssh, staff)
 
 	// A card read: the menu, and the T=1 blocks the guest sent.
 	vm.wire()
@@ -159,31 +168,62 @@ func TestVMKiosk(t *testing.T) {
 	tw.Tap(appliance.IDFinish)
 	pull(t, card(), tw, scr)
 
-	// Hardware mid-session: the tablet unplugged and plugged back, taps
-	// work again; the reader unplugged (the session ends) and plugged
-	// back, cards work again.
+	// Hardware mid-session: the tablet unplugged and plugged back (the
+	// session goes on), taps work again; the reader unplugged (the session
+	// ends, the kiosk is out of service for want of a reader) and plugged
+	// back (it returns by itself), cards work again. Then the tablet
+	// unplugged between sessions: out of service for want of touch, and
+	// back when it returns.
 	vm.insert(t)
 	tw.Insert()
 	scr.sync("", time.Minute)
 	q.unplug("tablet")
+	vm.log.wait(t, `"no_touch":true`, 1, 2*time.Minute)
+	tw.K.Dispatch(appliance.Hardware{NoTouch: true})
+	tw.Step()
+	tw.Want(appliance.ScreenMenu)
+	scr.sync("menu-without-touch", time.Minute)
 	q.must("device_add", map[string]any{"driver": "usb-tablet", "id": "tablet2"})
 	vm.log.wait(t, "touch device attached", 2, 2*time.Minute) // the new tablet
+	tw.K.Dispatch(appliance.Hardware{})
 	tw.Tap(appliance.IDRegister)
 	tw.Want(appliance.ScreenTerms)
 
 	q.unplug("ccid")
 	tw.Reader.Detach()
 	tw.K.Dispatch(appliance.CardRemoved{})
-	tw.Step()
+	tw.K.Dispatch(appliance.Hardware{NoReader: true})
 	tw.Wait(5 * time.Second)
-	scr.sync("attract-reader-unplugged", 2*time.Minute)
+	tw.Want(appliance.ScreenOutOfService)
+	scr.sync("out-of-service-no-reader", 2*time.Minute)
 	vm.replugReader(t)
 	tw.Reader.Attach()
+	tw.K.Dispatch(appliance.Hardware{})
+	tw.Step()
+	scr.sync("attract-reader-back", 2*time.Minute)
 	vm.insert(t)
 	tw.Insert()
 	scr.sync("menu-after-replug", 2*time.Minute)
 	tw.Tap(appliance.IDRegister)
 	tw.Want(appliance.ScreenTerms)
+	pull(t, vm.card(), tw, scr)
+
+	q.unplug("tablet2")
+	tw.K.Dispatch(appliance.Hardware{NoTouch: true})
+	tw.Step()
+	scr.sync("out-of-service-no-touch", 2*time.Minute)
+	q.must("device_add", map[string]any{"driver": "usb-tablet", "id": "tablet3"})
+	tw.K.Dispatch(appliance.Hardware{})
+	tw.Step()
+	scr.sync("attract-touch-back", 2*time.Minute)
+	vm.insert(t)
+	tw.Insert()
+	scr.sync("", time.Minute)
+	tw.Tap(appliance.IDRegister)
+	tw.Want(appliance.ScreenTerms)
+	if log := vm.log.String(); !strings.Contains(log, `"msg":"kiosk hardware"`) {
+		t.Errorf("the kiosk never logged its hardware missing:\n%s", log)
+	}
 }
 
 // appliancetestPassword is the password the registration types.
@@ -238,6 +278,7 @@ type vmRun struct {
 	q      *qmp
 	serial string
 	web    string // the guest's gokrazy web interface, forwarded
+	ssh    string // the guest's port 22 (breakglass), forwarded
 	log    *guestLog
 	ln     net.Listener
 	t1     *ccidtest.T1Card
@@ -326,7 +367,7 @@ func bootVM(t *testing.T, qemu, dir, img string) *vmRun {
 	}
 	t.Cleanup(func() { ln.Close() })
 	v := &vmRun{serial: filepath.Join(dir, "serial.log"), ln: ln,
-		web: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+		web: fmt.Sprintf("127.0.0.1:%d", freePort(t)), ssh: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
 	vars := filepath.Join(dir, "vars.fd")
 	qmpSock := filepath.Join(dir, "qmp.sock")
 	pcap := "" // NHIKIOSK_VM_PCAP records the reader's USB traffic (reader/ccid/testdata)
@@ -338,7 +379,7 @@ func bootVM(t *testing.T, qemu, dir, img string) *vmRun {
 		"-drive", "if=pflash,format=raw,readonly=on,file="+ovmfCode,
 		"-drive", "if=pflash,format=raw,file="+vars,
 		"-drive", "file="+img+",format=raw,if=virtio",
-		"-nic", "user,restrict=off,model=virtio-net-pci,hostfwd=tcp:"+v.web+"-:80",
+		"-nic", "user,restrict=off,model=virtio-net-pci,hostfwd=tcp:"+v.web+"-:80,hostfwd=tcp:"+v.ssh+"-:22",
 		"-chardev", "socket,id=card,host=127.0.0.1,port="+fmt.Sprint(ln.Addr().(*net.TCPAddr).Port),
 		"-device", "qemu-xhci,id=xhci", "-device", "usb-tablet,id=tablet",
 		"-device", "usb-ccid,id=ccid"+pcap, "-device", "ccid-card-passthru,chardev=card,id=cardslot",

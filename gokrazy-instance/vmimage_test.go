@@ -92,9 +92,9 @@ func buildImage(t *testing.T, gok, dir string) string {
 
 var mkfsLine = regexp.MustCompile(`mkfs\.ext4 -F -E offset=(\d+) \S+ (\d+)`)
 
-// formatPerm creates /perm the way gok says, holding the kiosk's
-// configuration directory with files (name → content), and returns that
-// directory on the host.
+// formatPerm creates /perm the way gok says, holding files (path under
+// /perm → content), and returns the kiosk's configuration directory
+// (/perm/nhikiosk) on the host.
 func formatPerm(t *testing.T, mkfs, dir, img string, files map[string][]byte) string {
 	t.Helper()
 	log, err := os.ReadFile(filepath.Join(dir, "gok.log"))
@@ -111,7 +111,7 @@ func formatPerm(t *testing.T, mkfs, dir, img string, files map[string][]byte) st
 		t.Fatal(err)
 	}
 	for name, b := range files {
-		writeFile(t, filepath.Join(cfgDir, name), b)
+		writeFile(t, filepath.Join(perm, name), b)
 	}
 	out, err := exec.Command(mkfs, "-q", "-F", "-E", "offset="+string(m[1]), "-d", perm, img, string(m[2])).CombinedOutput()
 	if err != nil {
