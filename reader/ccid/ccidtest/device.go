@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/nhikiosk/nhikiosk/internal/uevent"
 	"github.com/nhikiosk/nhikiosk/reader"
 	"github.com/nhikiosk/nhikiosk/reader/ccid"
 )
@@ -41,9 +42,9 @@ func NewDevice(root string, r *Reader) (reader.Device, error) {
 // noUevents is a hotplug source where nothing is ever plugged.
 type noUevents struct{}
 
-func (noUevents) Next(ctx context.Context) (ccid.Uevent, error) {
+func (noUevents) Next(ctx context.Context) (uevent.Event, error) {
 	<-ctx.Done()
-	return ccid.Uevent{}, ctx.Err()
+	return uevent.Event{}, ctx.Err()
 }
 
 func (noUevents) Close() error { return nil }
