@@ -135,7 +135,8 @@ func (s *hostSim) Client(t *testing.T) *upstream.Client {
 		t.Fatal(err)
 	}
 	return upstream.New(upstream.Options{BaseURL: "https://127.0.0.1:" + s.Port, HTTPClient: hc, Attempts: 2,
-		Backoff: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+		Backoff: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
+		CardProver: upstreamtest.Genuine}) // nhisim authenticates cards (sim)
 }
 
 // guestLog follows what the kiosk in the guest logs: gokrazy keeps each

@@ -67,7 +67,8 @@ func newTwin(t *testing.T, cfgDir, font string, size image.Point, p readertest.P
 		Lang: cfg.Language, IdleTimeout: s.IdleTimeout.D(), WarningCountdown: s.WarningCountdown.D(),
 		RemovedScreen: s.RemovedScreen.D(), MaxDuration: s.MaxDuration.D(), Now: clk.Now, Log: log,
 		Card: devices.Card{Device: w.Reader}, CardKey: devices.CardErrorKey,
-		Upstream: devices.Upstream{Client: client, KioskID: cfg.KioskID, CacheDir: t.TempDir(), Log: log},
+		Upstream:  devices.Upstream{Client: client, KioskID: cfg.KioskID, CacheDir: t.TempDir(), Log: log},
+		CardCheck: devices.CardCheck{Device: w.Reader, Client: client, Log: log}, // as the kiosk in the VM
 	})
 	if err != nil {
 		t.Fatal(err)
