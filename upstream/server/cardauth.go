@@ -23,8 +23,9 @@ import (
 
 // CardModule is the security module that decides whether a card is
 // genuine: nhisim's simulation (SimModule), or the NHI's own module behind
-// an adapter. Begin and the sessions' Next are called one at a time per
-// exchange and must not block for long (the exchange's lock is held).
+// an adapter. Begin may be called concurrently; a session's Next is
+// called one at a time, within the request that brings the answers, so
+// it should answer well within the kiosk's patience (seconds).
 type CardModule interface {
 	// Name identifies the module in answers and logs.
 	Name() string
@@ -116,6 +117,8 @@ func newCardAuth(m CardModule) *cardAuth { return &cardAuth{module: m, open: map
 // exchange is one card authentication in progress (or just decided, kept
 // until it expires to answer a retry of its last round the same way).
 type exchange struct {
+	// kiosk, purpose and expires never change; the rest is ex.mu's.
+	mu                   sync.Mutex
 	kiosk, purpose       string
 	cardNumber, idNumber string // cleared once decided
 	sess                 CardSession
@@ -232,16 +235,25 @@ func (s *Server) cardAuthRespond(w http.ResponseWriter, r *http.Request) {
 	now := s.o.Now()
 	c := s.cards
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	ex, ok := c.open[req.AuthID]
+	expired := ok && now.After(ex.expires)
+	if expired {
+		delete(c.open, req.AuthID)
+	}
+	c.mu.Unlock()
 	switch {
 	case !ok || ex.kiosk != kiosk(r):
 		writeAnswer(w, apiErr(http.StatusNotFound, upstream.ErrCodeNotFound, "no such card check; start a new one"))
 		return
-	case now.After(ex.expires):
-		delete(c.open, req.AuthID)
+	case expired:
 		writeAnswer(w, apiErr(http.StatusGone, upstream.ErrCodeExpired, "the card check took too long; start a new one"))
 		return
+	}
+	// One request at a time per exchange; the module judges without the
+	// other exchanges waiting.
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	switch {
 	case ex.lastRound == req.Round && ex.lastHash == hash:
 		writeAnswer(w, ex.last) // a retry of the last round
 		return
@@ -258,7 +270,7 @@ func (s *Server) cardAuthRespond(w http.ResponseWriter, r *http.Request) {
 }
 
 // judge hands the answers to the module and turns its reply into the
-// API's answer; c.mu is held.
+// API's answer; ex.mu is held.
 func (s *Server) judge(c *cardAuth, ex *exchange, id string, as []CardAnswer, now time.Time) answer {
 	ex.answers += len(as)
 	for _, a := range as {
