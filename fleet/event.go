@@ -25,10 +25,15 @@ const (
 	EvMaintenanceOff   EventKind = "maintenance_off"
 	EvConfigReloaded   EventKind = "config_reloaded"
 	EvTelemetryDropped EventKind = "telemetry_dropped"
+	// EvTouchMissing: the kiosk has no touch device (it shows
+	// out-of-service until one is back, EvTouchRestored).
+	EvTouchMissing  EventKind = "touch_missing"
+	EvTouchRestored EventKind = "touch_restored"
 )
 
 var eventKinds = set(EvReaderUnplugged, EvReaderReplugged, EvCardError, EvTamper, EvOutboxStuck, EvOutboxDeadLetter,
-	EvHelpRequested, EvCommandRejected, EvMaintenanceOn, EvMaintenanceOff, EvConfigReloaded, EvTelemetryDropped)
+	EvHelpRequested, EvCommandRejected, EvMaintenanceOn, EvMaintenanceOff, EvConfigReloaded, EvTelemetryDropped,
+	EvTouchMissing, EvTouchRestored)
 
 // CardErrorKind classifies a card error (EvCardError).
 type CardErrorKind string
@@ -57,10 +62,12 @@ const (
 	RejectReplay     RejectReason = "replay"
 	RejectWrongKiosk RejectReason = "wrong_kiosk"
 	RejectTooFar     RejectReason = "expiry_too_far"
+	// RejectNotYetValid: issued further in the future than MaxClockSkew.
+	RejectNotYetValid RejectReason = "not_yet_valid"
 )
 
 var rejectReasons = set(RejectMalformed, RejectUnsigned, RejectUnknownKey, RejectBadSig, RejectExpired,
-	RejectReplay, RejectWrongKiosk, RejectTooFar)
+	RejectReplay, RejectWrongKiosk, RejectTooFar, RejectNotYetValid)
 
 // EventFields are the only details an event may carry: enumerations,
 // counts and command ids. There is deliberately no free-text field.

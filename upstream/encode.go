@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"encoding/base64"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -9,7 +10,7 @@ import (
 )
 
 // EncodeBody encodes a request body (one of the API's request types:
-// structs of strings, integers and structs) as JSON, byte for byte as
+// structs of strings, integers, byte slices, slices and structs) as JSON, byte for byte as
 // encoding/json would, into one slice allocated at its exact size and
 // shared with nobody. encoding/json keeps a copy of every encoding in its
 // internal buffer pool, where a password would stay readable after the
@@ -68,6 +69,32 @@ func (e *bodyEncoder) value(v reflect.Value) error {
 		e.str(strconv.FormatBool(v.Bool()))
 	case reflect.Struct:
 		return e.object(v)
+	case reflect.Slice:
+		if v.IsNil() {
+			e.str("null")
+			return nil
+		}
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			// []byte is base64 (RFC 4648 §4, padded), as encoding/json.
+			b := v.Bytes()
+			e.raw('"')
+			e.n += base64.StdEncoding.EncodedLen(len(b))
+			if e.buf != nil {
+				e.buf = base64.StdEncoding.AppendEncode(e.buf, b)
+			}
+			e.raw('"')
+			return nil
+		}
+		e.raw('[')
+		for i := range v.Len() {
+			if i > 0 {
+				e.raw(',')
+			}
+			if err := e.value(v.Index(i)); err != nil {
+				return err
+			}
+		}
+		e.raw(']')
 	default:
 		return fmt.Errorf("encode body: %s is not a request type", v.Type())
 	}
@@ -92,7 +119,7 @@ func (e *bodyEncoder) object(v reflect.Value) error {
 			name = f.Name
 		}
 		fv := v.Field(i)
-		if strings.Contains(","+opts+",", ",omitempty,") && fv.IsZero() && fv.Kind() != reflect.Struct {
+		if strings.Contains(","+opts+",", ",omitempty,") && empty(fv) {
 			continue
 		}
 		if !first {
@@ -107,6 +134,17 @@ func (e *bodyEncoder) object(v reflect.Value) error {
 	}
 	e.raw('}')
 	return nil
+}
+
+// empty is encoding/json's test for omitempty.
+func empty(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.String, reflect.Slice, reflect.Map, reflect.Array:
+		return v.Len() == 0
+	case reflect.Struct:
+		return false
+	}
+	return v.IsZero()
 }
 
 const hexDigits = "0123456789abcdef"

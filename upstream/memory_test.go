@@ -95,7 +95,7 @@ func memChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := upstream.New(upstream.Options{BaseURL: os.Getenv("MEM_URL"), HTTPClient: hc, Attempts: 1})
+	c := upstream.New(upstream.Options{BaseURL: os.Getenv("MEM_URL"), HTTPClient: hc, Attempts: 1, CardProver: upstreamtest.Genuine})
 	ctx := context.Background()
 	p := upstreamtest.Person(61)
 	p.Password = unsafe.String(&pw1[0], len(pw1))
@@ -123,6 +123,10 @@ func memChild(t *testing.T) {
 	}
 	away := upstream.New(upstream.Options{BaseURL: os.Getenv("MEM_DEAD"), Attempts: 1, Outbox: ob})
 	q := upstreamtest.Person(62)
+	// The card was checked while the upstream was there (issue 24).
+	if q.CardAuth, err = upstreamtest.Genuine(ctx, c, upstream.PurposeRegistration, q.CardNumber, q.IDNumber); err != nil {
+		t.Fatal(err)
+	}
 	q.Password = unsafe.String(&pw3[0], len(pw3))
 	if res, err := away.Register(ctx, q); err != nil || !res.Queued {
 		t.Fatalf("Register while away = %+v, %v; want queued", res, err)

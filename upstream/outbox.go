@@ -108,12 +108,14 @@ func (o *Outbox) Enqueue(key string, plain []byte) error {
 	if !validKey(key) {
 		return errors.New("outbox: bad idempotency key")
 	}
+	padded := pad(plain)
+	defer clear(padded)
 	var buf bytes.Buffer
 	w, err := age.Encrypt(&buf, o.rcpt)
 	if err != nil {
 		return fmt.Errorf("outbox: encrypt: %w", err)
 	}
-	if _, err := w.Write(plain); err != nil {
+	if _, err := w.Write(padded); err != nil {
 		return fmt.Errorf("outbox: encrypt: %w", err)
 	}
 	if err := w.Close(); err != nil {
@@ -130,6 +132,30 @@ func (o *Outbox) Enqueue(key string, plain []byte) error {
 	default:
 	}
 	return nil
+}
+
+// pad returns plain followed by spaces, which JSON ignores (and the
+// upstream's request hash too), to a power of two less the AEAD's
+// overhead. age's stream writer buffers a chunk in a bytes.Buffer that
+// must grow by the 16-byte tag before it seals the chunk in place; sized
+// so, the buffer (a power of two) never grows, so no copy of the person's
+// data is left behind in a buffer it outgrew (issue 13). The file size
+// then tells little of the lengths of the fields, too.
+func pad(plain []byte) []byte {
+	const overhead = 16 // chacha20poly1305.Overhead
+	n := 256
+	for n-overhead < len(plain) {
+		n *= 2
+	}
+	if n > 32<<10 { // beyond the runtime's size classes: no point
+		n = len(plain) + overhead
+	}
+	b := make([]byte, n-overhead)
+	copy(b, plain)
+	for i := len(plain); i < len(b); i++ {
+		b[i] = ' '
+	}
+	return b
 }
 
 // writeFile is temp file + fsync + rename + directory fsync.

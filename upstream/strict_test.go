@@ -90,6 +90,9 @@ func TestEncodeBody(t *testing.T) {
 		upstream.Cancellation{Password: "a\"b"}, upstream.ResetConfirm{NewPassword: "x"}, upstream.Login{},
 		upstream.Contact{Email: "a@example.com"}, upstream.EmailConfirm{}, upstream.PasswordChange{},
 		upstream.BindingStart{Via: "sms"}, upstream.Bind{DeviceName: "手機"}, upstream.DeviceRemove{}, struct{}{},
+		upstream.CardAuthBegin{CardNumber: "1", ATR: []byte{0x3b, 0xff, 0}}, upstream.CardAuthBegin{},
+		upstream.CardAuthRespond{Responses: []upstream.CardResponse{{Data: []byte("\x90\x00+/"), SW: "9000"}, {}}},
+		upstream.CardAuthRespond{Responses: []upstream.CardResponse{}},
 	} {
 		got, err := upstream.EncodeBody(v)
 		want, _ := json.Marshal(v)

@@ -253,6 +253,8 @@ func TestOutboxStuck(t *testing.T) {
 	}
 }
 
+func (r failingReader) Authenticate(context.Context, reader.Exchange) error { return r.err }
+
 // TestOutboxDeadLetters: a registration the upstream refused shows in
 // health and is raised as an event with the count only (issue 13): at
 // the first reading, and whenever there is one more.

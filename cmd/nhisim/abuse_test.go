@@ -162,8 +162,8 @@ func (e *e2e) restart(t *testing.T) *upstream.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.c = c
-	return c
+	e.c = c.WithCardProver(upstreamtest.Genuine)
+	return e.c
 }
 
 // Finding 2: a relay answering 451 for one recipient held every later
@@ -223,6 +223,11 @@ func TestOutboxKeepsWhatTheUpstreamRefuses(t *testing.T) {
 	invalid := e.person(302)
 	invalid.Household.Village = "不存在村" // checked only by the upstream: 422 unknown
 	good := e.person(303)
+	// Queued with its card's proof, as a kiosk does (issue 24); the two
+	// refused ones are refused for their fields and terms first.
+	if good.CardAuth, err = upstreamtest.Genuine(ctx, e.c, upstream.PurposeRegistration, good.CardNumber, good.IDNumber); err != nil {
+		t.Fatal(err)
+	}
 	for _, r := range []upstream.Registration{oldTerms, invalid, good} {
 		b, _ := json.Marshal(r)
 		if err := ob.Enqueue(upstream.NewIdempotencyKey(), b); err != nil {

@@ -175,6 +175,7 @@ func newE2EWith(t *testing.T, smtp string, extra ...string) *e2e {
 	if e.c, err = upstream.FromConfig(e.cfg, nil); err != nil {
 		t.Fatal(err)
 	}
+	e.c = e.c.WithCardProver(upstreamtest.Genuine) // nhisim authenticates cards (sim) by default
 	return e
 }
 

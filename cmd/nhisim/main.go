@@ -51,6 +51,7 @@ func main() {
 type options struct {
 	listen, db, smtp, identity, divisions   string
 	tlsCert, tlsKey, clientCA, from, public string
+	cardAuth                                string
 	dev                                     bool
 	fail                                    float64
 	delay, mailRetry, mailGiveUp            time.Duration
@@ -75,6 +76,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.delay, "delay", 0, "hold every request back this long")
 	fs.DurationVar(&o.mailRetry, "mail-retry", 30*time.Second, "first pause before a deferred (4xx) e-mail is tried again; it doubles up to an hour")
 	fs.DurationVar(&o.mailGiveUp, "mail-give-up", 24*time.Hour, "how long a deferred e-mail is retried before it is given up and counted")
+	fs.StringVar(&o.cardAuth, "card-auth", server.CardAuthSim, "card authentication: sim (the protocol's simulated reference module; only virtual test cards pass) or off")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -86,6 +88,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.mailRetry <= 0 || o.mailGiveUp < o.mailRetry {
 		return o, errors.New("-mail-retry must be positive and at most -mail-give-up")
+	}
+	if o.cardAuth != server.CardAuthSim && o.cardAuth != server.CardAuthOff {
+		return o, fmt.Errorf("-card-auth is %s or %s, not %q", server.CardAuthSim, server.CardAuthOff, o.cardAuth)
 	}
 	if o.dev {
 		host, _, err := net.SplitHostPort(o.listen)
@@ -116,7 +121,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	so := server.Options{DBPath: o.db, Identity: id, MailFrom: o.from, PublicURL: o.public,
-		FailRate: o.fail, Delay: o.delay, Logger: log, MailRetry: o.mailRetry, MailGiveUp: o.mailGiveUp}
+		FailRate: o.fail, Delay: o.delay, Logger: log, MailRetry: o.mailRetry, MailGiveUp: o.mailGiveUp, CardAuth: o.cardAuth}
 	if o.smtp != "" {
 		so.Mailer = server.SMTPMailer{Addr: o.smtp}
 	}
@@ -156,7 +161,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer srv.Close()
-	log.Info("nhisim serving", "url", scheme+"://"+ln.Addr().String(), "age_recipient", id.Recipient().String(), "dev", o.dev)
+	log.Info("nhisim serving", "url", scheme+"://"+ln.Addr().String(), "age_recipient", id.Recipient().String(), "dev", o.dev, "card_auth", o.cardAuth)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return serve(ctx, srv, ln)

@@ -20,7 +20,8 @@ import (
 // speed itself is measured by upstream's BenchmarkRegisterWhileGuessing.)
 func TestPasswordCheckOutsideWriteTransaction(t *testing.T) {
 	box := upstreamtest.NewMailbox()
-	sim := upstreamtest.Start(t, server.Options{Mailer: box, PasswordCost: 12}, nil)
+	// Card authentication (issue 24) is off: this is about the password.
+	sim := upstreamtest.Start(t, server.Options{Mailer: box, PasswordCost: 12, CardAuth: server.CardAuthOff}, nil)
 	c := upstream.New(upstream.Options{BaseURL: sim.URL, Attempts: 1, Timeout: 2 * time.Minute})
 	ctx := context.Background()
 	p, q := upstreamtest.Person(401), upstreamtest.Person(402)
@@ -64,6 +65,7 @@ func TestPasswordCheckOutsideWriteTransaction(t *testing.T) {
 func TestStoredAnswersPurged(t *testing.T) {
 	e := newEnv(t)
 	p := upstreamtest.Person(403)
+	p.CardAuth = e.sim.Proof(t, upstream.PurposeRegistration, p.CardNumber, p.IDNumber)
 	bad := p
 	bad.Name = ""
 	badKey, goodKey := upstream.NewIdempotencyKey(), upstream.NewIdempotencyKey()
@@ -83,10 +85,12 @@ func TestStoredAnswersPurged(t *testing.T) {
 	}
 	// The key of the 422 is free again.
 	q := upstreamtest.Person(404)
+	q.CardAuth = e.sim.Proof(t, upstream.PurposeRegistration, q.CardNumber, q.IDNumber)
 	if st, _ := post(t, e.sim.URL+upstream.PathRegistrations, badKey, mustJSON(t, q)); st != 201 {
 		t.Errorf("a new request under a purged key = %d, want 201", st)
 	}
-	// The registration's own replay still gets its 201, the same one.
+	// The registration's own replay still gets its 201, the same one,
+	// though its card's proof was used by the first time.
 	resp, again := do(t, "POST", e.sim.URL+upstream.PathRegistrations, goodKey, upstream.ContentJSON, mustJSON(t, p))
 	if resp.StatusCode != 201 || string(again) != string(first) {
 		t.Errorf("replay after the purge = %d %s, want 201 %s", resp.StatusCode, again, first)
@@ -122,7 +126,8 @@ func TestLockSaysUntilWhen(t *testing.T) {
 	e.clk.add(upstream.LockDuration + time.Second)
 	lock(2 * upstream.LockDuration)
 	resp, _ := do(t, "POST", e.sim.URL+upstream.PathVerifications, upstream.NewIdempotencyKey(), upstream.ContentJSON,
-		mustJSON(t, upstream.Verification{CardNumber: p.CardNumber, IDNumber: p.IDNumber, Code: code}))
+		mustJSON(t, upstream.Verification{CardNumber: p.CardNumber, IDNumber: p.IDNumber, Code: code,
+			CardAuth: e.sim.Proof(t, upstream.PurposeVerification, p.CardNumber, p.IDNumber)}))
 	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("locked verification = %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"math/big"
@@ -22,6 +23,7 @@ import (
 type client struct {
 	name string
 	key  []byte
+	r    *http.Request // the request, for peekProof
 }
 
 // identified is write for an endpoint where guesses are possible: prep
@@ -29,7 +31,7 @@ type client struct {
 func (s *Server) identified(path string, prep func(c client, plain []byte) (writeFunc, *answer)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		name := kiosk(r)
-		c := client{name: name, key: s.st.mac("client", name)}
+		c := client{name: name, key: s.st.mac("client", name), r: r}
 		// A client over its budget is refused in a read transaction, before
 		// anything else: its refusals must cost the others nothing (a write
 		// transaction commits, and syncs, even when it changed nothing).
@@ -76,12 +78,20 @@ func (s *Server) prepRegister(c client, plain []byte) (writeFunc, *answer) {
 		a := apiErr(http.StatusConflict, upstream.ErrCodeTermsChanged, "the terms have changed; show the current ones again")
 		return nil, &a
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(reg.Password), s.o.PasswordCost)
-	if err != nil {
-		a := apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "hash password")
-		return nil, &a
+	var hash []byte
+	if !s.ownReplay(c.r, reg.IDNumber, plain) {
+		// Not the replay of what created the registration: its card's
+		// proof must hold (checked before the costly hash).
+		if a := s.peekProof(c.r, upstream.PathRegistrations, plain); a != nil {
+			return nil, a
+		}
+		var err error
+		if hash, err = bcrypt.GenerateFromPassword([]byte(reg.Password), s.o.PasswordCost); err != nil {
+			a := apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "hash password")
+			return nil, &a
+		}
 	}
-	reg.Password = ""
+	reg.Password, reg.CardAuth = "", ""
 	return func(tx *bolt.Tx, req idemRef) answer {
 		old, ok, err := s.st.getPerson(tx, reg.IDNumber)
 		switch {
@@ -91,6 +101,14 @@ func (s *Server) prepRegister(c client, plain []byte) (writeFunc, *answer) {
 			// Its own replay, after the stored answer was purged.
 			s.stats.replayed.Add(1)
 			return answer{status: http.StatusCreated, body: upstream.Registered{RegistrationID: old.ID, Reference: old.Reference, Status: upstream.StatusPendingEmail}}
+		}
+		if hash == nil { // taken for a replay, but the registration is gone
+			return apiErr(http.StatusServiceUnavailable, upstream.ErrCodeUnavailable, "try again")
+		}
+		if a := s.checkProof(tx, req.r, upstream.PathRegistrations, req.plain); a != nil { // issue 24
+			return *a
+		}
+		switch {
 		case ok:
 			// One account per ID number, whatever card number comes with it.
 			s.stats.conflicts.Add(1)
@@ -121,6 +139,24 @@ func (s *Server) prepRegister(c client, plain []byte) (writeFunc, *answer) {
 		s.stats.created.Add(1)
 		return answer{status: http.StatusCreated, body: upstream.Registered{RegistrationID: rec.ID, Reference: rec.Reference, Status: rec.Status}}
 	}, nil
+}
+
+// ownReplay reports whether the registration of ID number id was
+// created by this very request (its Idempotency-Key and body): its replay
+// then needs neither a card's proof (used by the first time) nor a hash.
+func (s *Server) ownReplay(r *http.Request, id string, plain []byte) bool {
+	if r == nil {
+		return false
+	}
+	key := s.st.mac("idem", upstream.PathRegistrations+"\x00"+r.Header.Get(upstream.HeaderIdemKey))
+	sum := sha256.Sum256(bytes.TrimRight(plain, " \t\r\n"))
+	var yes bool
+	s.st.db.View(func(tx *bolt.Tx) error {
+		rec, ok, err := s.st.getPerson(tx, id)
+		yes = err == nil && ok && hmac.Equal(rec.CreatedBy, key) && bytes.Equal(rec.CreatedHash, sum[:])
+		return nil
+	})
+	return yes
 }
 
 func storageErr() answer {
@@ -269,6 +305,9 @@ func (s *Server) prepResetConfirm(c client, plain []byte) (writeFunc, *answer) {
 		})
 	if a != nil {
 		return nil, a
+	}
+	if a := s.peekProof(c.r, upstream.PathResetConfirm, plain); a != nil {
+		return nil, a // before the hash
 	}
 	var v upstream.ResetConfirm
 	_ = decode(plain, &v)

@@ -141,6 +141,9 @@ func (s *Server) prepCancel(c client, plain []byte) (writeFunc, *answer) {
 		a := invalid(f)
 		return nil, &a
 	}
+	if a := s.peekProof(c.r, upstream.PathCancel, plain); a != nil {
+		return nil, a // before an attempt is spent
+	}
 	key := s.st.personKey(v.IDNumber)
 	pc, early := s.checkPassword(c, budgetCancel, key, v.Password, s.hashByID(v.IDNumber))
 	if early != nil {

@@ -82,6 +82,12 @@ type Options struct {
 	Now func() time.Time
 	// Logger gets one line per request (path, status, code); nil discards.
 	Logger *slog.Logger
+	// CardAuth is the card authentication (cardauth.go): CardAuthSim
+	// (nhisim's simulated module) or CardAuthOff; "" is off.
+	// CardModule, if set, is the security module instead (the NHI's
+	// behind an adapter, or a test's).
+	CardAuth   string
+	CardModule CardModule
 }
 
 // Server is the reference upstream. Its Handler is safe for concurrent
@@ -107,6 +113,7 @@ type Server struct {
 	mailDomain string
 	// compares holds a token per password check running (Options.Compares).
 	compares chan struct{}
+	cards    *cardAuth // card authentication exchanges (issue 24)
 }
 
 type stats struct {
@@ -151,6 +158,10 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	cm, err := cardModule(o)
+	if err != nil {
+		return nil, err
+	}
 	st, err := openStore(o.DBPath, []byte(o.Identity.String()))
 	if err != nil {
 		return nil, err
@@ -159,7 +170,7 @@ func New(o Options) (*Server, error) {
 		o.Compares = max(1, runtime.GOMAXPROCS(0)/2)
 	}
 	s := &Server{o: o, st: st, divs: o.Divisions, terms: o.Terms, wake: make(chan struct{}, 1), changedCh: make(chan struct{}),
-		dummyHash: dummy, mailDomain: mailDomain(o.MailFrom), compares: make(chan struct{}, o.Compares)}
+		dummyHash: dummy, mailDomain: mailDomain(o.MailFrom), compares: make(chan struct{}, o.Compares), cards: newCardAuth(cm)}
 	if len(s.divs.Counties) == 0 {
 		s.divs = Sample()
 	}

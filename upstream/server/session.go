@@ -148,6 +148,9 @@ func (s *Server) prepLogin(c client, plain []byte) (writeFunc, *answer) {
 		a := invalid(f)
 		return nil, &a
 	}
+	if a := s.peekProof(c.r, upstream.PathSessions, plain); a != nil {
+		return nil, a // before an attempt is spent
+	}
 	key := s.st.personKey(v.IDNumber)
 	pc, early := s.checkPassword(c, budgetLogin, key, v.Password, s.hashByID(v.IDNumber))
 	if early != nil {
