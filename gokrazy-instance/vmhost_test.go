@@ -158,5 +158,6 @@ func (s *hostSim) Client(t *testing.T) *upstream.Client {
 		t.Fatal(err)
 	}
 	return upstream.New(upstream.Options{BaseURL: "https://" + s.Addr(), HTTPClient: hc, Attempts: 2,
-		Backoff: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+		Backoff: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
+		CardProver: upstreamtest.Genuine}) // nhisim authenticates cards (sim)
 }

@@ -79,6 +79,7 @@ func newTwin(t *testing.T, cfgDir string, size image.Point, o twinOptions) *twin
 		RemovedScreen: s.RemovedScreen.D(), MaxDuration: s.MaxDuration.D(), Now: clk.Now, Log: log,
 		Card: devices.Card{Device: w.Reader}, CardKey: devices.CardErrorKey,
 		Upstream:     devices.Upstream{Client: client, KioskID: cfg.KioskID, CacheDir: t.TempDir(), Log: log},
+		CardCheck:    devices.CardCheck{Device: w.Reader, Client: client, Log: log}, // as the kiosk in the VM
 		ClockUnknown: o.ClockUnknown,
 	})
 	if err != nil {

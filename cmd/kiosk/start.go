@@ -79,6 +79,7 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 		RemovedScreen: s.RemovedScreen.D(), MaxDuration: s.MaxDuration.D(), Log: log,
 		Card: devices.Card{Device: tapReader{p.reader, kf}}, CardKey: devices.CardErrorKey,
 		Upstream:     devices.Upstream{Client: p.client, KioskID: cfg.KioskID, CacheDir: filepath.Join(cfg.DataDir, "cache"), Log: log},
+		CardCheck:    devices.CardCheck{Device: tapReader{p.reader, kf}, Client: p.client, Log: log},
 		ClockUnknown: !kc.known,
 	})
 	if err != nil {
