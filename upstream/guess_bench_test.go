@@ -28,7 +28,9 @@ import (
 // guesser is refused, cheaply, after 30 failures in 10 minutes);
 // limits=off lifts the client's budget, so every guess costs a compare as
 // before and what is measured is the compare outside the write
-// transaction, in at most Options.Compares at once.
+// transaction, in at most Options.Compares at once. Card authentication
+// (issue 24) is off: it is not what is measured, and the code from before
+// had none.
 //
 //	go test -run X -bench RegisterWhileGuessing -benchtime 100x ./upstream/
 func BenchmarkRegisterWhileGuessing(b *testing.B) {
@@ -51,7 +53,7 @@ func registerWhileGuessing(b *testing.B, lim server.Limits, guessers int) {
 		b.Fatal(err)
 	}
 	box := upstreamtest.NewMailbox()
-	sim := upstreamtest.Start(b, server.Options{Mailer: box, PasswordCost: bcrypt.DefaultCost, Limits: lim}, tc)
+	sim := upstreamtest.Start(b, server.Options{Mailer: box, PasswordCost: bcrypt.DefaultCost, Limits: lim, CardAuth: server.CardAuthOff}, tc)
 	client := func(name string) *upstream.Client {
 		p := ca.Client(b, name)
 		hc, err := upstream.HTTPClient(config.Upstream{URL: sim.URL, ClientCertFile: p.CertFile, ClientKeyFile: p.KeyFile,
@@ -125,7 +127,7 @@ func BenchmarkLoginUnknownVsKnown(b *testing.B) {
 	box := upstreamtest.NewMailbox()
 	lim := server.DefaultLimits()
 	lim.ClientGuesses = server.Budget{Max: 1 << 30, Per: time.Minute}
-	sim := upstreamtest.Start(b, server.Options{Mailer: box, PasswordCost: bcrypt.DefaultCost, Limits: lim}, nil)
+	sim := upstreamtest.Start(b, server.Options{Mailer: box, PasswordCost: bcrypt.DefaultCost, Limits: lim, CardAuth: server.CardAuthOff}, nil)
 	c := upstream.New(upstream.Options{BaseURL: sim.URL, Attempts: 1})
 	ctx := context.Background()
 	p := upstreamtest.Person(700_000)
