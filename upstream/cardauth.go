@@ -58,6 +58,10 @@ const (
 	CardAuthMaxResponseBytes = 256 // data of one answer, SW aside
 	CardAuthMaxProofBytes    = 128
 	CardAuthMaxIDBytes       = 64
+	// CardAuthMaxOpenPerClient bounds the exchanges one client
+	// certificate has open at once: its next begin ends its oldest. A
+	// decided exchange is no longer open.
+	CardAuthMaxOpenPerClient = 4
 	// CardAuthTimeout bounds an exchange at the upstream, from begin to
 	// decision; an exchange not decided by then is gone (410 expired).
 	CardAuthTimeout = 30 * time.Second

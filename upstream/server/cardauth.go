@@ -101,21 +101,17 @@ func cardModule(o Options) (CardModule, error) {
 	return nil, fmt.Errorf("server: card authentication %q: want %s or %s", o.CardAuth, CardAuthOff, CardAuthSim)
 }
 
-// maxExchanges bounds the exchanges open at once (memory): beyond it,
-// begin answers 503 until some end.
-const maxExchanges = 4096
-
-// cardAuth keeps the open exchanges.
+// cardAuth is the module and the exchanges it runs (cardauth_open.go).
 type cardAuth struct {
 	module CardModule // nil: off
-	mu     sync.Mutex
-	open   map[string]*exchange
+	open   *openExchanges
 }
 
-func newCardAuth(m CardModule) *cardAuth { return &cardAuth{module: m, open: map[string]*exchange{}} }
+func newCardAuth(m CardModule) *cardAuth { return &cardAuth{module: m, open: newOpenExchanges()} }
 
 // exchange is one card authentication in progress (or just decided, kept
-// until it expires to answer a retry of its last round the same way).
+// until it expires to answer a retry of its last round the same way:
+// openExchanges).
 type exchange struct {
 	// kiosk, purpose and expires never change; the rest is ex.mu's.
 	mu                   sync.Mutex
@@ -132,15 +128,6 @@ type exchange struct {
 	lastRound int
 	lastHash  [32]byte
 	last      answer
-}
-
-// purgeLocked drops expired exchanges; c.mu is held.
-func (c *cardAuth) purgeLocked(now time.Time) {
-	for id, ex := range c.open {
-		if now.After(ex.expires) {
-			delete(c.open, id)
-		}
-	}
 }
 
 func (s *Server) cardAuthBegin(w http.ResponseWriter, r *http.Request) {
@@ -182,14 +169,7 @@ func (s *Server) cardAuthBegin(w http.ResponseWriter, r *http.Request) {
 	ex := &exchange{kiosk: kiosk(r), purpose: b.Purpose, cardNumber: b.CardNumber, idNumber: b.IDNumber,
 		sess: sess, round: 1, batch: len(cmds), expires: now.Add(upstream.CardAuthTimeout)}
 	id := randomHex(16)
-	c.mu.Lock()
-	c.purgeLocked(now)
-	full := len(c.open) >= maxExchanges
-	if !full {
-		c.open[id] = ex
-	}
-	c.mu.Unlock()
-	if full {
+	if !c.open.add(id, ex, now) {
 		writeAnswer(w, apiErr(http.StatusServiceUnavailable, upstream.ErrCodeUnavailable, "too many card checks at once; try again"))
 		return
 	}
@@ -234,13 +214,7 @@ func (s *Server) cardAuthRespond(w http.ResponseWriter, r *http.Request) {
 	hash := sha256.Sum256(canon)
 	now := s.o.Now()
 	c := s.cards
-	c.mu.Lock()
-	ex, ok := c.open[req.AuthID]
-	expired := ok && now.After(ex.expires)
-	if expired {
-		delete(c.open, req.AuthID)
-	}
-	c.mu.Unlock()
+	ex, ok, expired := c.open.get(req.AuthID, now)
 	switch {
 	case !ok || ex.kiosk != kiosk(r):
 		writeAnswer(w, apiErr(http.StatusNotFound, upstream.ErrCodeNotFound, "no such card check; start a new one"))
@@ -266,6 +240,9 @@ func (s *Server) cardAuthRespond(w http.ResponseWriter, r *http.Request) {
 	}
 	a := s.judge(c, ex, req.AuthID, as, now)
 	ex.lastRound, ex.lastHash, ex.last = req.Round, hash, a
+	if ex.decided {
+		c.open.decide(req.AuthID) // its slot is free at once
+	}
 	writeAnswer(w, a)
 }
 
@@ -305,10 +282,12 @@ func (s *Server) judge(c *cardAuth, ex *exchange, id string, as []CardAnswer, no
 		a = answer{status: http.StatusOK, body: upstream.CardAuthStep{Protocol: upstream.CardAuthProtocol, Status: upstream.StatusAuthenticated,
 			Module: c.module.Name(), Proof: proof, ExpiresAt: exp}}
 	}
-	ex.cardNumber, ex.idNumber, ex.sess = "", "", nil
 	// Counts and status words only: nothing else of the exchange is logged.
 	s.o.Logger.Info("card check", "kiosk", ex.kiosk, "purpose", ex.purpose, "module", c.module.Name(),
 		"rounds", ex.round, "answers", ex.answers, "sw", strings.Join(ex.sws, ","), "result", result)
+	// Only what a retry of this round needs is kept (lastRound, lastHash,
+	// last: set by the caller).
+	ex.cardNumber, ex.idNumber, ex.sess, ex.sws = "", "", nil, nil
 	return a
 }
 

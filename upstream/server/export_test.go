@@ -1,0 +1,14 @@
+package server
+
+// CardAuthCounts reports the card exchanges s keeps: open, and decided
+// (kept for a retry of their last round). Tests only.
+func CardAuthCounts(s *Server) (open, decided int) { return s.cards.open.counts() }
+
+// SetCardAuthBounds changes s's bounds on open card exchanges, per client
+// and over all clients. Tests only.
+func SetCardAuthBounds(s *Server, perClient, total int) {
+	o := s.cards.open
+	o.mu.Lock()
+	o.perClient, o.total = perClient, total
+	o.mu.Unlock()
+}
