@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -19,8 +21,10 @@ type simExchange struct {
 	m       cardsim.Module
 	s       *cardsim.Session
 	extra   [][]byte // appended to the first batch
-	more    bool     // ask for another batch every round, forever
-	begun   string   // card and ID numbers Begin was given
+	insert  []byte   // put into the first batch at index at
+	at      int
+	more    bool   // ask for another batch every round, forever
+	begun   string // card and ID numbers Begin was given
 	rounds  int
 	answers [][]byte // every answer relayed, in order
 	verdict error    // the module's decision, once made
@@ -33,6 +37,9 @@ func (x *simExchange) Begin(_ context.Context, card, id string, atr []byte) ([][
 	x.begun = card + "/" + id
 	s, cmds, err := x.m.Begin(card, id)
 	x.s = s
+	if x.insert != nil {
+		cmds = slices.Insert(cmds, x.at, x.insert)
+	}
 	return append(cmds, x.extra...), err
 }
 
@@ -117,39 +124,33 @@ func TestAuthenticateNotGenuine(t *testing.T) {
 	}
 }
 
-// A batch with one command off the allow-list is refused whole: the card,
-// which would have obeyed, never sees any of it.
+// A batch with one command off the allow-list is refused whole, wherever
+// the command stands in it: the card, which would have obeyed, never sees
+// any of it. Every kind the allow-list refuses (readertest's table,
+// written apart from CheckCommand), in every position of the module's
+// batch.
 func TestAuthenticateRefusesDisallowed(t *testing.T) {
-	for name, cmd := range map[string][]byte{
-		"UPDATE BINARY":        {0x00, 0xD6, 0x00, 0x00, 0x02, 0xAA, 0xBB},
-		"SELECT another app":   {0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0x00, 0x00, 0x00, 0x03, 0x10, 0x10},
-		"VERIFY PIN":           {0x00, 0x20, 0x00, 0x80, 0x04, 0x31, 0x32, 0x33, 0x34},
-		"secure messaging":     {0x0C, 0xB0, 0x00, 0x00, 0x00},
-		"extended length":      {0x00, 0x88, 0x00, 0x00, 0x00, 0x00, 0x01, 0xAA},
-		"GET RESPONSE":         {0x00, 0xC0, 0x00, 0x00, 0x10},
-		"too long":             append([]byte{0x00, 0x88, 0x00, 0x00, 0xFF}, make([]byte, 257)...),
-		"wrong Lc":             {0x00, 0x88, 0x00, 0x00, 0x05, 0x01},
-		"MANAGE CHANNEL":       {0x00, 0x70, 0x00, 0x00, 0x01},
-		"PERFORM SECURITY OP.": {0x00, 0x2A, 0x9E, 0x9A, 0x02, 0x01, 0x02},
-	} {
-		t.Run(name, func(t *testing.T) {
-			card := nhiCard(t, readertest.TestOne)
-			card.Writable = true
-			x := &simExchange{extra: [][]byte{cmd}}
-			err := relay(t, card, x)
-			if !errors.Is(err, reader.ErrRelayRefused) {
-				t.Fatalf("Authenticate = %v, want ErrRelayRefused", err)
-			}
-			if got, want := card.Commands(), []byte{0xA4, 0xCA}; !bytes.Equal(got, want) {
-				t.Errorf("card saw INS % X, want only the profile read % X", got, want)
-			}
-			if w := card.Written(); w != nil {
-				t.Errorf("the card was written: % X", w)
-			}
-			if x.rounds != 0 {
-				t.Errorf("the far end got %d rounds of answers", x.rounds)
-			}
-		})
+	for _, bad := range readertest.DisallowedCommands() {
+		for pos := 0; pos <= 3; pos++ {
+			t.Run(fmt.Sprintf("%s/position %d", bad.Name, pos+1), func(t *testing.T) {
+				card := nhiCard(t, readertest.TestOne)
+				card.Writable = true
+				x := &simExchange{insert: bad.APDU, at: pos}
+				err := relay(t, card, x)
+				if !errors.Is(err, reader.ErrRelayRefused) {
+					t.Fatalf("Authenticate = %v, want ErrRelayRefused", err)
+				}
+				if got, want := card.Commands(), []byte{0xA4, 0xCA}; !bytes.Equal(got, want) {
+					t.Errorf("card saw INS % X, want only the profile read % X", got, want)
+				}
+				if w := card.Written(); w != nil {
+					t.Errorf("the card was written: % X", w)
+				}
+				if x.rounds != 0 {
+					t.Errorf("the far end got %d rounds of answers", x.rounds)
+				}
+			})
+		}
 	}
 }
 
@@ -243,84 +244,4 @@ func TestAuthenticateFarEndFails(t *testing.T) {
 	if err := d.Authenticate(ctx, &simExchange{}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Authenticate after the deadline = %v", err)
 	}
-}
-
-// cardTransport is a virtual card reached directly, keeping every command
-// it was sent.
-type cardTransport struct {
-	c   *readertest.Card
-	got [][]byte
-}
-
-func (t *cardTransport) ATR() []byte { return t.c.ATR() }
-
-func (t *cardTransport) Transmit(_ context.Context, apdu []byte) ([]byte, error) {
-	t.got = append(t.got, bytes.Clone(apdu))
-	return t.c.Respond(apdu)
-}
-
-// fuzzExchange hands out batches cut from the fuzzer's bytes: each
-// command a length byte and as many bytes, a batch ended by a 0 length.
-type fuzzExchange struct {
-	in     []byte
-	rounds int
-}
-
-func (x *fuzzExchange) batch() [][]byte {
-	var out [][]byte
-	for len(x.in) > 0 {
-		n := int(x.in[0])
-		x.in = x.in[1:]
-		if n == 0 {
-			break
-		}
-		n = min(n, len(x.in))
-		out = append(out, x.in[:n])
-		x.in = x.in[n:]
-	}
-	return out
-}
-
-func (x *fuzzExchange) Begin(context.Context, string, string, []byte) ([][]byte, error) {
-	return x.batch(), nil
-}
-
-func (x *fuzzExchange) Continue(context.Context, [][]byte) ([][]byte, error) {
-	x.rounds++
-	return x.batch(), nil
-}
-
-// FuzzRelay: whatever batches the far end sends, the relay does not
-// panic, sends the card nothing off the allow-list (the card would obey
-// UPDATE BINARY), and relays at most MaxRelayRounds batches.
-func FuzzRelay(f *testing.F) {
-	f.Add([]byte{21})
-	f.Add(append(append([]byte{byte(len(cardsim.SelectNHI))}, cardsim.SelectNHI...), 6, 0x00, 0xD6, 0x00, 0x00, 0x01, 0x00))
-	f.Add([]byte{5, 0x00, 0xB0, 0x00, 0x00, 0x00, 0, 5, 0x00, 0xB0, 0x00, 0x00, 0x00})
-	f.Add([]byte{5, 0x00, 0x84, 0x00, 0x00, 0x08, 0, 5, 0x00, 0x84, 0x00, 0x00, 0x08, 0, 5, 0x00, 0x84, 0x00, 0x00, 0x08,
-		0, 5, 0x00, 0x84, 0x00, 0x00, 0x08, 0, 5, 0x00, 0x84, 0x00, 0x00, 0x08})
-	genuine, err := readertest.NewCard(readertest.TestOne)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Fuzz(func(t *testing.T, in []byte) {
-		card := &readertest.Card{Profile: genuine.Profile, Key: genuine.Key, Cert: genuine.Cert, Writable: true}
-		tr := &cardTransport{c: card}
-		x := &fuzzExchange{in: in}
-		err := reader.Authenticate(context.Background(), tr, x)
-		if len(tr.got) < 2 {
-			t.Fatalf("the profile was not read: %v", err)
-		}
-		for _, c := range tr.got[2:] {
-			if reader.CheckCommand(c) != nil && c[1] != 0xC0 { // GET RESPONSE is the relay's own
-				t.Fatalf("the card got % X", c)
-			}
-		}
-		if card.Written() != nil {
-			t.Fatalf("the card was written")
-		}
-		if x.rounds > reader.MaxRelayRounds {
-			t.Fatalf("%d rounds relayed", x.rounds)
-		}
-	})
 }
