@@ -40,13 +40,19 @@ type Exchange interface {
 // Card failures wrap the reader's sentinels as ReadProfile's do
 // (ErrCardRemoved, ErrCardMute, …); errors of ex are returned wrapped.
 // Bound the whole exchange with ctx: a transport blocks for at most one
-// command, and ex for at most one request.
+// command, and ex for at most one request. While ex waits on the network,
+// a transport that is a CardWatcher watches the card: pulled meanwhile,
+// the exchange ends at once with ErrCardRemoved.
 func Authenticate(ctx context.Context, t Transport, ex Exchange) error {
 	p, err := ReadProfile(ctx, t)
 	if err != nil {
 		return err
 	}
-	cmds, err := ex.Begin(ctx, p.CardNumber, p.IDNumber, t.ATR())
+	var cmds [][]byte
+	err = await(ctx, t, func(ctx context.Context) (err error) {
+		cmds, err = ex.Begin(ctx, p.CardNumber, p.IDNumber, t.ATR())
+		return err
+	})
 	p.Wipe()
 	if err != nil {
 		return fmt.Errorf("card authentication: begin: %w", err)
@@ -62,7 +68,10 @@ func Authenticate(ctx context.Context, t Transport, ex Exchange) error {
 		if err != nil {
 			return fmt.Errorf("card authentication: round %d: %w", round, err)
 		}
-		cmds, err = ex.Continue(ctx, rs)
+		err = await(ctx, t, func(ctx context.Context) (err error) {
+			cmds, err = ex.Continue(ctx, rs)
+			return err
+		})
 		for _, r := range rs {
 			clear(r)
 		}
@@ -71,6 +80,31 @@ func Authenticate(ctx context.Context, t Transport, ex Exchange) error {
 		}
 	}
 	return nil
+}
+
+// CardWatcher is a Transport that can watch its card while the relay
+// waits on the far end. A card check spends most of its time on the
+// network (seconds, if the upstream is slow), and the person may pull
+// the card meanwhile: that must end the check at once as a removal, not
+// when the far end answers, nor as the far end's timeout (issue 24's
+// review). Every transport of this repository implements it.
+type CardWatcher interface {
+	// Await runs wait, which blocks on the network and returns early when
+	// its ctx ends, and watches the card meanwhile. If the card leaves or
+	// the reader goes first, it cancels wait's ctx, waits for wait to
+	// return, and returns an error wrapping ErrCardRemoved or
+	// ErrReaderUnplugged (and not the cancellation); otherwise wait's
+	// error. Await is called where Transmit would be (the same goroutine,
+	// inside the same transaction) and never concurrently with it.
+	Await(ctx context.Context, wait func(ctx context.Context) error) error
+}
+
+// await runs wait through t's CardWatcher, or as is.
+func await(ctx context.Context, t Transport, wait func(ctx context.Context) error) error {
+	if w, ok := t.(CardWatcher); ok {
+		return w.Await(ctx, wait)
+	}
+	return wait(ctx)
 }
 
 // relayBatch sends the commands in order and returns their answers (data

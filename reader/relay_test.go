@@ -245,3 +245,45 @@ func TestAuthenticateFarEndFails(t *testing.T) {
 		t.Errorf("Authenticate after the deadline = %v", err)
 	}
 }
+
+// stallingExchange is a far end that stalls in Continue until its ctx
+// ends, saying when it started waiting.
+type stallingExchange struct {
+	simExchange
+	waiting chan struct{}
+}
+
+func (x *stallingExchange) Continue(ctx context.Context, _ [][]byte) ([][]byte, error) {
+	close(x.waiting)
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// The card pulled, or the reader unplugged, while the far end stalls ends
+// the exchange at once with the reader's error, not the far end's
+// (readertest.Device's transport is a CardWatcher).
+func TestAuthenticatePulledWhileWaiting(t *testing.T) {
+	for name, tc := range map[string]struct {
+		pull func(d *readertest.Device)
+		want error
+	}{
+		"card pulled":      {(*readertest.Device).Remove, reader.ErrCardRemoved},
+		"reader unplugged": {(*readertest.Device).Detach, reader.ErrReaderUnplugged},
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := readertest.NewDevice("virtual")
+			if err := d.Insert(nhiCard(t, readertest.TestOne)); err != nil {
+				t.Fatal(err)
+			}
+			x := &stallingExchange{waiting: make(chan struct{})}
+			res := make(chan error, 1)
+			go func() { res <- d.Authenticate(context.Background(), x) }()
+			<-x.waiting
+			tc.pull(d)
+			err := <-res
+			if !errors.Is(err, tc.want) || errors.Is(err, context.Canceled) {
+				t.Errorf("Authenticate = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}

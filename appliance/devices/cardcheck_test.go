@@ -3,12 +3,15 @@ package devices
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,6 +38,35 @@ type checkRig struct {
 	// stall holds back the answers to the exchange's rounds this long
 	// (ns).
 	stall atomic.Int64
+	// onRespond, if set, sees each /respond request's body before nhisim
+	// does and returns the body to pass on (nil: drop the request). It
+	// may block, as an upstream that stalls.
+	mu        sync.Mutex
+	onRespond func(ctx context.Context, body []byte) []byte
+}
+
+// hook sets onRespond (nil: none).
+func (r *checkRig) hook(f func(ctx context.Context, body []byte) []byte) {
+	r.mu.Lock()
+	r.onRespond = f
+	r.mu.Unlock()
+}
+
+// holdRespond makes the upstream hold each /respond until release is
+// called: arrived gets a value when one is being held.
+func (r *checkRig) holdRespond() (arrived <-chan struct{}, release func()) {
+	in, out := make(chan struct{}, 4), make(chan struct{})
+	var once sync.Once
+	r.hook(func(ctx context.Context, body []byte) []byte {
+		in <- struct{}{}
+		select {
+		case <-out:
+			return body
+		case <-ctx.Done():
+			return nil
+		}
+	})
+	return in, func() { once.Do(func() { close(out); r.hook(nil) }) }
 }
 
 func newCheckRig(t testing.TB, backend string, o server.Options) *checkRig {
@@ -42,6 +74,18 @@ func newCheckRig(t testing.TB, backend string, o server.Options) *checkRig {
 	r := &checkRig{slot: cardslot.Open(t, backend), events: make(chan reader.Event, 64)}
 	r.sim = upstreamtest.Start(t, o, nil)
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path == upstream.PathCardAuthRespond {
+			r.mu.Lock()
+			f := r.onRespond
+			r.mu.Unlock()
+			if f != nil {
+				body, _ := io.ReadAll(req.Body)
+				if body = f(req.Context(), body); body == nil {
+					return
+				}
+				req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+			}
+		}
 		if d := time.Duration(r.stall.Load()); req.URL.Path == upstream.PathCardAuthRespond && d > 0 {
 			select {
 			case <-time.After(d):
@@ -84,14 +128,21 @@ func newCheckRig(t testing.TB, backend string, o server.Options) *checkRig {
 
 func (r *checkRig) want(t testing.TB, kind reader.EventKind) {
 	t.Helper()
+	if ev := r.next(t); ev.Kind != kind {
+		t.Fatalf("reader event %v, want %v", ev, kind)
+	}
+}
+
+// next is the backend's next event.
+func (r *checkRig) next(t testing.TB) reader.Event {
+	t.Helper()
 	select {
 	case ev := <-r.events:
-		if ev.Kind != kind {
-			t.Fatalf("reader event %v, want %v", ev, kind)
-		}
+		return ev
 	case <-time.After(10 * time.Second):
-		t.Fatalf("no %v within 10s", kind)
+		t.Fatalf("no reader event within 10s")
 	}
+	return reader.Event{}
 }
 
 // insert puts card in and waits until the backend reports it.
@@ -137,17 +188,30 @@ func kindOf(err error) string {
 	return ""
 }
 
-// hostileModule is an upstream that asks the card to write: the
-// simulation's batch with UPDATE BINARY in the middle of it.
-type hostileModule struct{}
+// hostileModule is an upstream that asks the card for what it must not
+// do: the simulation's batch with a command inserted at a position.
+type hostileModule struct {
+	mu  sync.Mutex
+	cmd []byte // nil: the simulation's batch as it is
+	at  int
+}
 
-func (hostileModule) Name() string { return "hostile-test-module" }
+func (m *hostileModule) set(cmd []byte, at int) {
+	m.mu.Lock()
+	m.cmd, m.at = cmd, at
+	m.mu.Unlock()
+}
 
-var updateBinary = []byte{0x00, 0xD6, 0x00, 0x00, 0x02, 0xDE, 0xAD}
+func (*hostileModule) Name() string { return "hostile-test-module" }
 
-func (hostileModule) Begin(c server.CardClaim) (server.CardSession, [][]byte, error) {
+func (m *hostileModule) Begin(c server.CardClaim) (server.CardSession, [][]byte, error) {
 	s, cmds, err := server.SimModule().Begin(c)
-	return s, slices.Insert(cmds, 1, updateBinary), err
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cmd != nil {
+		cmds = slices.Insert(cmds, m.at, bytes.Clone(m.cmd))
+	}
+	return s, cmds, err
 }
 
 // TestCardCheck runs the kiosk's card check end to end on every reader
@@ -188,19 +252,86 @@ func TestCardCheck(t *testing.T) {
 				}
 			})
 			t.Run("replayed answer refused", func(t *testing.T) {
-				genuine := virtualCard(t, p)
-				r.insert(t, genuine)
+				// A relay that keeps what it relays, as a hostile kiosk or a
+				// man in the middle would: the /respond of a genuine card's
+				// check, sent again for a new exchange (auth_id) while the
+				// real relay runs that exchange with the same genuine card.
+				card := virtualCard(t, p)
+				r.insert(t, card)
+				defer r.pull(t)
+				var recorded []byte
+				r.hook(func(_ context.Context, body []byte) []byte { recorded = bytes.Clone(body); return body })
 				if _, err := r.check.CheckCard(ctx, appliance.PurposeLogin, identity(p)); err != nil {
 					t.Fatalf("first exchange: %v", err)
 				}
-				r.pull(t)
-				replaying := virtualCard(t, p)
-				replaying.Key, replaying.Replay = nil, genuine.LastSignature()
-				r.insert(t, replaying)
-				defer r.pull(t)
-				if _, err := r.check.CheckCard(ctx, appliance.PurposeLogin, identity(p)); kindOf(err) != appliance.KindCardNotGenuine {
-					t.Errorf("CheckCard with the earlier exchange's signature = %v, want %s", err, appliance.KindCardNotGenuine)
+				var first upstream.CardAuthRespond
+				if err := json.Unmarshal(recorded, &first); err != nil || len(first.Responses) != 3 {
+					t.Fatalf("recorded /respond %d bytes: %v", len(recorded), err)
 				}
+				// The recording is an accepted answer: sent again to its own
+				// exchange it is a retry, answered with the same proof.
+				if s, err := r.up.Client.CardAuthRespond(ctx, first); err != nil || s.Status != upstream.StatusAuthenticated {
+					t.Fatalf("the recording in its own exchange = %+v, %v; want authenticated", s, err)
+				}
+				var replayedFor string
+				r.hook(func(_ context.Context, body []byte) []byte {
+					var now upstream.CardAuthRespond
+					if err := json.Unmarshal(body, &now); err != nil {
+						t.Errorf("the relay's /respond: %v", err)
+						return body
+					}
+					replayedFor = now.AuthID
+					now.Responses = first.Responses
+					b, _ := json.Marshal(now)
+					return b
+				})
+				_, err := r.check.CheckCard(ctx, appliance.PurposeLogin, identity(p))
+				r.hook(nil)
+				if replayedFor == "" || replayedFor == first.AuthID {
+					t.Fatalf("the replay went to exchange %q (the recording's %q)", replayedFor, first.AuthID)
+				}
+				if kindOf(err) != appliance.KindCardNotGenuine {
+					t.Errorf("CheckCard with the earlier exchange's answers = %v, want %s", err, appliance.KindCardNotGenuine)
+				}
+				// The same card, relayed as it answers, passes: it was the
+				// replay that was refused.
+				if _, err := r.check.CheckCard(ctx, appliance.PurposeLogin, identity(p)); err != nil {
+					t.Errorf("CheckCard of the same card without the replay: %v", err)
+				}
+			})
+			t.Run("pulled while the upstream stalls", func(t *testing.T) {
+				// The person pulls the card while the upstream holds its
+				// answer back: the watcher reports the removal and the check
+				// ends as a removal while the answer is still held, not as
+				// the client's timeout (5 s here: unavailable).
+				r.insert(t, virtualCard(t, p))
+				arrived, release := r.holdRespond()
+				defer release()
+				res := make(chan error, 1)
+				go func() {
+					_, err := r.check.CheckCard(ctx, appliance.PurposeLogin, identity(p))
+					res <- err
+				}()
+				select {
+				case <-arrived:
+				case err := <-res:
+					t.Fatalf("CheckCard = %v before its answers reached the upstream", err)
+				case <-time.After(10 * time.Second):
+					t.Fatal("the check's answers never reached the upstream")
+				}
+				pulled := time.Now()
+				r.slot.Remove()
+				r.want(t, reader.CardRemoved)
+				select {
+				case err := <-res:
+					if !errors.Is(err, reader.ErrCardRemoved) || kindOf(err) != "" || errors.Is(err, appliance.ErrUnavailable) {
+						t.Errorf("CheckCard = %v, want the card removed", err)
+					}
+					t.Logf("the check ended %v after the card was pulled", time.Since(pulled))
+				case <-time.After(10 * time.Second):
+					t.Errorf("the check did not end while the upstream held its answer")
+				}
+				release()
 			})
 			t.Run("another card than the session's", func(t *testing.T) {
 				_, other := person(201)
@@ -262,27 +393,95 @@ func TestCardCheck(t *testing.T) {
 }
 
 // TestCardCheckDisallowed: an upstream that asks for a command off the
-// allow-list (UPDATE BINARY, to a card that would obey it) gets no command
-// of that batch sent to the card, on every backend.
+// allow-list gets no command of that batch sent to the card, on every
+// backend: every kind the allow-list refuses (readertest's table: writing,
+// the life cycle, PINs and keys, signing, channels and other
+// applications, GET RESPONSE, every class but 00 with chaining and secure
+// messaging, extended lengths), in every position of the module's batch,
+// to a card that would obey a write. (Commands under 4 or over 261 bytes
+// cannot travel in the API at all: nhisim refuses its own module's batch,
+// and the reader's unit tests cover them.)
 func TestCardCheckDisallowed(t *testing.T) {
 	for _, backend := range cardslot.All {
 		t.Run(backend, func(t *testing.T) {
-			r := newCheckRig(t, backend, server.Options{CardModule: hostileModule{}})
+			m := &hostileModule{}
+			r := newCheckRig(t, backend, server.Options{CardModule: m})
 			_, p := person(202)
 			card := virtualCard(t, p)
 			card.Writable = true
 			r.insert(t, card)
 			defer r.pull(t)
-			_, err := r.check.CheckCard(context.Background(), appliance.PurposeRegistration, identity(p))
-			if kindOf(err) != appliance.KindCardCheckFailed || !errors.Is(err, reader.ErrRelayRefused) {
-				t.Errorf("CheckCard = %v, want %s (relay refused)", err, appliance.KindCardCheckFailed)
-			}
-			// Only the profile read reached the card: SELECT, READ PROFILE.
-			if got := card.Commands(); !bytes.Equal(got, []byte{0xA4, 0xCA}) {
-				t.Errorf("the card was sent INS % X, want only A4 CA", got)
+			cases := 0
+			for _, bad := range readertest.DisallowedCommands() {
+				if len(bad.APDU) < 4 || len(bad.APDU) > upstream.CardAuthMaxCommandBytes {
+					continue
+				}
+				for pos := 0; pos <= 3; pos++ {
+					cases++
+					m.set(bad.APDU, pos)
+					before := len(card.Commands())
+					_, err := r.check.CheckCard(context.Background(), appliance.PurposeRegistration, identity(p))
+					if kindOf(err) != appliance.KindCardCheckFailed || !errors.Is(err, reader.ErrRelayRefused) {
+						t.Errorf("%s at %d: CheckCard = %v, want %s (relay refused)", bad.Name, pos+1, err, appliance.KindCardCheckFailed)
+					}
+					// Only the profile read reached the card: SELECT, READ PROFILE.
+					if got := card.Commands()[before:]; !bytes.Equal(got, []byte{0xA4, 0xCA}) {
+						t.Errorf("%s at %d: the card was sent INS % X, want only A4 CA", bad.Name, pos+1, got)
+					}
+				}
 			}
 			if w := card.Written(); w != nil {
 				t.Errorf("the card was written: % X", w)
+			}
+			t.Logf("%d hostile batches refused, nothing of them sent", cases)
+			// The same module asking for nothing off the list: the card passes.
+			m.set(nil, 0)
+			if _, err := r.check.CheckCard(context.Background(), appliance.PurposeRegistration, identity(p)); err != nil {
+				t.Errorf("CheckCard with the simulation's own batch: %v", err)
+			}
+		})
+	}
+}
+
+// TestCardCheckReaderUnplugged: the reader unplugged while the upstream
+// holds its answer back ends the check at once as an unplugged reader,
+// and ReaderDetached does not wait for the upstream (vpcd's readers
+// cannot be unplugged: the in-process and CCID backends).
+func TestCardCheckReaderUnplugged(t *testing.T) {
+	for _, backend := range []string{cardslot.Virtual, cardslot.CCID} {
+		t.Run(backend, func(t *testing.T) {
+			r := newCheckRig(t, backend, server.Options{})
+			_, p := person(203)
+			r.insert(t, virtualCard(t, p))
+			arrived, release := r.holdRespond()
+			defer release()
+			res := make(chan error, 1)
+			go func() {
+				_, err := r.check.CheckCard(context.Background(), appliance.PurposeLogin, identity(p))
+				res <- err
+			}()
+			select {
+			case <-arrived:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the check's answers never reached the upstream")
+			}
+			r.slot.Unplug(t)
+			for {
+				ev := r.next(t)
+				if ev.Kind == reader.ReaderDetached {
+					break
+				}
+				if ev.Kind != reader.CardRemoved {
+					t.Fatalf("reader event %v, want the card removed and the reader detached", ev)
+				}
+			}
+			select {
+			case err := <-res:
+				if !errors.Is(err, reader.ErrReaderUnplugged) || errors.Is(err, appliance.ErrUnavailable) {
+					t.Errorf("CheckCard = %v, want the reader unplugged", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Errorf("the check did not end while the upstream held its answer")
 			}
 		})
 	}

@@ -134,3 +134,17 @@ func (s *Slot) Remove() {
 		s.fake.Remove()
 	}
 }
+
+// Unplug pulls the whole reader out, with any card in it, for good. vpcd's
+// readers cannot be unplugged: the test is skipped on PCSC.
+func (s *Slot) Unplug(t testing.TB) {
+	t.Helper()
+	switch s.Backend {
+	case Virtual:
+		s.virtual.Detach()
+	case PCSC:
+		t.Skip("vpcd's readers cannot be unplugged")
+	case CCID:
+		s.fake.Unplug()
+	}
+}

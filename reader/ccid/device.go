@@ -62,12 +62,37 @@ type slot struct {
 	mu      sync.Mutex
 	present bool
 	err     error // why the card present cannot be read (power-on failure)
+	// left is closed when the card present leaves or the reader goes;
+	// why is then reader.ErrCardRemoved or reader.ErrReaderUnplugged.
+	left chan struct{}
+	why  error
 }
 
 func (s *slot) set(present bool, err error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.present, s.err = present, err
+	switch {
+	case present && (s.left == nil || s.why != nil):
+		s.left, s.why = make(chan struct{}), nil
+	case !present:
+		s.closeLocked(reader.ErrCardRemoved)
+	}
+}
+
+// unplugged ends the wait of whoever watches the slot's card: the reader
+// is gone.
+func (s *slot) unplugged() {
+	s.mu.Lock()
+	s.closeLocked(reader.ErrReaderUnplugged)
 	s.mu.Unlock()
+}
+
+func (s *slot) closeLocked(why error) {
+	if s.left != nil && s.why == nil {
+		s.why = why
+		close(s.left)
+	}
 }
 
 func (s *slot) card() (bool, error) {
@@ -135,7 +160,13 @@ func (d *device) Read(ctx context.Context) (p reader.Profile, err error) {
 // transactions; nothing else of the kiosk's drives the card meanwhile,
 // and the watcher still sees the card leave).
 func (d *device) Authenticate(ctx context.Context, ex reader.Exchange) error {
-	if err := d.withCard(func(r *Reader) error { return reader.Authenticate(ctx, r, ex) }); err != nil {
+	err := d.withSlot(func(s *slot) error {
+		s.mu.Lock()
+		c := slotCard{Reader: s.r, s: s, left: s.left}
+		s.mu.Unlock()
+		return reader.Authenticate(ctx, c, ex)
+	})
+	if err != nil {
 		return fmt.Errorf("ccid: authenticate card: %w", err)
 	}
 	return nil
@@ -144,6 +175,12 @@ func (d *device) Authenticate(ctx context.Context, ex reader.Exchange) error {
 // withCard runs f with the powered card of the slot to read, holding the
 // slot.
 func (d *device) withCard(f func(r *Reader) error) error {
+	return d.withSlot(func(s *slot) error { return f(s.r) })
+}
+
+// withSlot runs f with the slot to read, holding it, once its card is
+// powered.
+func (d *device) withSlot(f func(s *slot) error) error {
 	s, err := d.pick()
 	if err != nil {
 		return err
@@ -156,7 +193,42 @@ func (d *device) withCard(f func(r *Reader) error) error {
 	case perr != nil:
 		return perr
 	}
-	return f(s.r)
+	return f(s)
+}
+
+// slotCard is the card in a slot as the relay uses it: the Reader's
+// transport, and the slot's watcher telling when the card leaves.
+type slotCard struct {
+	*Reader
+	s    *slot
+	left <-chan struct{} // of the card that was in when the check began
+}
+
+// Await implements reader.CardWatcher: the slot's watcher goroutine
+// follows the card (WaitCardChange, beside the exchange) and the reader
+// (unplugged), so a card pulled, or a reader unplugged, while wait runs
+// ends it at once; ReaderDetached then need not wait for the network.
+func (c slotCard) Await(ctx context.Context, wait func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- wait(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-c.left:
+	}
+	select {
+	case err := <-done: // it ended as the card left: its answer stands
+		return err
+	default:
+	}
+	cancel()
+	<-done
+	c.s.mu.Lock()
+	why := c.s.why
+	c.s.mu.Unlock()
+	return fmt.Errorf("while waiting on the network: %w", why)
 }
 
 // pick returns the slot to read: the first attached reader (by sysfs path)

@@ -109,7 +109,8 @@ func (d *device) attach(ctx context.Context, f Found) {
 		defer d.wg.Done()
 		d.watch(rctx, s)
 		stop()
-		s.use.Lock() // a Read in progress ends first
+		s.unplugged() // a card check waiting on the network ends now
+		s.use.Lock()  // a Read in progress ends first
 		_ = s.r.Close()
 		s.use.Unlock()
 		d.mu.Lock()

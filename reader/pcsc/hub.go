@@ -41,6 +41,9 @@ type hub struct {
 	sc      *scard.Context // the hub's context while running
 	jobs    []*job
 	subs    map[*sub]bool
+	// w is the hub goroutine's record of the readers: the loop's, and a
+	// job's (jobs run on the hub goroutine) while it awaits the network.
+	w *watch
 }
 
 // job is work for the hub goroutine; err is why it cannot have a context.
@@ -171,6 +174,7 @@ func (h *hub) fail(err error) {
 // watchers and no jobs.
 func (h *hub) loop(sc *scard.Context) {
 	w := &watch{sc: sc}
+	h.w = w
 	for {
 		h.mu.Lock()
 		jobs := h.jobs
@@ -199,14 +203,74 @@ func (h *hub) loop(sc *scard.Context) {
 			h.fail(err)
 			return
 		}
-		h.mu.Lock()
-		for s := range h.subs {
-			s.push(s.view.update(snap), nil)
-		}
-		h.mu.Unlock()
+		h.publish(snap)
 		for _, j := range jobs {
 			j.run(sc, nil)
 		}
+	}
+}
+
+// publish hands snap to every watcher.
+func (h *hub) publish(snap snapshot) {
+	h.mu.Lock()
+	for s := range h.subs {
+		s.push(s.view.update(snap), nil)
+	}
+	h.mu.Unlock()
+}
+
+// await runs wait (a request to the upstream, during a card check) on
+// another goroutine while the hub goroutine, inside the job that holds
+// t's transaction, goes on watching every reader: watchers get their
+// events as they happen, and t's card leaving (or its reader) cancels
+// wait and ends the check at once. The transaction stays held, so no
+// other program's command reaches the card between the rounds of the
+// exchange (docs/reader.md). When wait returns, its goroutine wakes the
+// hub out of SCardGetStatusChange with SCardCancel, repeated as do's.
+func (h *hub) await(ctx context.Context, t *transport, wait func(context.Context) error) error {
+	w := h.w
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	woken := make(chan struct{})
+	defer close(woken)
+	go func() {
+		done <- wait(ctx)
+		for d := firstRetry; ; d = min(2*d, maxRetry) {
+			_ = t.sc.Cancel()
+			select {
+			case <-woken:
+				return
+			case <-time.After(d):
+			}
+		}
+	}()
+	for {
+		select {
+		case err := <-done:
+			return err
+		default:
+		}
+		snap, err := w.look(-1)
+		var left error
+		if err == nil {
+			h.publish(snap)
+			left = t.left(snap)
+		}
+		if err == nil && left == nil {
+			continue
+		}
+		select {
+		case werr := <-done: // it ended meanwhile: its answer stands
+			return werr
+		default:
+		}
+		cancel()
+		<-done
+		if err != nil {
+			return fmt.Errorf("watch the card while waiting on the network: %w", err)
+		}
+		return fmt.Errorf("while waiting on the network: %w", left)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ebfe/scard"
@@ -49,9 +50,9 @@ func (d *Device) Read(ctx context.Context) (p reader.Profile, err error) {
 }
 
 // Authenticate implements reader.Device: reader.Authenticate inside one
-// transaction, as Read. The hub (and with it the watcher) waits for the
-// whole exchange, network included, so a card pulled meanwhile is noticed
-// by the next command, or reported once the exchange is over.
+// transaction, as Read, on the hub goroutine. While the exchange waits on
+// the upstream, the hub keeps watching (hub.await): watchers get their
+// events at once, and the card pulled ends the check as a removal.
 func (d *Device) Authenticate(ctx context.Context, ex reader.Exchange) error {
 	return d.withCard(ctx, func(t *transport) error { return reader.Authenticate(ctx, t, ex) })
 }
@@ -149,6 +150,28 @@ type transport struct {
 }
 
 func (t *transport) ATR() []byte { return t.atr }
+
+// Await implements reader.CardWatcher (hub.await).
+func (t *transport) Await(ctx context.Context, wait func(context.Context) error) error {
+	return theHub.await(ctx, t, wait)
+}
+
+// left says whether t's card has left according to snap: its reader gone
+// (reader.ErrReaderUnplugged), no card, or the event counter moved (a
+// card taken out and put back: reader.ErrCardRemoved); nil if it stays.
+func (t *transport) left(snap snapshot) error {
+	if !slices.Contains(snap.readers, t.reader) {
+		return reader.ErrReaderUnplugged
+	}
+	now := snap.states[t.reader]
+	switch {
+	case gone(now):
+		return reader.ErrReaderUnplugged
+	case !present(now), swapped(t.state, now):
+		return reader.ErrCardRemoved
+	}
+	return nil
+}
 
 // Transmit implements reader.Transport. When the exchange fails, or vpcd
 // hands back an empty answer (what it does when the card leaves mid-way),

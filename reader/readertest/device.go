@@ -27,7 +27,8 @@ type Device struct {
 	mu       sync.Mutex
 	attached bool
 	card     *Card
-	gen      uint64 // counts insertions: a transport of an older card fails
+	gen      uint64        // counts insertions: a transport of an older card fails
+	left     chan struct{} // closed when the card in the reader leaves
 	queue    []reader.Event
 }
 
@@ -80,6 +81,7 @@ func (d *Device) Insert(card *Card) error {
 	card.Reset()
 	d.card = card
 	d.gen++
+	d.left = make(chan struct{})
 	ev := reader.Event{Kind: reader.CardInserted, Reader: d.name, ATR: card.ATR()}
 	if card.Kind == Mute {
 		ev.ATR, ev.Mute = nil, true
@@ -99,6 +101,7 @@ func (d *Device) removeLocked() {
 	if d.card != nil {
 		d.card = nil
 		d.gen++
+		close(d.left)
 		d.emit(reader.Event{Kind: reader.CardRemoved, Reader: d.name})
 	}
 }
@@ -169,7 +172,7 @@ func (d *Device) transport() (*transport, error) {
 	case d.card == nil:
 		return nil, reader.ErrNoCard
 	}
-	return &transport{d: d, card: d.card, gen: d.gen}, nil
+	return &transport{d: d, card: d.card, gen: d.gen, left: d.left}, nil
 }
 
 // transport reaches one inserted card; it fails once that card is out.
@@ -177,6 +180,34 @@ type transport struct {
 	d    *Device
 	card *Card
 	gen  uint64
+	left chan struct{}
+}
+
+// Await implements reader.CardWatcher: the card taken out (Remove,
+// Detach, another Insert) while wait runs ends it at once.
+func (t *transport) Await(ctx context.Context, wait func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- wait(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-t.left:
+	}
+	select {
+	case err := <-done: // it ended as the card left: its answer stands
+		return err
+	default:
+	}
+	cancel()
+	<-done
+	t.d.mu.Lock()
+	defer t.d.mu.Unlock()
+	if !t.d.attached {
+		return fmt.Errorf("while waiting on the network: %w", reader.ErrReaderUnplugged)
+	}
+	return fmt.Errorf("while waiting on the network: %w", reader.ErrCardRemoved)
 }
 
 func (t *transport) ATR() []byte {
