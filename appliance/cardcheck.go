@@ -51,6 +51,7 @@ type cardCheck struct {
 	purpose string
 	from    ScreenID // the flow's screen it was asked on
 	then    func(w wizard, id Identity) []Job
+	pending *Registration // what the proof is bound to (Identity.Pending)
 }
 
 // checkCard has the card checked for purpose, then runs then with the
@@ -58,10 +59,16 @@ type cardCheck struct {
 // a reply, and reads what it sends from the session then. Without a
 // CardChecker (unit tests of the flows) then runs at once.
 func (w wizard) checkCard(purpose string, from ScreenID, then func(w wizard, id Identity) []Job) []Job {
+	return w.checkCardFor(purpose, from, nil, then)
+}
+
+// checkCardFor is checkCard for a call whose data the proof is bound to
+// (a registration: Identity.Pending).
+func (w wizard) checkCardFor(purpose string, from ScreenID, pending *Registration, then func(w wizard, id Identity) []Job) []Job {
 	if w.m.opt.CardCheck == nil {
 		return then(w, w.identity())
 	}
-	w.m.sess.check = &cardCheck{purpose: purpose, from: from, then: then}
+	w.m.sess.check = &cardCheck{purpose: purpose, from: from, then: then, pending: pending}
 	return w.m.runCheck()
 }
 
@@ -69,6 +76,7 @@ func (w wizard) checkCard(purpose string, from ScreenID, then func(w wizard, id 
 func (m *Machine) runCheck() []Job {
 	s := m.sess
 	c, cc, id := s.check, m.opt.CardCheck, m.wizard().identity()
+	id.Pending = c.pending
 	s.cardErrKey = ""
 	m.goTo(ScreenCheckingCard)
 	m.opt.Log.Info("card check", "session", s.id, "purpose", c.purpose)

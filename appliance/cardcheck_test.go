@@ -88,6 +88,20 @@ func TestCardCheckEveryFlow(t *testing.T) {
 			if got := c.ids[0]; got.CardNumber != testCard || got.IDNumber != testID || got.CardProof != "" {
 				t.Errorf("checked %+v, want the card holder's identity", got)
 			}
+			// A registration's check is bound to what is then sent
+			// (issue 24: its proof may wait in the outbox); no other is.
+			switch pending := c.ids[0].Pending; {
+			case f.purpose != PurposeRegistration && pending != nil:
+				t.Errorf("a %s check was bound to a registration", f.purpose)
+			case f.purpose == PurposeRegistration && (pending == nil || len(d.up.registered) != 1):
+				t.Errorf("the registration's check was bound to %v, and %d registrations sent", pending, len(d.up.registered))
+			case f.purpose == PurposeRegistration:
+				sent := d.up.registered[0]
+				sent.Identity, pending.Identity = Identity{}, Identity{}
+				if *pending != sent {
+					t.Errorf("the check was bound to another registration than the one sent")
+				}
+			}
 			if d.count(f.call) != before+1 || !slices.Equal(d.up.proofs, []string{"proof-1"}) {
 				t.Errorf("%s called %d times with proofs %v, want once with proof-1", f.call, d.count(f.call)-before, d.up.proofs)
 			}

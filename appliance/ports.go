@@ -69,6 +69,10 @@ type Identity struct {
 	// CardProof is the upstream's proof that it authenticated the card for
 	// this call (cardcheck.go); empty when it authenticates none.
 	CardProof string
+	// Pending, given to a registration's card check only, is the
+	// registration the proof will open: the upstream binds the proof to
+	// it, so the outbox may still deliver it days later (issue 24).
+	Pending *Registration
 }
 
 // Registration is what Register sends. Its strings are copies made for one

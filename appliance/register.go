@@ -235,9 +235,11 @@ func (r *registration) submit(w wizard) []Job {
 			}
 		}
 	}
-	return w.checkCard(PurposeRegistration, ScreenReview, func(w wizard, card Identity) []Job {
+	// The proof is bound to this very registration, which is what is sent.
+	pending := r.registration(w)
+	return w.checkCardFor(PurposeRegistration, ScreenReview, &pending, func(w wizard, card Identity) []Job {
 		w.busy("busy.register")
-		reg, up := r.registration(w), w.upstream()
+		reg, up := pending, w.upstream()
 		reg.Identity = card
 		return []Job{w.job(func(ctx context.Context) reply {
 			rc, err := up.Register(ctx, reg)

@@ -2,7 +2,9 @@ package upstream
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -66,8 +68,11 @@ const (
 	// decision; an exchange not decided by then is gone (410 expired).
 	CardAuthTimeout = 30 * time.Second
 	// CardAuthProofLifetime bounds the use of a proof after the decision;
-	// CardAuthQueuedProofLifetime applies to a registration that comes
-	// from a kiosk's outbox (age body), which may wait for the upstream.
+	// CardAuthQueuedProofLifetime that of a registration's proof bound at
+	// the check to that registration (CardAuthBegin.Binding), which may
+	// then wait in a kiosk's outbox for the upstream: the person's data
+	// was fixed while the card was in the reader, so waiting changes when
+	// it arrives, not what.
 	CardAuthProofLifetime       = 5 * time.Minute
 	CardAuthQueuedProofLifetime = 7 * 24 * time.Hour
 )
@@ -87,6 +92,40 @@ type CardAuthBegin struct {
 	CardNumber string `json:"card_number"`
 	IDNumber   string `json:"id_number"`
 	ATR        []byte `json:"atr,omitempty"`
+	// Binding, for a registration's check only, binds the proof to the
+	// registration it will open (RegistrationBinding): such a proof is
+	// good for CardAuthQueuedProofLifetime, for that registration only.
+	Binding string `json:"binding,omitempty"`
+}
+
+// RegistrationBinding is what a registration's card check binds its
+// proof to (CardAuthBegin.Binding): the SHA-256, in lower-case hex, of
+// r's JSON as this package encodes a Registration (its fields in their
+// order, as the API's schema lists them) with card_auth and kiosk_id
+// empty. The upstream computes the same over the registration it
+// receives, whatever its content type.
+func RegistrationBinding(r Registration) string {
+	r.CardAuth, r.KioskID = "", ""
+	b, err := json.Marshal(r)
+	if err != nil {
+		return "" // a Registration always encodes
+	}
+	sum := sha256.Sum256(b)
+	clear(b) // it holds the password
+	return hex.EncodeToString(sum[:])
+}
+
+// ValidBinding reports whether b has the form of a RegistrationBinding.
+func ValidBinding(b string) bool {
+	if len(b) != 2*sha256.Size {
+		return false
+	}
+	for i := range len(b) {
+		if c := b[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // CardAuthStep is the upstream's answer: the next batch of commands for
@@ -219,6 +258,7 @@ func (c *Client) cardAuthCall(ctx context.Context, path string, body any) (CardA
 type CardAuth struct {
 	c       *Client
 	purpose string
+	binding string // RegistrationBinding, for a registration's check
 	step    CardAuthStep
 	// Counts and status words, for logs: nothing else of the exchange may
 	// be logged.
@@ -229,10 +269,18 @@ type CardAuth struct {
 // NewCardAuth prepares an exchange for purpose (Purpose*).
 func (c *Client) NewCardAuth(purpose string) *CardAuth { return &CardAuth{c: c, purpose: purpose} }
 
+// NewRegistrationCardAuth prepares the exchange for registration r, its
+// proof bound to r (RegistrationBinding): r may then wait in the outbox
+// for up to CardAuthQueuedProofLifetime. r must be what Register will
+// send, the proof and the kiosk id aside.
+func (c *Client) NewRegistrationCardAuth(r Registration) *CardAuth {
+	return &CardAuth{c: c, purpose: PurposeRegistration, binding: RegistrationBinding(r)}
+}
+
 // Begin starts the exchange for the card read (reader.Exchange).
 func (a *CardAuth) Begin(ctx context.Context, cardNumber, idNumber string, atr []byte) ([][]byte, error) {
 	s, err := a.c.CardAuthBegin(ctx, CardAuthBegin{Protocol: CardAuthProtocol, Purpose: a.purpose,
-		CardNumber: cardNumber, IDNumber: idNumber, ATR: atr})
+		CardNumber: cardNumber, IDNumber: idNumber, ATR: atr, Binding: a.binding})
 	if err != nil {
 		return nil, err
 	}

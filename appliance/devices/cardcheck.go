@@ -51,6 +51,10 @@ func (c CardCheck) CheckCard(ctx context.Context, purpose string, id appliance.I
 	ctx, cancel := context.WithTimeout(ctx, t)
 	defer cancel()
 	ex := c.Client.NewCardAuth(purpose)
+	if id.Pending != nil && purpose == appliance.PurposeRegistration {
+		// Bound to the registration, its proof may wait in the outbox.
+		ex = c.Client.NewRegistrationCardAuth(apiRegistration(*id.Pending, ""))
+	}
 	err := c.Device.Authenticate(ctx, sameCard{ex, id})
 	proof := ""
 	if err == nil {

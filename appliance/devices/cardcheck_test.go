@@ -496,3 +496,64 @@ func registration(reg upstream.Registration, proof string) appliance.Registratio
 		Password: reg.Password, PhoneArea: reg.Contact.Phone.AreaCode, PhoneNumber: reg.Contact.Phone.Number,
 		Mobile: reg.Contact.Mobile, Email: reg.Contact.Email}
 }
+
+// testClock is a settable clock for the upstream.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// TestCardCheckBindsRegistration: the wizard's registration check binds
+// its proof to the registration (Identity.Pending), so when the upstream
+// goes away between the check and the registration, the outbox still
+// delivers it two days later; a check not bound to it gives a proof the
+// upstream refuses after 5 minutes, outbox or not.
+func TestCardCheckBindsRegistration(t *testing.T) {
+	ctx := context.Background()
+	clk := &testClock{t: time.Now()}
+	r := newCheckRig(t, cardslot.Virtual, server.Options{Now: clk.now})
+	ob, err := upstream.OpenOutbox(t.TempDir(), r.sim.Recipient, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The upstream unreachable at the registration: it is queued.
+	down := Upstream{Client: upstream.New(upstream.Options{BaseURL: "http://127.0.0.1:1", Attempts: 1, Outbox: ob}), KioskID: "t-1"}
+	queue := func(t *testing.T, n int, bind bool) {
+		t.Helper()
+		reg, p := person(n)
+		r.insert(t, virtualCard(t, p))
+		defer r.pull(t)
+		pending := registration(reg, "")
+		id := identity(p)
+		if bind {
+			id.Pending = &pending
+		}
+		proof, err := r.check.CheckCard(ctx, appliance.PurposeRegistration, id)
+		if err != nil || proof == "" {
+			t.Fatalf("CheckCard = %q, %v", proof, err)
+		}
+		rc, err := down.Register(ctx, registration(reg, proof))
+		if err != nil || !rc.Queued {
+			t.Fatalf("Register with the upstream away = %+v, %v; want queued", rc, err)
+		}
+	}
+	queue(t, 205, true)
+	clk.add(48 * time.Hour)
+	if err := ob.Flush(ctx, r.up.Client.SendQueued); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := ob.Dead(); n != 0 {
+		t.Errorf("the registration bound at its check became a dead letter 48 h later")
+	}
+	queue(t, 206, false)
+	clk.add(upstream.CardAuthProofLifetime + time.Minute)
+	if err := ob.Flush(ctx, r.up.Client.SendQueued); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := ob.Dead(); n != 1 {
+		t.Errorf("Dead = %d, want the registration whose unbound proof expired", n)
+	}
+}

@@ -88,7 +88,17 @@ func (u Upstream) Divisions(ctx context.Context) ([]appliance.Division, error) {
 // Register submits r; an unreachable upstream leaves it in the client's
 // outbox and the receipt says Queued.
 func (u Upstream) Register(ctx context.Context, r appliance.Registration) (appliance.Receipt, error) {
-	res, err := u.Client.Register(ctx, upstream.Registration{
+	res, err := u.Client.Register(ctx, apiRegistration(r, u.KioskID))
+	if err != nil {
+		return appliance.Receipt{}, wizardError("register", err)
+	}
+	return appliance.Receipt{Reference: res.Reference, Queued: res.Queued}, nil
+}
+
+// apiRegistration is r as the API has it. The card check binds a
+// registration's proof to the same (upstream.RegistrationBinding).
+func apiRegistration(r appliance.Registration, kioskID string) upstream.Registration {
+	return upstream.Registration{
 		CardNumber: r.CardNumber, IDNumber: r.IDNumber, Name: r.Name, BirthDate: r.BirthDate,
 		Household: upstream.Household{Number: r.Household, County: r.County, Township: r.Township,
 			Village: r.Village, Neighbourhood: r.Neighbourhood},
@@ -98,13 +108,9 @@ func (u Upstream) Register(ctx context.Context, r appliance.Registration) (appli
 			Mobile: r.Mobile, Email: r.Email, BackupEmail: r.BackupEmail,
 		},
 		TermsVersion: r.TermsVersion,
-		KioskID:      u.KioskID,
+		KioskID:      kioskID,
 		CardAuth:     r.CardProof,
-	})
-	if err != nil {
-		return appliance.Receipt{}, wizardError("register", err)
 	}
-	return appliance.Receipt{Reference: res.Reference, Queued: res.Queued}, nil
 }
 
 // Verify completes e-mail verification.

@@ -117,6 +117,7 @@ type exchange struct {
 	mu                   sync.Mutex
 	kiosk, purpose       string
 	cardNumber, idNumber string // cleared once decided
+	binding              string // the registration the proof is bound to, or ""
 	sess                 CardSession
 	round                int
 	batch                int // commands in the open round
@@ -147,6 +148,13 @@ func (s *Server) cardAuthBegin(w http.ResponseWriter, r *http.Request) {
 	if len(b.ATR) > 33 { // ISO 7816-3: at most 33 bytes
 		f = append(f, upstream.FieldError{Field: "atr", Code: "length", Message: "an ATR has at most 33 bytes"})
 	}
+	switch {
+	case b.Binding == "":
+	case b.Purpose != upstream.PurposeRegistration:
+		f = append(f, upstream.FieldError{Field: "binding", Code: "format", Message: "only a registration's check is bound to its call"})
+	case !upstream.ValidBinding(b.Binding):
+		f = append(f, upstream.FieldError{Field: "binding", Code: "format", Message: "64 lower-case hex digits: the registration's SHA-256"})
+	}
 	if len(f) > 0 {
 		writeAnswer(w, invalid(f))
 		return
@@ -167,7 +175,7 @@ func (s *Server) cardAuthBegin(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.o.Now()
 	ex := &exchange{kiosk: kiosk(r), purpose: b.Purpose, cardNumber: b.CardNumber, idNumber: b.IDNumber,
-		sess: sess, round: 1, batch: len(cmds), expires: now.Add(upstream.CardAuthTimeout)}
+		binding: b.Binding, sess: sess, round: 1, batch: len(cmds), expires: now.Add(upstream.CardAuthTimeout)}
 	id := randomHex(16)
 	if !c.open.add(id, ex, now) {
 		writeAnswer(w, apiErr(http.StatusServiceUnavailable, upstream.ErrCodeUnavailable, "too many card checks at once; try again"))
@@ -287,7 +295,7 @@ func (s *Server) judge(c *cardAuth, ex *exchange, id string, as []CardAnswer, no
 		"rounds", ex.round, "answers", ex.answers, "sw", strings.Join(ex.sws, ","), "result", result)
 	// Only what a retry of this round needs is kept (lastRound, lastHash,
 	// last: set by the caller).
-	ex.cardNumber, ex.idNumber, ex.sess, ex.sws = "", "", nil, nil
+	ex.cardNumber, ex.idNumber, ex.binding, ex.sess, ex.sws = "", "", "", nil, nil
 	return a
 }
 

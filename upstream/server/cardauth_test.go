@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/nhikiosk/nhikiosk/reader/readertest"
 	"github.com/nhikiosk/nhikiosk/upstream"
 	"github.com/nhikiosk/nhikiosk/upstream/cardsim"
@@ -149,38 +151,114 @@ func TestCardAuthProofChecks(t *testing.T) {
 	}
 }
 
-// A registration queued with its proof is accepted from the outbox long
-// after the proof's online lifetime.
+// The proof's lifetime is the server's: a registration's proof bound at
+// the check to that registration is good for the outbox's 7 days, for
+// that registration only, whatever the content type; any other proof for
+// 5 minutes, an age body from an outbox included (the review: the client
+// chose 7 days by encrypting its body).
 func TestCardAuthQueuedProof(t *testing.T) {
 	e := newEnv(t)
-	p := upstreamtest.Person(104)
-	p.CardAuth = e.sim.Proof(t, upstream.PurposeRegistration, p.CardNumber, p.IDNumber)
 	ob, err := upstream.OpenOutbox(t.TempDir(), e.sim.Recipient, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ob.Enqueue(upstream.NewIdempotencyKey(), mustJSON(t, p)); err != nil {
-		t.Fatal(err)
+	flush := func(t *testing.T) (dead int) {
+		t.Helper()
+		if err := ob.Flush(context.Background(), plain(e).SendQueued); err != nil {
+			t.Fatal(err)
+		}
+		n, _ := ob.Dead()
+		return n
 	}
+	enqueue := func(t *testing.T, r upstream.Registration) {
+		t.Helper()
+		if err := ob.Enqueue(upstream.NewIdempotencyKey(), mustJSON(t, r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("bound, from the outbox 48 h later", func(t *testing.T) {
+		p := upstreamtest.Person(104)
+		p.CardAuth = e.sim.RegistrationProof(t, p)
+		enqueue(t, p)
+		e.clk.add(48 * time.Hour)
+		if n := flush(t); n != 0 {
+			t.Fatalf("the queued registration became a dead letter")
+		}
+		e.box.WaitCode(t, p.Contact.Email, 1)
+	})
+	t.Run("unbound, from the outbox 6 minutes later", func(t *testing.T) {
+		p := upstreamtest.Person(115)
+		p.CardAuth = e.sim.Proof(t, upstream.PurposeRegistration, p.CardNumber, p.IDNumber)
+		enqueue(t, p)
+		e.clk.add(upstream.CardAuthProofLifetime + time.Minute)
+		if n := flush(t); n != 1 {
+			t.Errorf("Dead = %d, want the registration whose unbound proof expired", n)
+		}
+	})
+	t.Run("bound to other data", func(t *testing.T) {
+		p := upstreamtest.Person(116)
+		p.CardAuth = e.sim.RegistrationProof(t, p)
+		p.Contact.Email = "someone-else@example.com" // changed after the check
+		enqueue(t, p)
+		if n := flush(t); n != 2 {
+			t.Errorf("Dead = %d, want the registration whose data changed after the check", n)
+		}
+	})
+	t.Run("no proof", func(t *testing.T) {
+		enqueue(t, upstreamtest.Person(105))
+		if n := flush(t); n != 3 {
+			t.Errorf("Dead = %d, want the registration without a proof", n)
+		}
+	})
+}
+
+// The content type does not choose the lifetime: a bound proof goes as
+// JSON too two days later, an unbound one not even age-encrypted after 5
+// minutes.
+func TestCardAuthProofLifetimeIsTheServers(t *testing.T) {
+	e := newEnv(t)
+	c := plain(e)
+	ctx := context.Background()
+	p := upstreamtest.Person(117)
+	p.CardAuth = e.sim.RegistrationProof(t, p)
 	e.clk.add(48 * time.Hour)
-	if err := ob.Flush(context.Background(), plain(e).SendQueued); err != nil {
+	if _, err := c.Register(ctx, p); err != nil {
+		t.Errorf("Register as JSON with its bound proof 48 h later: %v", err)
+	}
+	q := upstreamtest.Person(118)
+	q.CardAuth = e.sim.Proof(t, upstream.PurposeRegistration, q.CardNumber, q.IDNumber)
+	e.clk.add(upstream.CardAuthProofLifetime + time.Minute)
+	st, eb := postAge(t, e, q)
+	if st != http.StatusForbidden || eb.Error == nil || eb.Error.Code != upstream.ErrCodeCardAuthInvalid {
+		t.Errorf("an age body with an unbound proof 6 minutes old = %d %+v, want 403 %s", st, eb.Error, upstream.ErrCodeCardAuthInvalid)
+	}
+	// A bound proof opens only a registration: bound proofs are not
+	// issued for other purposes.
+	_, err := c.CardAuthBegin(ctx, upstream.CardAuthBegin{Protocol: upstream.CardAuthProtocol, Purpose: upstream.PurposeLogin,
+		CardNumber: q.CardNumber, IDNumber: q.IDNumber, Binding: upstream.RegistrationBinding(q)})
+	if upstream.Code(err) != upstream.ErrCodeInvalid {
+		t.Errorf("a login check bound to a registration = %v, want %s", err, upstream.ErrCodeInvalid)
+	}
+}
+
+// postAge posts r age-encrypted to the sim's key, as an outbox sends it.
+func postAge(t *testing.T, e *env, r upstream.Registration) (int, upstream.ErrorBody) {
+	t.Helper()
+	rcp, err := age.ParseX25519Recipient(e.sim.Recipient)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := ob.Dead(); n != 0 {
-		t.Fatalf("the queued registration became a dead letter")
-	}
-	e.box.WaitCode(t, p.Contact.Email, 1)
-	// Without a proof it is kept as a dead letter: the upstream refused it.
-	q := upstreamtest.Person(105)
-	if err := ob.Enqueue(upstream.NewIdempotencyKey(), mustJSON(t, q)); err != nil {
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, rcp)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ob.Flush(context.Background(), plain(e).SendQueued); err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := ob.Dead(); n != 1 {
-		t.Errorf("Dead = %d, want the registration without a proof", n)
-	}
+	w.Write(mustJSON(t, r))
+	w.Close()
+	resp, b := do(t, "POST", e.sim.URL+upstream.PathRegistrations, upstream.NewIdempotencyKey(), upstream.ContentAgeJSON, buf.Bytes())
+	var eb upstream.ErrorBody
+	json.Unmarshal(b, &eb)
+	return resp.StatusCode, eb
 }
 
 func TestCardAuthNotGenuine(t *testing.T) {
@@ -319,12 +397,19 @@ func TestCardAuthBadRequests(t *testing.T) {
 		status int
 		code   string
 	}{
-		"good":             {func(map[string]any) {}, 201, ""},
-		"protocol v2":      {func(v map[string]any) { v["protocol"] = "nhikiosk-card-auth/2" }, 400, upstream.ErrCodeCardAuthProtocol},
-		"no protocol":      {func(v map[string]any) { delete(v, "protocol") }, 400, upstream.ErrCodeCardAuthProtocol},
-		"unknown purpose":  {func(v map[string]any) { v["purpose"] = "anything" }, 422, upstream.ErrCodeInvalid},
-		"bad ID":           {func(v map[string]any) { v["id_number"] = "A123456788" }, 422, upstream.ErrCodeInvalid},
-		"long ATR":         {func(v map[string]any) { v["atr"] = make([]byte, 34) }, 422, upstream.ErrCodeInvalid},
+		"good":            {func(map[string]any) {}, 201, ""},
+		"protocol v2":     {func(v map[string]any) { v["protocol"] = "nhikiosk-card-auth/2" }, 400, upstream.ErrCodeCardAuthProtocol},
+		"no protocol":     {func(v map[string]any) { delete(v, "protocol") }, 400, upstream.ErrCodeCardAuthProtocol},
+		"unknown purpose": {func(v map[string]any) { v["purpose"] = "anything" }, 422, upstream.ErrCodeInvalid},
+		"bad ID":          {func(v map[string]any) { v["id_number"] = "A123456788" }, 422, upstream.ErrCodeInvalid},
+		"long ATR":        {func(v map[string]any) { v["atr"] = make([]byte, 34) }, 422, upstream.ErrCodeInvalid},
+		"login bound":     {func(v map[string]any) { v["binding"] = strings.Repeat("ab", 32) }, 422, upstream.ErrCodeInvalid},
+		"bad binding": {func(v map[string]any) {
+			v["purpose"], v["binding"] = upstream.PurposeRegistration, strings.Repeat("AB", 32)
+		}, 422, upstream.ErrCodeInvalid},
+		"registration bound": {func(v map[string]any) {
+			v["purpose"], v["binding"] = upstream.PurposeRegistration, strings.Repeat("ab", 32)
+		}, 201, ""},
 		"unknown field":    {func(v map[string]any) { v["challenge"] = "x" }, 400, upstream.ErrCodeBadRequest},
 		"card number type": {func(v map[string]any) { v["card_number"] = 12 }, 400, upstream.ErrCodeBadRequest},
 	} {

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
-	"mime"
 	"net/http"
 	"time"
 
@@ -20,9 +19,22 @@ import (
 // base64url(version | id | issued | tag): 16 random bytes, the issue time
 // in Unix seconds, and a 16-byte HMAC (keyed from the age identity, like
 // the storage) over those and the kiosk, the purpose, the card number and
-// the ID number. So it holds no card data, it survives a restart, and it
-// opens one call only: that kiosk's, for that purpose, with that card.
-// Its use is recorded in the transaction of the call it opens.
+// the ID number, and for a registration's check that was bound to its
+// registration (CardAuthBegin.Binding) that registration's hash too. So
+// it holds no card data, it survives a restart, and it opens one call
+// only: that kiosk's, for that purpose, with that card (and that
+// registration). Its use is recorded in the transaction of the call it
+// opens.
+//
+// Its lifetime is the server's to decide, from what it can check: a
+// proof is good for upstream.CardAuthProofLifetime (5 minutes), and a
+// bound one, presented with the registration it is bound to, for
+// CardAuthQueuedProofLifetime (7 days, for a kiosk's outbox). Neither the
+// content type (an age body from an outbox or JSON) nor anything else the
+// client says at the call changes it: the review of issue 24 found that
+// any kiosk certificate got 7 days by sending its registration
+// age-encrypted, with any data it liked. A bound proof fixes the data at
+// the check, while the card was in the reader.
 
 const proofVersion = 1
 
@@ -33,13 +45,18 @@ var bucketProofs = []byte("card_proofs")
 // proofSize is a decoded proof's length.
 const proofSize = 1 + 16 + 8 + 16
 
-func (s *Server) proofTag(id []byte, issued int64, kioskName, purpose, card, idNumber string) []byte {
+func (s *Server) proofTag(id []byte, issued int64, kioskName, purpose, card, idNumber, binding string) []byte {
 	var b bytes.Buffer
 	b.WriteByte(proofVersion)
 	b.Write(id)
 	binary.Write(&b, binary.BigEndian, issued)
 	for _, v := range []string{kioskName, purpose, card, idNumber} {
 		b.WriteString(v)
+		b.WriteByte(0)
+	}
+	if binding != "" { // an unbound proof's tag is what it always was
+		b.WriteString("bound-to-registration:")
+		b.WriteString(binding)
 		b.WriteByte(0)
 	}
 	return s.st.mac("card-auth-proof", b.String())[:16]
@@ -54,8 +71,12 @@ func (s *Server) issueProof(ex *exchange, now time.Time) (string, time.Time) {
 	b = append(b, proofVersion)
 	b = append(b, id...)
 	b = binary.BigEndian.AppendUint64(b, uint64(issued))
-	b = append(b, s.proofTag(id, issued, ex.kiosk, ex.purpose, ex.cardNumber, ex.idNumber)...)
-	return base64.RawURLEncoding.EncodeToString(b), time.Unix(issued, 0).Add(upstream.CardAuthProofLifetime)
+	b = append(b, s.proofTag(id, issued, ex.kiosk, ex.purpose, ex.cardNumber, ex.idNumber, ex.binding)...)
+	life := upstream.CardAuthProofLifetime
+	if ex.binding != "" {
+		life = upstream.CardAuthQueuedProofLifetime
+	}
+	return base64.RawURLEncoding.EncodeToString(b), time.Unix(issued, 0).Add(life)
 }
 
 // proofFields are the parts of a call's body a proof is checked against.
@@ -138,18 +159,33 @@ func (s *Server) proofKey(r *http.Request, path string, plain []byte) ([]byte, *
 		return nil, refuseProof("the card authentication proof is not one of this upstream's")
 	}
 	id, issued, tag := b[1:17], int64(binary.BigEndian.Uint64(b[17:25])), b[25:]
-	if !hmac.Equal(tag, s.proofTag(id, issued, kiosk(r), purpose, v.CardNumber, v.IDNumber)) {
-		return nil, refuseProof("the proof is another kiosk's, purpose's or card's")
-	}
 	life := upstream.CardAuthProofLifetime
-	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == upstream.ContentAgeJSON {
-		life = upstream.CardAuthQueuedProofLifetime // a registration from a kiosk's outbox
+	switch bound := registrationBinding(path, plain); {
+	case bound != "" && hmac.Equal(tag, s.proofTag(id, issued, kiosk(r), purpose, v.CardNumber, v.IDNumber, bound)):
+		life = upstream.CardAuthQueuedProofLifetime // bound at the check to this very registration
+	case hmac.Equal(tag, s.proofTag(id, issued, kiosk(r), purpose, v.CardNumber, v.IDNumber, "")):
+	default:
+		return nil, refuseProof("the proof is another kiosk's, purpose's, card's or registration's")
 	}
 	at, now := time.Unix(issued, 0), s.o.Now()
 	if at.After(now.Add(time.Minute)) || now.After(at.Add(life)) {
 		return nil, refuseProof("the proof has expired")
 	}
 	return append(binary.BigEndian.AppendUint64(nil, uint64(issued)), id...), nil
+}
+
+// registrationBinding is the upstream.RegistrationBinding of a
+// registration's body (plain, already decoded strictly by the call), or
+// "" for any other call.
+func registrationBinding(path string, plain []byte) string {
+	if path != upstream.PathRegistrations {
+		return ""
+	}
+	var reg upstream.Registration
+	if json.Unmarshal(plain, &reg) != nil {
+		return ""
+	}
+	return upstream.RegistrationBinding(reg)
 }
 
 // purgeProofs forgets a few used proofs too old to be presented again.

@@ -21,6 +21,12 @@ func Genuine(ctx context.Context, c *upstream.Client, purpose, cardNumber, idNum
 	if len(upstream.ValidateIdentify(cardNumber, idNumber)) > 0 {
 		return "", nil
 	}
+	return relayGenuine(ctx, c.NewCardAuth(purpose), cardNumber, idNumber)
+}
+
+// relayGenuine runs ex with a genuine virtual card of cardNumber and
+// idNumber through the kiosk's relay, and returns the proof.
+func relayGenuine(ctx context.Context, ex *upstream.CardAuth, cardNumber, idNumber string) (string, error) {
 	card, err := readertest.NewCard(readertest.Person{CardNumber: cardNumber, IDNumber: idNumber, Name: "測試",
 		BirthDate: time.Date(1980, 1, 2, 0, 0, 0, 0, time.UTC), Sex: reader.Male,
 		IssueDate: time.Date(2010, 1, 4, 0, 0, 0, 0, time.UTC)})
@@ -31,11 +37,23 @@ func Genuine(ctx context.Context, c *upstream.Client, purpose, cardNumber, idNum
 	if err := dev.Insert(card); err != nil {
 		return "", err
 	}
-	ex := c.NewCardAuth(purpose)
 	if err := dev.Authenticate(ctx, ex); err != nil {
 		return "", err
 	}
 	return ex.Proof()
+}
+
+// RegistrationProof is Proof for registration r, bound to r as the
+// kiosk's wizard binds it (upstream.NewRegistrationCardAuth): good for r,
+// and for as long as a kiosk's outbox may hold it.
+func (s *Sim) RegistrationProof(t testing.TB, r upstream.Registration) string {
+	t.Helper()
+	c := upstream.New(upstream.Options{BaseURL: s.URL, Attempts: 1})
+	proof, err := relayGenuine(context.Background(), c.NewRegistrationCardAuth(r), r.CardNumber, r.IDNumber)
+	if err != nil || proof == "" {
+		t.Fatalf("card authentication at the test upstream: %q, %v", proof, err)
+	}
+	return proof
 }
 
 // Proof authenticates a genuine virtual card of cardNumber and idNumber at
