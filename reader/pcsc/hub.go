@@ -35,6 +35,11 @@ const (
 	maxRetry   = 50 * time.Millisecond
 )
 
+// awaitGrace is how long hub.await waits for the network before it
+// watches the readers: watching costs an SCardGetStatusChange and an
+// SCardCancel per request, about as long as a request on loopback.
+const awaitGrace = 50 * time.Millisecond
+
 type hub struct {
 	mu      sync.Mutex
 	running bool
@@ -232,10 +237,15 @@ func (h *hub) await(ctx context.Context, t *transport, wait func(context.Context
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
-	woken := make(chan struct{})
+	woken, watching := make(chan struct{}), make(chan struct{})
 	defer close(woken)
 	go func() {
 		done <- wait(ctx)
+		select {
+		case <-watching:
+		case <-woken:
+			return
+		}
 		for d := firstRetry; ; d = min(2*d, maxRetry) {
 			_ = t.sc.Cancel()
 			select {
@@ -245,6 +255,15 @@ func (h *hub) await(ctx context.Context, t *transport, wait func(context.Context
 			}
 		}
 	}()
+	// An answer within awaitGrace (the usual case: loopback, a near
+	// upstream) never wakes pcscd; a card pulled meanwhile is noticed at
+	// most that much later, well within pcscd's own 0.4 s.
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(awaitGrace):
+	}
+	close(watching)
 	for {
 		select {
 		case err := <-done:
