@@ -22,8 +22,8 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"compress/bzip2"
+	"compress/gzip"
 	"errors"
 	"flag"
 	"fmt"
