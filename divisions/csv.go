@@ -11,8 +11,11 @@ import (
 )
 
 // Header is the CSV form's first row: one village a row, with its county
-// and township.
-var Header = []string{"county_code", "county", "county_en", "township_code", "township", "township_en", "village_code", "village", "village_en"}
+// and township. HeaderLine is the same as a line of the file.
+var Header = strings.Split(strings.TrimSpace(HeaderLine), ",")
+
+// HeaderLine is Header as the file's first line.
+const HeaderLine = "county_code,county,county_en,township_code,township,township_en,village_code,village,village_en\n"
 
 // Code lengths: a county's code has 5 digits, a township's 8 and a
 // village's 11, each the one above it followed by digits of its own.
