@@ -81,13 +81,14 @@ func commonSuffix(ds []Division) string {
 // pickGroup is a run of a list's items, from index lo to hi (exclusive).
 type pickGroup struct{ lo, hi int }
 
-// groupItems cuts items into runs of at most size, cutting between
-// first characters (letters) where it can: one character's items stay
-// together unless they alone are more than size.
-func groupItems(items []pickItem, size int) []pickGroup {
-	size = max(size, 1)
+// groupItems cuts items into runs of at most size items that start with
+// at most starts different characters (letters), cutting between them:
+// one character's items stay together unless they alone are more than
+// size.
+func groupItems(items []pickItem, size, starts int) []pickGroup {
+	size, starts = max(size, 1), max(starts, 1)
 	var groups []pickGroup
-	cur := pickGroup{}
+	cur, firsts := pickGroup{}, 0
 	for lo := 0; lo < len(items); {
 		hi := lo
 		for hi < len(items) && items[hi].first == items[lo].first {
@@ -102,15 +103,16 @@ func groupItems(items []pickItem, size int) []pickGroup {
 			for p := range parts {
 				groups = append(groups, pickGroup{lo + p*n/parts, lo + (p+1)*n/parts})
 			}
-			cur = pickGroup{hi, hi}
-		case cur.hi-cur.lo+n > size:
+			cur, firsts = pickGroup{hi, hi}, 0
+		case cur.hi > cur.lo && (cur.hi-cur.lo+n > size || firsts == starts):
 			groups = append(groups, cur)
-			cur = pickGroup{lo, hi}
+			cur, firsts = pickGroup{lo, hi}, 1
 		default:
 			if cur.hi == cur.lo {
 				cur.lo = lo
 			}
 			cur.hi = hi
+			firsts++
 		}
 		lo = hi
 	}
@@ -150,10 +152,7 @@ func groupCell(w wizard, v *view, items []pickItem, groups []pickGroup, i int) d
 			chars = append(chars, s)
 		}
 	}
-	if len(chars) > 8 {
-		chars = append(chars[:7], "…")
-	}
-	cell.Text = display.Lit(strings.Join(chars, " "))
+	cell.Text = display.Lit(strings.Join(chars, "  "))
 	if len(chars) == 1 && (g.lo > 0 && items[g.lo-1].first == first.first || g.hi < len(items) && items[g.hi].first == first.first) {
 		// Part of one character's names: from which to which.
 		cell.Note = display.Lit(first.text + "–" + last.text)
@@ -183,33 +182,32 @@ func strokeRange(a, b rune) string {
 	return strconv.Itoa(sa) + "–" + strconv.Itoa(sb)
 }
 
-// levelKeys are the catalog keys of each level: its name, and what to do
-// on its list and on its groups.
+// levelKeys are the catalog keys of each level: its name, and what its
+// choice says while the level is open: choose, or choose among its
+// groups.
 var levelKeys = map[string]struct{ name, pick, group string }{
-	levelCounty:   {"address.county", "address.pick_county", "address.group_county"},
-	levelTownship: {"address.township", "address.pick_township", "address.group_township"},
-	levelVillage:  {"address.village", "address.pick_village", "address.group_village"},
+	levelCounty:   {"address.county", "address.choose", "address.choose_group"},
+	levelTownship: {"address.township", "address.choose", "address.choose_group"},
+	levelVillage:  {"address.village", "address.choose", "address.choose_group"},
 }
 
 // choices is the row of the three levels: what was chosen at each, the
-// open one marked, each a way back to its list.
-func (r *registration) choices(w wizard, v *view, open string) display.Widget {
+// open one marked and saying what to do (prompt), each a way back to its
+// list.
+func (r *registration) choices(w wizard, v *view, open, prompt string) display.Widget {
 	picked := []*Division{r.county(w), r.township(w), r.village(w)}
-	lists := []func() []Division{
-		w.divisions,
-		func() []Division { return r.list(w, levelTownship) },
-		func() []Division { return r.list(w, levelVillage) },
-	}
 	ids := []string{IDChangeCounty, IDChangeTownship, IDChangeVillage}
 	var cs []display.Widget
 	for i, level := range addressLevels {
 		var value display.Msg
 		if picked[i] != nil {
-			value = display.Lit(divisionText(w, picked[i], lists[i]()))
+			value = display.Lit(divisionText(w, picked[i], r.list(w, level)))
 		}
 		id := ids[i]
-		ch := display.NewChoice(id, display.M(levelKeys[level].name), value, display.M("address.choose"), func() { v.post(Tap{ID: id}) })
-		ch.Open = level == open
+		ch := display.NewChoice(id, display.M(levelKeys[level].name), value, display.Lit("—"), func() { v.post(Tap{ID: id}) })
+		if ch.Open = level == open; ch.Open {
+			ch.Prompt = display.M(prompt)
+		}
 		ch.Disabled = i > 0 && picked[i-1] == nil
 		cs = append(cs, ch)
 	}
@@ -217,20 +215,27 @@ func (r *registration) choices(w wizard, v *view, open string) display.Widget {
 }
 
 // addressPage shows the levels chosen so far and the open level's list
-// (its groups first when it is long), or, once every level is chosen, the
-// neighbourhood on the numeric keypad.
+// (its groups first when it is too long for the panel), or, once every
+// level is chosen, the neighbourhood on the numeric keypad. What to do
+// shows in the open level's choice; the help, at the start and with the
+// neighbourhood.
 func (r *registration) addressPage(w wizard, v *view) *display.Page {
 	level := r.level(w)
 	page := &display.Page{ID: string(ScreenAddress), Header: r.header(w, "address.title"), Footer: r.footer(v, nil)}
-	page.Body = []display.Widget{r.choices(w, v, level)}
+	choices := func(prompt string) { page.Body[0] = r.choices(w, v, level, prompt) }
+	page.Body = []display.Widget{nil}
+	choices("address.choose")
 	if e := w.err(FieldAddress); e != "" {
 		page.Body = append(page.Body, label("address.error", v.errKey(FieldAddress, e)))
 	}
+	help := label("address.help", "address.help")
+	help.Muted = true
 	if level == "" {
-		help := label("address.help", "address.help")
-		help.Muted = true
 		page.Body = append(page.Body, help, v.field(FieldNeighbourhood, "field.neighbourhood"))
 		return page
+	}
+	if level == levelCounty && w.person().county == "" {
+		page.Body = append(page.Body, help)
 	}
 	chosen := map[string]string{levelCounty: w.person().county, levelTownship: w.person().township, levelVillage: w.person().village}[level]
 	items := pickItems(w, r.list(w, level))
@@ -241,40 +246,63 @@ func (r *registration) addressPage(w wizard, v *view) *display.Page {
 			cells[i].Note = display.Lit(it.note)
 		}
 	}
-	prompt := levelKeys[level].pick
-	if level == levelCounty && w.person().county == "" {
-		prompt = "address.help"
-	}
-	caption := label("address.pick", prompt)
-	page.Body = append(page.Body, caption)
 	height := v.fillHeight(page)
-	var grid *display.Grid
 	if len(items) <= v.ui.GridCapacity(height, cells) {
-		grid = display.NewGrid(level, height, cells...)
-	} else {
-		// Too long for the panel: its groups, then a group's names. Both
-		// are cut for the grid left under the groups' longer caption.
-		caption.Text = display.M(levelKeys[level].group)
-		groups := groupItems(items, v.ui.GridCapacity(v.fillHeight(page), cells))
-		shown := slices.IndexFunc(groups, func(g pickGroup) bool { return items[g.lo].code == r.pickGroup })
-		if shown < 0 {
-			gc := make([]display.Cell, len(groups))
-			for i, g := range groups {
-				gc[i] = groupCell(w, v, items, groups, i)
-				if slices.ContainsFunc(items[g.lo:g.hi], func(it pickItem) bool { return it.code == chosen }) {
-					chosen = gc[i].ID
-				}
-			}
-			grid = display.NewGrid(IDGroup, v.fillHeight(page), gc...)
-		} else {
-			caption.Text = display.M(prompt)
-			g := groups[shown]
-			grid = display.NewGrid(level, v.fillHeight(page), cells[g.lo:g.hi]...)
+		grid := display.NewGrid(level, height, cells...)
+		return r.withGrid(v, page, grid, chosen)
+	}
+	// Too long for the panel: its groups, then a group's names; cut for
+	// the smaller grid of the two pages (the groups' prompt may take more
+	// room).
+	choices(levelKeys[level].group)
+	groupsHeight := v.fillHeight(page)
+	fits := v.ui.GridCapacity(min(height, groupsHeight), cells)
+	groups, gc := r.groups(w, v, items, fits, groupsHeight)
+	shown := slices.IndexFunc(groups, func(g pickGroup) bool { return items[g.lo].code == r.pickGroup })
+	if shown >= 0 {
+		choices(levelKeys[level].pick)
+		g := groups[shown]
+		return r.withGrid(v, page, display.NewGrid(level, height, cells[g.lo:g.hi]...), chosen)
+	}
+	height = groupsHeight
+	for i, g := range groups {
+		if slices.ContainsFunc(items[g.lo:g.hi], func(it pickItem) bool { return it.code == chosen }) {
+			chosen = gc[i].ID
 		}
 	}
+	return r.withGrid(v, page, display.NewGrid(IDGroup, height, gc...), chosen)
+}
+
+// groups cuts a list too long for the panel into groups of at most fits
+// items whose cells all fit a grid height dp tall. In Chinese, a cell for
+// each first character when they all fit (an index of characters by
+// strokes); else cells that show every first character of their group on
+// one line, as many as the panel allows.
+func (r *registration) groups(w wizard, v *view, items []pickItem, fits int, height float64) ([]pickGroup, []display.Cell) {
+	var groups []pickGroup
+	var cells []display.Cell
+	for _, starts := range []int{1, 16, 12, 10, 8, 6, 4, 3, 2} {
+		if w.lang() == LangEn {
+			starts = len(items) // guide letters are short whatever the group
+		}
+		groups = groupItems(items, fits, starts)
+		cells = make([]display.Cell, len(groups))
+		for i := range groups {
+			cells[i] = groupCell(w, v, items, groups, i)
+		}
+		if w.lang() == LangEn || len(cells) <= v.ui.GridCapacity(height, cells) {
+			break
+		}
+	}
+	return groups, cells
+}
+
+// withGrid puts grid at the page's end, chosen marked, its taps going
+// to the machine.
+func (r *registration) withGrid(v *view, page *display.Page, grid *display.Grid, chosen string) *display.Page {
 	grid.Selected = chosen
-	gridID := grid.ID()
-	grid.OnSelect = func(c display.Cell) { v.post(Tap{ID: gridID + "." + c.ID}) }
+	id := grid.ID()
+	grid.OnSelect = func(c display.Cell) { v.post(Tap{ID: id + "." + c.ID}) }
 	page.Body = append(page.Body, grid)
 	return page
 }

@@ -46,6 +46,15 @@ func NewGrid(id string, height float64, cells ...Cell) *Grid {
 	return g
 }
 
+// Cells returns the grid's cells, in order.
+func (g *Grid) Cells() []Cell {
+	cs := make([]Cell, len(g.cells))
+	for i, gc := range g.cells {
+		cs[i] = gc.cell
+	}
+	return cs
+}
+
 // Children returns the cells.
 func (g *Grid) Children() []Widget {
 	ws := make([]Widget, len(g.cells))
@@ -59,7 +68,7 @@ func (g *Grid) Children() []Widget {
 func (g *Grid) Measure(c *Ctx, w int) int { return c.Dp(g.Height) }
 
 // gridGap is the space between cells, in dp.
-const gridGap = 8
+const gridGap = 6
 
 // gridGeometry returns how many columns cells get in width w, and each
 // cell's width and height.
@@ -77,9 +86,17 @@ func gridGeometry(c *Ctx, w int, cells []Cell) (cols, cellW, cellH int) {
 	cellW = max(widest+2*pad, c.Target())
 	cols = max(1, min(len(cells), (w+gap)/(cellW+gap)))
 	cellW = (w - (cols-1)*gap) / cols
-	cellH = max(c.Target(), c.LineHeight(px)+2*c.Dp(8))
+	// Text wider than the whole grid wraps: the cells grow to hold it.
+	lines, noteLines := 1, 0
+	for _, cl := range cells {
+		lines = max(lines, len(c.Wrap(c.S(cl.Text), px, cellW-2*c.Dp(1))))
+		if notes {
+			noteLines = max(noteLines, len(c.Wrap(c.S(cl.Note), small, cellW-2*c.Dp(1))))
+		}
+	}
+	cellH = max(c.Target(), lines*c.LineHeight(px)+2*c.Dp(8))
 	if notes {
-		cellH = max(cellH, c.LineHeight(px)+c.LineHeight(small)+2*c.Dp(2))
+		cellH = max(cellH, lines*c.LineHeight(px)+noteLines*c.LineHeight(small)+2*c.Dp(1))
 	}
 	return cols, cellW, cellH
 }
@@ -98,11 +115,7 @@ func (u *UI) GridCapacity(height float64, cells []Cell) int {
 // Layout places the cells row by row at the scroll offset.
 func (g *Grid) Layout(c *Ctx, r image.Rectangle) {
 	g.R = r
-	cells := make([]Cell, len(g.cells))
-	for i, gc := range g.cells {
-		cells[i] = gc.cell
-	}
-	cols, cellW, cellH := gridGeometry(c, r.Dx(), cells)
+	cols, cellW, cellH := gridGeometry(c, r.Dx(), g.Cells())
 	gap := c.Dp(gridGap)
 	rows := (len(g.cells) + cols - 1) / cols
 	g.contentH = max(0, rows*(cellH+gap)-gap)
@@ -167,7 +180,7 @@ func (gc *gridCell) Draw(c *Ctx, dst *image.RGBA) {
 	c.P.RoundRect(dst, gc.R, rad, bg)
 	c.P.Outline(dst, gc.R, rad, max(2, c.Dp(2)), t.Border)
 	px, small := c.FontPx(SizeBody), c.FontPx(SizeSmall)
-	in := gc.R.Inset(c.Dp(2))
+	in := gc.R.Inset(c.Dp(1))
 	lines := c.Wrap(c.S(gc.cell.Text), px, in.Dx())
 	var notes []string
 	if !gc.cell.Note.IsZero() {
@@ -221,7 +234,7 @@ func (ch *Choice) Measure(c *Ctx, w int) int {
 	px, small := c.FontPx(SizeBody), c.FontPx(SizeSmall)
 	in := w - 2*c.Dp(10)
 	h := len(c.Wrap(c.S(ch.Caption), small, in))*c.LineHeight(small) + len(c.Wrap(c.S(ch.text()), px, in))*c.LineHeight(px)
-	return max(c.Target(), h+2*c.Dp(6))
+	return max(c.Target(), h+2*c.Dp(2))
 }
 
 // Draw draws the choice: the level being chosen with a thick primary

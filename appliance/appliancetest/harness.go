@@ -11,8 +11,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"image"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -26,6 +28,7 @@ import (
 	"github.com/nhikiosk/nhikiosk/appliance/devices"
 	"github.com/nhikiosk/nhikiosk/display"
 	"github.com/nhikiosk/nhikiosk/display/displaytest"
+	"github.com/nhikiosk/nhikiosk/divisions"
 	"github.com/nhikiosk/nhikiosk/internal/itest"
 	"github.com/nhikiosk/nhikiosk/reader/readertest"
 	"github.com/nhikiosk/nhikiosk/upstream"
@@ -45,11 +48,17 @@ type Kiosk struct {
 	// unique to the run so Mailpit's messages never mix between tests.
 	Person readertest.Person
 	Email  string
+	// Address is where the person's household is registered (Matsu
+	// unless the test sets another): RegisterSteps picks it.
+	Address Address
 	// Logs holds everything the kiosk, the client and nhisim logged.
 	Logs *SyncBuffer
 	// SMS holds nhisim's developer output, where the SMS it cannot send
 	// (binding codes) are printed: the test's phone reads them there.
 	SMS *SyncBuffer
+
+	sentMu sync.Mutex
+	sent   []upstream.Household
 
 	down  atomic.Bool
 	later atomic.Int64 // how far nhisim's clock is ahead, in ns
@@ -62,8 +71,8 @@ type Options struct {
 	Lang string      // zh-TW if empty
 	// Down starts with the upstream unreachable (503 on every request).
 	Down bool
-	// Divisions replaces nhisim's sample division list.
-	Divisions upstream.Divisions
+	// Divisions replaces nhisim's division list (the full one built in).
+	Divisions divisions.List
 }
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -111,6 +120,9 @@ func New(t *testing.T, o Options) *Kiosk {
 			http.Error(w, `{"error":{"code":"unavailable"}}`, http.StatusServiceUnavailable)
 			return
 		}
+		if r.Method == http.MethodPost && r.URL.Path == upstream.PathRegistrations && r.Header.Get("Content-Type") == upstream.ContentJSON {
+			k.noteAddress(r)
+		}
 		k.Sim.Server.Handler().ServeHTTP(w, r)
 	}))
 	t.Cleanup(front.Close)
@@ -125,6 +137,7 @@ func New(t *testing.T, o Options) *Kiosk {
 	run := runID()
 	k.Email = fmt.Sprintf("kiosk-%s-%d@example.com", run, n)
 	k.Person = readertest.TestOne
+	k.Address = Matsu
 	k.Person.IDNumber = upstreamtest.IDNumber(int(time.Now().UnixNano()%9_000_000) + int(n))
 	k.Person.CardNumber = fmt.Sprintf("%012d", 800000000000+time.Now().UnixNano()%100_000_000+n)
 
@@ -280,3 +293,25 @@ const (
 	Password    = "Kiosk1!pw"
 	NewPassword = "Reset2#pw"
 )
+
+// noteAddress keeps the household part of a registration on its way to
+// nhisim (the body is put back for it).
+func (k *Kiosk) noteAddress(r *http.Request) {
+	b, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	var reg upstream.Registration
+	if err != nil || json.Unmarshal(b, &reg) != nil {
+		return
+	}
+	k.sentMu.Lock()
+	k.sent = append(k.sent, reg.Household)
+	k.sentMu.Unlock()
+}
+
+// Sent returns the household part (number, address codes, neighbourhood)
+// of every registration the kiosk sent to nhisim, in order.
+func (k *Kiosk) Sent() []upstream.Household {
+	k.sentMu.Lock()
+	defer k.sentMu.Unlock()
+	return append([]upstream.Household(nil), k.sent...)
+}

@@ -1,0 +1,50 @@
+package appliancetest
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/nhikiosk/nhikiosk/appliance"
+	"github.com/nhikiosk/nhikiosk/upstream"
+)
+
+// TestRegisterAnywhere registers, end to end on the screen, a person in
+// 新北市板橋區歡園里 (the last village of the longest list) and one in
+// 臺東縣蘭嶼鄉紅頭村, in 中文 and in English: the address chosen from the
+// lists as a person would, shown whole on the review and the receipt in
+// the person's language, sent by its codes and accepted by nhisim (a
+// reference, then the confirmation e-mail and its code).
+func TestRegisterAnywhere(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		a    Address
+		lang string
+		want string
+	}{
+		{"banqiao-zh", Banqiao, appliance.LangZhTW, "新北市板橋區歡園里5鄰"},
+		{"banqiao-en", Banqiao, appliance.LangEn, "Neighbourhood 5, Huanyuan Vil., Banqiao District, New Taipei City"},
+		{"lanyu-zh", Lanyu, appliance.LangZhTW, "臺東縣蘭嶼鄉紅頭村2鄰"},
+		{"lanyu-en", Lanyu, appliance.LangEn, "Neighbourhood 2, Hongtou Vil., Lanyu Township, Taitung County"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := New(t, Options{Lang: tc.lang})
+			k.Address = tc.a
+			k.RegisterUntil(appliance.ScreenReview)
+			k.UI.Reveal(k.Find("review.address.a"))
+			k.Step()
+			k.wantText(t, tc.want)
+			k.Tap(appliance.IDSubmit)
+			k.Want(appliance.ScreenReceipt)
+			k.wantText(t, tc.want)
+			n, _ := strconv.Atoi(tc.a.Neighbourhood)
+			want := upstream.Household{Number: "F1234567", CountyCode: tc.a.County, TownshipCode: tc.a.Township, VillageCode: tc.a.Village, Neighbourhood: n}
+			if sent := k.Sent(); len(sent) != 1 || sent[0] != want {
+				t.Errorf("sent to nhisim %+v, want %+v", sent, want)
+			}
+			if code := k.Code(1); len(code) != 6 {
+				t.Errorf("confirmation code %q", code)
+			}
+			k.CheckNoPII(t)
+		})
+	}
+}
