@@ -117,11 +117,12 @@ const (
 	DisplayGLFW     = "glfw"     // a window (cgo)
 	DisplayFBDev    = "fbdev"    // /dev/fb0 and evdev (pure Go, gokrazy)
 	DisplayHeadless = "headless" // frames in memory
+	DisplayWeb      = "web"      // a page in a browser, served on loopback (not in the gokrazy image)
 )
 
 // Display selects the screen and how text is drawn on it.
 type Display struct {
-	// Backend is "glfw", "fbdev" or "headless".
+	// Backend is "glfw", "fbdev", "headless" or "web".
 	Backend string `json:"backend"`
 	// Width and Height in pixels; 0 takes the framebuffer's own size.
 	Width  int `json:"width"`
@@ -139,6 +140,10 @@ type Display struct {
 	// Backlight is the /sys/class/backlight device name; empty disables
 	// dimming.
 	Backlight string `json:"backlight"`
+	// WebListen is where the web backend serves its page, host:port. Off
+	// loopback anyone who reaches it can use the kiosk, so the kiosk then
+	// warns loudly; it never needs to be.
+	WebListen string `json:"web_listen"`
 }
 
 // Panel names the GPIO pins of the kiosk's physical I/O (periph.io names,

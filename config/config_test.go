@@ -158,6 +158,44 @@ func TestUpstreamRules(t *testing.T) {
 	}
 }
 
+// TestWebDisplay: the web backend is chosen like any other, and where it
+// listens is checked (anywhere is allowed: the kiosk warns at start).
+func TestWebDisplay(t *testing.T) {
+	tests := []struct {
+		name, listen string
+		ok           bool
+	}{
+		{"default", DefaultWebListen, true},
+		{"free port", "127.0.0.1:0", true},
+		{"name", "localhost:9000", true},
+		{"v6", "[::1]:8480", true},
+		{"every interface", ":8480", true},
+		{"no port", "127.0.0.1", false},
+		{"port too big", "127.0.0.1:70000", false},
+		{"named port", "127.0.0.1:http", false},
+		{"url", "http://127.0.0.1:8480", false},
+		{"empty", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Demo()
+			if err := c.Set("display.backend", "web"); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Set("display.web_listen", tt.listen); err != nil {
+				t.Fatal(err)
+			}
+			ps := c.Validate()
+			if tt.ok && len(ps) != 0 {
+				t.Errorf("Validate(web_listen=%q) = %v, want no problems", tt.listen, ps)
+			}
+			if !tt.ok && (len(ps) != 1 || ps[0].Field != "display.web_listen") {
+				t.Errorf("Validate(web_listen=%q) = %v, want one problem at display.web_listen", tt.listen, ps)
+			}
+		})
+	}
+}
+
 func TestAgeRecipient(t *testing.T) {
 	c := Demo()
 	c.Upstream.URL = "https://reg.example/"

@@ -9,6 +9,11 @@ const (
 	DebianFontIndex = 3
 )
 
+// DefaultWebListen is where the web display serves unless told otherwise:
+// loopback, on a port fixed so that an SSH tunnel to it can be set up once
+// (ssh -L 8480:127.0.0.1:8480 host).
+const DefaultWebListen = "127.0.0.1:8480"
+
 // Default returns the configuration every kiosk starts from; config.json
 // only needs the fields that differ. This is the one place defaults live:
 // the README's configuration reference is checked against it.
@@ -39,6 +44,7 @@ func Default() Config {
 			FontFile:  DebianFont,
 			FontIndex: DebianFontIndex,
 			Theme:     "default",
+			WebListen: DefaultWebListen,
 		},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -117,7 +118,10 @@ func (c Config) validateMQTT(v *validator) {
 
 func (c Config) validateDisplay(v *validator) {
 	d := c.Display
-	v.oneOf("display.backend", d.Backend, []string{DisplayGLFW, DisplayFBDev, DisplayHeadless})
+	v.oneOf("display.backend", d.Backend, []string{DisplayGLFW, DisplayFBDev, DisplayHeadless, DisplayWeb})
+	if host, port, err := net.SplitHostPort(d.WebListen); err != nil || !validPort(port) || strings.ContainsAny(host, "/ ") {
+		v.add("display.web_listen", "must be host:port, e.g. "+DefaultWebListen+" (port 0 picks a free one)")
+	}
 	if (d.Width == 0) != (d.Height == 0) {
 		v.add("display.height", "width and height go together: set both, or both 0 for the screen's own size")
 	}
@@ -215,6 +219,11 @@ func quoteAll(ss []string) []string {
 		out[i] = fmt.Sprintf("%q", s)
 	}
 	return out
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 0 && n <= 65535
 }
 
 func isLoopback(host string) bool {

@@ -189,6 +189,7 @@ func TestPackagesBuild(t *testing.T) {
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("go build %s: %v\n%s", strings.Join(pkgs, " "), err, out)
 			}
+			checkNotInImage(t, goBin, inst.name, inst.goarch, c.Packages)
 			for _, m := range []*string{c.KernelPackage, c.FirmwarePackage, c.EEPROMPackage} {
 				if m == nil || *m == "" {
 					continue
@@ -225,6 +226,38 @@ func TestPackagesBuild(t *testing.T) {
 					builddir, name, lineDiff(committed, built))
 			}
 		})
+	}
+}
+
+// notInImage are packages the image must never contain: the web display
+// lets anyone who reaches it use the kiosk (issue 23), and cmd/kiosk leaves
+// it out of gokrazy builds by build tag. (Its WebSocket library stays:
+// paho links it for ws:// brokers.)
+var notInImage = []string{"github.com/nhikiosk/nhikiosk/display/web"}
+
+// checkNotInImage lists what the image's programs link, the way gok builds
+// them, and fails if a package of notInImage is among them. The same list
+// without the gokrazy tag must hold them, or the check proves nothing.
+func checkNotInImage(t *testing.T, goBin, instance, goarch string, pkgs []string) {
+	t.Helper()
+	deps := func(tags string) []string {
+		cmd := exec.Command(goBin, append([]string{"list", "-deps", "-tags", tags}, pkgs...)...)
+		cmd.Dir = filepath.Join(instance, "builddir")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch, goflags(t, instance))
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list -deps -tags %s: %v", tags, err)
+		}
+		return strings.Fields(string(out))
+	}
+	image, elsewhere := deps("gokrazy,netgo,osusergo"), deps("netgo,osusergo")
+	for _, p := range notInImage {
+		if slices.Contains(image, p) {
+			t.Errorf("%s: the image links %s", instance, p)
+		}
+		if !slices.Contains(elsewhere, p) {
+			t.Errorf("%s: %s is not linked even without the gokrazy tag: the check is stale", instance, p)
+		}
 	}
 }
 

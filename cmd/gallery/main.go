@@ -1,11 +1,12 @@
 // Command gallery shows the display engine's widget gallery on a backend:
-// a GLFW window (default), the Linux framebuffer, or headless to write one
-// page as PNG. "Next" and "Back" move between the pages; "Done" on the
+// a GLFW window (default), the Linux framebuffer, a page in a browser
+// (served on loopback), or headless to write one page as PNG. "Next" and "Back" move between the pages; "Done" on the
 // keyboard closes it.
 //
 //	go run ./cmd/gallery                           # a window, 1280×800
 //	go run ./cmd/gallery -lang en -theme large-text -size 800x480
 //	go run ./cmd/gallery -backend headless -page choose -png choose.png
+//	go run ./cmd/gallery -backend web              # prints the page's address
 //	gallery -backend fbdev                         # on a console, /dev/fb0
 package main
 
@@ -27,14 +28,15 @@ import (
 	"github.com/nhikiosk/nhikiosk/display/gallery"
 	"github.com/nhikiosk/nhikiosk/display/glfwscreen"
 	"github.com/nhikiosk/nhikiosk/display/headless"
+	"github.com/nhikiosk/nhikiosk/display/web"
 )
 
 type options struct {
-	backend, lang, theme, page, png, font string
-	fontIndex                             int
-	size                                  image.Point
-	dpi                                   float64
-	fullscreen                            bool
+	backend, lang, theme, page, png, font, listen string
+	fontIndex                                     int
+	size                                          image.Point
+	dpi                                           float64
+	fullscreen                                    bool
 }
 
 func main() {
@@ -49,7 +51,8 @@ func main() {
 func run() error {
 	var o options
 	var size string
-	flag.StringVar(&o.backend, "backend", config.DisplayGLFW, "glfw, fbdev or headless")
+	flag.StringVar(&o.backend, "backend", config.DisplayGLFW, "glfw, fbdev, web or headless")
+	flag.StringVar(&o.listen, "listen", "127.0.0.1:0", "web: address to serve the page on")
 	flag.StringVar(&o.lang, "lang", display.LangZhTW, "zh-TW or en")
 	flag.StringVar(&o.theme, "theme", "default", "default, high-contrast or large-text")
 	flag.StringVar(&o.page, "page", "form", "first page: form, choose, status or idle")
@@ -79,8 +82,14 @@ func open(o options) (display.Screen, error) {
 		return fbdev.Open(fbdev.Options{})
 	case config.DisplayHeadless:
 		return headless.New(o.size), nil
+	case config.DisplayWeb:
+		s, err := web.Listen(web.Options{Addr: o.listen, Size: o.size, Title: "nhikiosk gallery"})
+		if err == nil {
+			fmt.Printf("gallery: open %s in a browser\n", s.URL())
+		}
+		return s, err
 	}
-	return nil, fmt.Errorf("-backend %q: want glfw, fbdev or headless", o.backend)
+	return nil, fmt.Errorf("-backend %q: want glfw, fbdev, web or headless", o.backend)
 }
 
 func show(ctx context.Context, o options) error {

@@ -19,7 +19,7 @@ import (
 // test person's card, and the configured screen with the developer strip
 // along its bottom. Its data lives in a temporary directory that stop
 // removes.
-func demoParts(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) (parts, func(), error) {
+func demoParts(ctx context.Context, cfg *config.Config, o options, log *slog.Logger, stdout io.Writer) (parts, func(), error) {
 	var p parts
 	dir, err := os.MkdirTemp("", "nhikiosk-demo-")
 	if err != nil {
@@ -45,10 +45,6 @@ func demoParts(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout
 	}
 	vr := readertest.NewDevice("Virtual NHI reader (demo)")
 	p.reader = vr
-	screen, err := openScreen(*cfg, log)
-	if err != nil {
-		return p, stop, &exitError{exitNoRestart, err}
-	}
 	card := readertest.TestOne
 	insert := func(kind readertest.Kind) func() {
 		return func() {
@@ -61,14 +57,44 @@ func demoParts(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout
 			vr.Insert(c)
 		}
 	}
-	p.screen = newDevStrip(screen, p.font, []stripButton{
-		{label: "Insert card 插卡 (" + card.Name + ")", do: insert(readertest.NHI)},
-		{label: "Pull card 拔卡", do: vr.Remove},
-		{label: "Insert mute card 反插", do: insert(readertest.Mute)},
-	})
+	strip := []stripButton{
+		{id: "insert", label: "Insert card 插卡 (" + card.Name + ")", do: insert(readertest.NHI)},
+		{id: "pull", label: "Pull card 拔卡", do: vr.Remove},
+		{id: "mute", label: "Insert mute card 反插", do: insert(readertest.Mute)},
+	}
+	if p.screen, err = openDemoScreen(cfg, o, strip, p.font, log, stdout); err != nil {
+		return p, stop, &exitError{exitNoRestart, err}
+	}
+	where := "window"
+	if cfg.Display.Backend == config.DisplayWeb {
+		where = "page"
+	}
 	fmt.Fprintf(stdout, "nhikiosk demo: the upstream (nhisim -dev) runs in this process at %s.\n"+
-		"Use the yellow buttons along the bottom of the window to insert and pull the virtual card of\n"+
+		"Use the yellow buttons along the bottom of the %s to insert and pull the virtual card of\n"+
 		"%s (ID %s). The e-mails nhisim would send are printed below, with their 6-digit codes.\n",
-		dev.URL, card.Name, card.IDNumber)
+		dev.URL, where, card.Name, card.IDNumber)
 	return p, stop, nil
+}
+
+// openDemoScreen opens the demo's screen with the developer strip: the
+// page's own buttons under the panel on the web display, a band along the
+// bottom of a window otherwise. Unless -set chose the backend, a demo
+// that cannot open a window (no display) shows itself in a browser.
+func openDemoScreen(cfg *config.Config, o options, strip []stripButton, font *display.Font, log *slog.Logger, stdout io.Writer) (display.Screen, error) {
+	if cfg.Display.Backend == config.DisplayWeb {
+		if !o.chose("display.backend") {
+			log.Info("demo: no window here, so the kiosk's screen is a web page", "why", noWindowSystem())
+		}
+		return openWeb(*cfg, strip, log, stdout)
+	}
+	screen, err := openScreen(*cfg, log, stdout)
+	if err != nil && cfg.Display.Backend == config.DisplayGLFW && !o.chose("display.backend") {
+		log.Warn("demo: the window did not open, so the kiosk's screen is a web page", "err", err)
+		cfg.Display.Backend = config.DisplayWeb
+		return openWeb(*cfg, strip, log, stdout)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return newDevStrip(screen, font, strip), nil
 }

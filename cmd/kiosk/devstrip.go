@@ -26,8 +26,10 @@ type devStrip struct {
 	drawn bool
 }
 
-// stripButton is one control of the strip.
+// stripButton is one control of the strip. On the web display the
+// buttons are the page's own, under the panel (element id "control-"+id).
 type stripButton struct {
+	id    string
 	label string
 	do    func()
 	r     image.Rectangle

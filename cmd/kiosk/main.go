@@ -71,6 +71,16 @@ type options struct {
 	sets        sets
 }
 
+// chose reports whether a -set flag sets field.
+func (o options) chose(field string) bool {
+	for _, s := range o.sets {
+		if k, _, _ := strings.Cut(s, "="); strings.TrimSpace(k) == field {
+			return true
+		}
+	}
+	return false
+}
+
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("kiosk", flag.ContinueOnError)
@@ -138,6 +148,11 @@ func loadConfig(o options) (config.Config, error) {
 		if err := cfg.Set(k, v); err != nil {
 			return cfg, &exitError{exitNoRestart, fmt.Errorf("-set: %w", err)}
 		}
+	}
+	// The demo on a machine without a display (over SSH, in a container)
+	// shows its screen in a browser (issue 23).
+	if o.demo && cfg.Display.Backend == config.DisplayGLFW && !o.chose("display.backend") && noWindowSystem() != "" {
+		cfg.Display.Backend = config.DisplayWeb
 	}
 	if ps := cfg.Validate(); len(ps) > 0 {
 		return cfg, &exitError{exitNoRestart, fmt.Errorf("invalid configuration:\n%w", ps)}

@@ -3,7 +3,10 @@ package main
 import (
 	"fmt"
 	"image"
+	"io"
 	"log/slog"
+	"os"
+	"runtime"
 
 	"github.com/nhikiosk/nhikiosk/config"
 	"github.com/nhikiosk/nhikiosk/display"
@@ -15,11 +18,14 @@ import (
 )
 
 // openScreen opens the configured display backend: a GLFW window (cgo;
-// without cgo glfwscreen.Open says so), the framebuffer, or none.
-func openScreen(cfg config.Config, log *slog.Logger) (display.Screen, error) {
+// without cgo glfwscreen.Open says so), the framebuffer, a page in a
+// browser (whose address it prints on stdout), or none.
+func openScreen(cfg config.Config, log *slog.Logger, stdout io.Writer) (display.Screen, error) {
 	var s display.Screen
 	var err error
 	switch cfg.Display.Backend {
+	case config.DisplayWeb:
+		return openWeb(cfg, nil, log, stdout)
 	case config.DisplayGLFW:
 		size := screenSize(cfg, image.Pt(1280, 800))
 		if cfg.Display.Fullscreen {
@@ -35,6 +41,24 @@ func openScreen(cfg config.Config, log *slog.Logger) (display.Screen, error) {
 		return nil, fmt.Errorf("open %s display: %w", cfg.Display.Backend, err)
 	}
 	return s, nil
+}
+
+// noWindowSystem says why this kiosk cannot open a window here, or ""
+// when it may: GLFW needs cgo and, outside macOS and Windows, an X11 or
+// Wayland display named in the environment (a machine reached over SSH
+// has none).
+func noWindowSystem() string {
+	switch runtime.GOOS {
+	case "darwin", "windows":
+	default:
+		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+			return "neither DISPLAY nor WAYLAND_DISPLAY is set"
+		}
+	}
+	if !haveGLFW {
+		return "this kiosk was built without GLFW windows (no cgo, or the noglfw tag)"
+	}
+	return ""
 }
 
 // newPCSC opens the PC/SC watcher (pcsc.ErrNoCgo in a build without cgo).

@@ -43,12 +43,12 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 	var err error
 	if o.demo {
 		var stop func()
-		p, stop, err = demoParts(ctx, &cfg, log, stdout)
+		p, stop, err = demoParts(ctx, &cfg, o, log, stdout)
 		if stop != nil {
 			defer stop()
 		}
 	} else {
-		p, err = realParts(cfg, log)
+		p, err = realParts(cfg, log, stdout)
 	}
 	if err != nil {
 		return err
@@ -131,7 +131,7 @@ func newKioskFleet(cfg config.Config, o options, p parts, screen *recScreen, log
 
 // realParts opens the configured reader, screen, font and upstream. What
 // is missing or not built in is an exitNoRestart error saying so.
-func realParts(cfg config.Config, log *slog.Logger) (parts, error) {
+func realParts(cfg config.Config, log *slog.Logger, stdout io.Writer) (parts, error) {
 	var p parts
 	var err error
 	if p.font, p.theme, err = display.Configured(cfg.Display); err != nil {
@@ -143,7 +143,7 @@ func realParts(cfg config.Config, log *slog.Logger) (parts, error) {
 	if p.client, err = upstream.FromConfig(cfg, log); err != nil {
 		return p, &exitError{exitNoRestart, fmt.Errorf("upstream: %w", err)}
 	}
-	if p.screen, err = openScreen(cfg, log); err != nil {
+	if p.screen, err = openScreen(cfg, log, stdout); err != nil {
 		return p, &exitError{exitNoRestart, err}
 	}
 	return p, nil

@@ -17,7 +17,7 @@ import (
 	"github.com/nhikiosk/nhikiosk/fleet/broker"
 	"github.com/nhikiosk/nhikiosk/fleet/fleettest"
 	"github.com/nhikiosk/nhikiosk/fleet/manager"
-	"github.com/nhikiosk/nhikiosk/internal/itest"
+	"github.com/nhikiosk/nhikiosk/internal/itest/chromium"
 	"net/http/httptest"
 )
 
@@ -117,7 +117,6 @@ func (f *fleetUnderTest) waitStatus(name string, want manager.Status) {
 // going offline shows without a reload, and an operator's maintenance-on
 // is sent and its ack shown.
 func TestDashboardChromium(t *testing.T) {
-	chrome := itest.Command(t, "chromium", "chromium")
 	f := startFleet(t)
 	f.kiosk("taipei-branch/k1", &fleettest.Handler{})
 	f.kiosk("taipei-branch/k2", &fleettest.Handler{})
@@ -125,15 +124,7 @@ func TestDashboardChromium(t *testing.T) {
 	for _, k := range []string{"taipei-branch/k1", "taipei-branch/k2", "ntuh-lobby/k1"} {
 		f.waitStatus(k, manager.StatusOnline)
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.UserDataDir(t.TempDir()),
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun, chromedp.WindowSize(1280, 1000))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancel := context.WithTimeout(chromium.New(t, 1280, 1000), 90*time.Second)
 	defer cancel()
 	shot := func(name string) {
 		dir := os.Getenv("FLEETD_SCREENSHOT_DIR")
