@@ -1,10 +1,14 @@
 package appliancetest
 
 import (
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/nhikiosk/nhikiosk/appliance"
+	"github.com/nhikiosk/nhikiosk/divisions"
 	"github.com/nhikiosk/nhikiosk/upstream"
 )
 
@@ -47,4 +51,41 @@ func TestRegisterAnywhere(t *testing.T) {
 			k.CheckNoPII(t)
 		})
 	}
+}
+
+// TestDivisionsReachTheKiosk: nhisim's list changes (板橋區's last village
+// renamed). The kiosk, asking again between sessions an hour later, gets
+// the new list through the ETag path and shows it; started again while
+// nhisim is away, it keeps that newer list from its cache rather than the
+// older one built in.
+func TestDivisionsReachTheKiosk(t *testing.T) {
+	cache := t.TempDir()
+	k := New(t, Options{CacheDir: cache})
+	renamed := upstream.DivisionsOf(divisions.Builtin()) // a copy
+	renamed.Version = "2030-01-01"
+	v := &renamed.Counties[slices.IndexFunc(renamed.Counties, func(c upstream.County) bool { return c.Code == "65000" })].Townships[0].Villages[125]
+	if v.Code != Banqiao.Village {
+		t.Fatalf("板橋區's last village is %s", v.Code)
+	}
+	v.Name, v.NameEn = "歡樂里", "Huanle Vil."
+	if err := k.Sim.Server.SetDivisions(renamed.List()); err != nil {
+		t.Fatal(err)
+	}
+	k.Wait(59 * time.Minute)
+	k.RegisterUntil(appliance.ScreenAddress)
+	k.PickAddress(Banqiao)
+	if strings.Contains(k.Texts(), "歡樂里") {
+		t.Fatalf("the new list was used before the hour")
+	}
+	k.Pull()
+	k.Wait(2 * time.Minute)
+	k.RegisterUntil(appliance.ScreenAddress)
+	k.PickAddress(Banqiao)
+	k.wantText(t, "歡樂里")
+	k.Pull()
+
+	again := New(t, Options{CacheDir: cache, Down: true})
+	again.RegisterUntil(appliance.ScreenAddress)
+	again.PickAddress(Banqiao)
+	again.wantText(t, "歡樂里")
 }

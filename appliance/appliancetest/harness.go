@@ -73,6 +73,10 @@ type Options struct {
 	Down bool
 	// Divisions replaces nhisim's division list (the full one built in).
 	Divisions divisions.List
+	// CacheDir is where the kiosk keeps the upstream's division list and
+	// rules (none if empty), to start a kiosk again on what an earlier
+	// one kept.
+	CacheDir string
 }
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -153,7 +157,7 @@ func New(t *testing.T, o Options) *Kiosk {
 		RemovedScreen: 4 * time.Second, MaxDuration: 20 * time.Minute,
 		Now: k.Clock.Now, Log: log,
 		Card: devices.Card{Device: k.Reader}, CardKey: devices.CardErrorKey,
-		Upstream: devices.Upstream{Client: k.Client, KioskID: "e2e-1"},
+		Upstream: devices.Upstream{Client: k.Client, KioskID: "e2e-1", CacheDir: o.CacheDir, Log: log},
 	})
 	if err != nil {
 		t.Fatal(err)
