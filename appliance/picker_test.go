@@ -279,3 +279,26 @@ func TestGoldenPickers(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPickerPage opens 板橋區's villages (126: the index of first
+// characters) and one of its groups, as two taps do, with the layout and
+// the frame drawn each time, on the smallest and the largest panel.
+func BenchmarkPickerPage(b *testing.B) {
+	for _, pn := range []int{0, 2} {
+		p := panels[pn]
+		b.Run(fmt.Sprintf("%dx%d", p.size.X, p.size.Y), func(b *testing.B) {
+			d := newPanelDriver(b, p.size, p.dpi, LangZhTW)
+			d.fast = true
+			d.register(ScreenAddress)
+			d.tap("county.65000")
+			d.tap("township.65000010")
+			_, banqiao, _ := divisions.Builtin().Address("65000", "65000010", "")
+			for b.Loop() {
+				d.k.Dispatch(Tap{ID: IDChangeVillage})
+				d.UI.Render()
+				d.openGroupOf(banqiao.Children, "65000010126")
+				d.UI.Render()
+			}
+		})
+	}
+}
