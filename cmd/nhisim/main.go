@@ -147,12 +147,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer srv.Close()
-	log.Info("nhisim serving", "url", scheme+"://"+ln.Addr().String(), "age_recipient", id.Recipient().String(), "dev", o.dev)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if o.divisions != "" {
-		go reloadDivisions(ctx, srv, o, log)
+		// Caught from before "serving": a SIGHUP must never end nhisim.
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go reloadDivisions(ctx, hup, srv, o, log)
 	}
+	log.Info("nhisim serving", "url", scheme+"://"+ln.Addr().String(), "age_recipient", id.Recipient().String(), "dev", o.dev)
 	return serve(ctx, srv, ln)
 }
 
@@ -178,13 +182,10 @@ func loadDivisions(path, version string) (divisions.List, error) {
 	return l, nil
 }
 
-// reloadDivisions reads the -divisions file again on every SIGHUP and
+// reloadDivisions reads the -divisions file again on every hup and
 // serves it from then on (kiosks get it through its new ETag); a file
 // that does not parse is logged and the list served is kept.
-func reloadDivisions(ctx context.Context, srv *server.Server, o options, log *slog.Logger) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+func reloadDivisions(ctx context.Context, hup <-chan os.Signal, srv *server.Server, o options, log *slog.Logger) {
 	for {
 		select {
 		case <-ctx.Done():
