@@ -162,13 +162,13 @@ func TestEveryVillageReachable(t *testing.T) {
 				// 板橋區's last village from a fresh address screen.
 				_, banqiao, last := divisions.Builtin().Address("65000", "65000010", "65000010126")
 				c := divisions.Find(counties, "65000")
-				taps := d.pick(levelCounty, *c, counties)
-				taps += d.pick(levelTownship, *banqiao, c.Children)
-				taps += d.pick(levelVillage, *last, banqiao.Children)
+				tc := d.pick(levelCounty, *c, counties)
+				tt := d.pick(levelTownship, *banqiao, c.Children)
+				tv := d.pick(levelVillage, *last, banqiao.Children)
 				if p.village != last.Code {
 					t.Fatalf("板橋區's last village: picked %q", p.village)
 				}
-				t.Logf("新北市板橋區歡園里: %d taps", taps)
+				t.Logf("新北市板橋區歡園里: %d taps (county %d, township %d, village %d)", tc+tt+tv, tc, tt, tv)
 
 				most, villages := 0, 0
 				for _, c := range counties {

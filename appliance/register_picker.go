@@ -39,12 +39,16 @@ type pickItem struct {
 func pickItems(w wizard, ds []Division) []pickItem {
 	items := make([]pickItem, len(ds))
 	suffix := commonSuffix(ds)
+	en := map[string]int{}
+	for i := range ds {
+		en[ds[i].En]++
+	}
 	for i := range ds {
 		d := &ds[i]
 		it := pickItem{code: d.Code, text: d.Zh}
 		if w.lang() == LangEn && d.En != "" {
 			it.text = strings.TrimSuffix(d.En, suffix)
-			if divisionText(w, d, ds) != d.En {
+			if en[d.En] > 1 {
 				it.note = d.Zh
 			}
 			for _, r := range strings.ToUpper(it.text) {
@@ -274,23 +278,25 @@ func (r *registration) addressPage(w wizard, v *view) *display.Page {
 }
 
 // groups cuts a list too long for the panel into groups of at most fits
-// items whose cells all fit a grid height dp tall. In Chinese, a cell for
-// each first character when they all fit (an index of characters by
-// strokes); else cells that show every first character of their group on
-// one line, as many as the panel allows.
+// items whose cells all fit a grid height dp tall: a cell for each first
+// character (letter) when they all fit, an index of characters by strokes
+// or of letters; else, in Chinese, cells that show every first character
+// of their group on one line, as many as the panel allows, and in English
+// runs of letters.
 func (r *registration) groups(w wizard, v *view, items []pickItem, fits int, height float64) ([]pickGroup, []display.Cell) {
 	var groups []pickGroup
 	var cells []display.Cell
-	for _, starts := range []int{1, 16, 12, 10, 8, 6, 4, 3, 2} {
-		if w.lang() == LangEn {
-			starts = len(items) // guide letters are short whatever the group
-		}
+	options := []int{1, 16, 12, 10, 8, 6, 4, 3, 2}
+	if w.lang() == LangEn {
+		options = []int{1, len(items)} // guide letters are short whatever the group
+	}
+	for _, starts := range options {
 		groups = groupItems(items, fits, starts)
 		cells = make([]display.Cell, len(groups))
 		for i := range groups {
 			cells[i] = groupCell(w, v, items, groups, i)
 		}
-		if w.lang() == LangEn || len(cells) <= v.ui.GridCapacity(height, cells) {
+		if len(cells) <= v.ui.GridCapacity(height, cells) {
 			break
 		}
 	}

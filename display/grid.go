@@ -88,7 +88,13 @@ func gridGeometry(c *Ctx, w int, cells []Cell) (cols, cellW, cellH int) {
 	cellW = (w - (cols-1)*gap) / cols
 	// Text wider than the whole grid wraps: the cells grow to hold it.
 	lines, noteLines := 1, 0
+	if notes {
+		noteLines = 1
+	}
 	for _, cl := range cells {
+		if widest+2*pad <= cellW {
+			break // every text fits on one line
+		}
 		lines = max(lines, len(c.Wrap(c.S(cl.Text), px, cellW-2*c.Dp(1))))
 		if notes {
 			noteLines = max(noteLines, len(c.Wrap(c.S(cl.Note), small, cellW-2*c.Dp(1))))
