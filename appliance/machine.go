@@ -48,6 +48,10 @@ type Options struct {
 	Card     CardReader
 	CardKey  CardErrorKey
 	Upstream Upstream
+
+	// ClockUnknown starts the machine without the correct time: out of
+	// service, saying so, until Clock{Known: true} (issue 21).
+	ClockUnknown bool
 }
 
 // Machine is the wizard's session state machine. It keeps what every
@@ -80,6 +84,9 @@ type Machine struct {
 	// later holds jobs queued while handling an event outside the
 	// handler's own return (the logout when a session ends).
 	later []Job
+
+	// clockUnknown: the kiosk does not know the correct time (Clock).
+	clockUnknown bool
 }
 
 // Job is work Handle asks for: it blocks (card or upstream I/O) and returns
@@ -105,8 +112,12 @@ func NewMachine(opt Options) *Machine {
 	if opt.Lang == "" {
 		opt.Lang = LangZhTW
 	}
-	return &Machine{opt: opt, screen: ScreenAttract, lang: opt.Lang,
-		terms: map[string]Terms{}, divisions: builtinDivisions()}
+	m := &Machine{opt: opt, screen: ScreenAttract, lang: opt.Lang,
+		terms: map[string]Terms{}, divisions: builtinDivisions(), clockUnknown: opt.ClockUnknown}
+	if m.clockUnknown {
+		m.screen = ScreenOutOfService
+	}
+	return m
 }
 
 // Languages the wizard speaks.
@@ -175,6 +186,8 @@ func (m *Machine) handle(ev Event) []Job {
 		m.setMaintenance(ev.On)
 	case Tamper:
 		m.setTamper(ev.Open)
+	case Clock:
+		return m.setClock(ev.Known)
 	case DefaultLanguage:
 		if ev.Lang == LangZhTW || ev.Lang == LangEn {
 			m.opt.Lang = ev.Lang

@@ -29,7 +29,7 @@ func (v *view) build() *display.Page {
 	case ScreenRemoved:
 		return v.messagePage("removed", "removed.title", "removed.body", "")
 	case ScreenOutOfService:
-		return v.messagePage("out_of_service", "oos.title", "oos.body", "")
+		return v.outOfServicePage()
 	}
 	if f := m.flow(); f != nil {
 		return f.page(m.wizard(), v)

@@ -299,6 +299,7 @@ var screenStates = []screenState{
 		d.do(Tick{})
 	}},
 	{"out-of-service", func(d *screenDriver) { d.do(Maintenance{On: true}) }},
+	{"out-of-service-clock", func(d *screenDriver) { d.do(Clock{Known: false}) }},
 }
 
 // golden compares the frame with testdata/<name>.png pixel for pixel (the

@@ -171,7 +171,7 @@ func setDefaults(o *Options) {
 func (a *Agent) clientOptions() (*mqtt.ClientOptions, error) {
 	will, _ := json.Marshal(State{V: SchemaVersion, State: Offline, Will: true})
 	co := mqtt.NewClientOptions().AddBroker(a.cfg.BrokerURL).
-		SetClientID("kiosk-"+a.id.Kiosk.Username()).
+		SetClientID(a.id.Kiosk.ClientID()).
 		SetUsername(a.cfg.Username).
 		SetCleanSession(true).
 		SetOrderMatters(false).
@@ -279,7 +279,8 @@ func (a *Agent) lifecycle() Lifecycle {
 
 func (a *Agent) publishState(c mqtt.Client) {
 	s := State{V: SchemaVersion, State: a.lifecycle(), TS: a.opts.Now().UTC(), Birth: &Birth{
-		Version: a.id.Version, Image: a.id.Image, BootTime: a.id.BootTime.UTC(), ConfigHash: a.id.ConfigHash}}
+		Version: a.id.Version, Image: a.id.Image, BootTime: a.id.BootTime.UTC(), ConfigHash: a.id.ConfigHash,
+		HealthIntervalS: max(1, int64(a.healthInterval()/time.Second))}}
 	if err := s.Validate(); err != nil {
 		a.log.Error("fleet state not published", "err", err)
 		return
@@ -353,12 +354,16 @@ func (a *Agent) publishLoop(ctx context.Context) {
 	}
 }
 
-func (a *Agent) healthLoop(ctx context.Context) {
-	iv := a.cfg.HealthInterval.D()
-	if iv <= 0 {
-		iv = 30 * time.Second
+// healthInterval is mqtt.health_interval, 30 s when unset.
+func (a *Agent) healthInterval() time.Duration {
+	if iv := a.cfg.HealthInterval.D(); iv > 0 {
+		return iv
 	}
-	tk := time.NewTicker(iv)
+	return 30 * time.Second
+}
+
+func (a *Agent) healthLoop(ctx context.Context) {
+	tk := time.NewTicker(a.healthInterval())
 	defer tk.Stop()
 	for {
 		select {

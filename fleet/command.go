@@ -37,6 +37,11 @@ var Languages = []string{"zh-TW", "en"}
 // command ids for this long to refuse every replay.
 const MaxCommandLifetime = 15 * time.Minute
 
+// MaxClockSkew is how far in the future a command's Issued may lie (the
+// operator's clock ahead of the kiosk's); a command stamped later is
+// refused as not yet valid instead of run at once (issue 14).
+const MaxClockSkew = 2 * time.Minute
+
 // Command is the payload on /cmd. Sig is an Ed25519 signature by the
 // operator key KeyID over SigningBytes, which binds the id, the target
 // kiosk, the command, its argument and its validity window.
@@ -158,8 +163,11 @@ func (kr Keyring) Verify(c Command, self KioskRef, now time.Time) (RejectReason,
 	if c.Site != self.Site || c.Kiosk != self.Kiosk {
 		return RejectWrongKiosk, fmt.Errorf("command is for %s/%s", c.Site, c.Kiosk)
 	}
-	if c.Expires.Sub(c.Issued) > MaxCommandLifetime || c.Issued.After(now.Add(MaxCommandLifetime)) {
+	if c.Expires.Sub(c.Issued) > MaxCommandLifetime {
 		return RejectTooFar, fmt.Errorf("command valid for longer than %v", MaxCommandLifetime)
+	}
+	if c.Issued.After(now.Add(MaxClockSkew)) {
+		return RejectNotYetValid, fmt.Errorf("command issued %v in the future", c.Issued.Sub(now).Round(time.Second))
 	}
 	if !now.Before(c.Expires) {
 		return RejectExpired, fmt.Errorf("command expired at %v", c.Expires)

@@ -53,10 +53,12 @@ const (
 	RejectReplay     RejectReason = "replay"
 	RejectWrongKiosk RejectReason = "wrong_kiosk"
 	RejectTooFar     RejectReason = "expiry_too_far"
+	// RejectNotYetValid: issued further in the future than MaxClockSkew.
+	RejectNotYetValid RejectReason = "not_yet_valid"
 )
 
 var rejectReasons = set(RejectMalformed, RejectUnsigned, RejectUnknownKey, RejectBadSig, RejectExpired,
-	RejectReplay, RejectWrongKiosk, RejectTooFar)
+	RejectReplay, RejectWrongKiosk, RejectTooFar, RejectNotYetValid)
 
 // EventFields are the only details an event may carry: enumerations,
 // counts and command ids. There is deliberately no free-text field.

@@ -34,6 +34,9 @@ type Health struct {
 	// TelemetryDropped counts events and publishes the agent dropped
 	// because its queue was full.
 	TelemetryDropped uint64 `json:"telemetry_dropped"`
+	// Clock is where the kiosk's time came from; absent from kiosks that
+	// do not report it (clockhealth.go).
+	Clock *ClockHealth `json:"clock,omitempty"`
 }
 
 // Reader is the card reader as the kiosk sees it.
@@ -103,10 +106,27 @@ func set[T comparable](vs ...T) map[T]bool {
 	return m
 }
 
-// Validate checks a health payload: version, Tokens and enumeration keys.
+// Ranges a health value must lie in; anything outside is a broken sensor
+// or a hostile kiosk, and the whole snapshot is refused (issue 14).
+const (
+	MinTempC      = -60.0
+	MaxTempC      = 200.0
+	MaxLoad       = 10000.0
+	MaxUptimeS    = 20 * 365 * 24 * 3600
+	MaxPermBytes  = 1 << 50 // 1 PiB
+	MaxLatencyMS  = 3600 * 1000
+	MaxCount      = 1 << 40 // any counter: sessions, errors, drops, outbox depth
+	MaxOutboxAgeS = MaxUptimeS
+)
+
+// Validate checks a health payload: version, Tokens, enumeration keys and
+// the range of every number.
 func (h Health) Validate() error {
 	if h.V != SchemaVersion {
 		return fmt.Errorf("health: version %d, want %d", h.V, SchemaVersion)
+	}
+	if err := h.validateRanges(); err != nil {
+		return err
 	}
 	if !h.Reader.Name.Valid() || !h.Display.Valid() {
 		return fmt.Errorf("health: reader name or display is not a token")
@@ -119,6 +139,41 @@ func (h Health) Validate() error {
 	for k := range h.Errors {
 		if !errorKinds[k] {
 			return fmt.Errorf("health: unknown error kind %q", k)
+		}
+	}
+	return h.Clock.Validate()
+}
+
+func (h Health) validateRanges() error {
+	in := func(v, lo, hi float64) bool { return v >= lo && v <= hi } // false for NaN
+	switch {
+	case h.UptimeS < 0 || h.UptimeS > MaxUptimeS:
+		return fmt.Errorf("health: uptime %d s out of range", h.UptimeS)
+	case h.CPUTempC != nil && !in(*h.CPUTempC, MinTempC, MaxTempC):
+		return fmt.Errorf("health: temperature %g °C out of range", *h.CPUTempC)
+	case !in(h.Load1, 0, MaxLoad):
+		return fmt.Errorf("health: load %g out of range", h.Load1)
+	case !in(h.MemUsedPct, 0, 100) || !in(h.PermFreePct, 0, 100):
+		return fmt.Errorf("health: a percentage out of 0–100")
+	case h.PermFreeBytes > MaxPermBytes:
+		return fmt.Errorf("health: free bytes %d out of range", h.PermFreeBytes)
+	case h.Upstream.LastLatencyMS < 0 || h.Upstream.LastLatencyMS > MaxLatencyMS:
+		return fmt.Errorf("health: latency %d ms out of range", h.Upstream.LastLatencyMS)
+	case h.Outbox.Depth < 0 || h.Outbox.Depth > MaxCount || h.Outbox.OldestAgeS < 0 || h.Outbox.OldestAgeS > MaxOutboxAgeS:
+		return fmt.Errorf("health: outbox out of range")
+	case h.Sessions.Started > MaxCount || h.Sessions.Completed > MaxCount || h.TelemetryDropped > MaxCount:
+		return fmt.Errorf("health: a count out of range")
+	case len(h.Sessions.Aborted) > len(abortReasons) || len(h.Errors) > len(errorKinds):
+		return fmt.Errorf("health: too many keys")
+	}
+	for _, n := range h.Sessions.Aborted {
+		if n > MaxCount {
+			return fmt.Errorf("health: a count out of range")
+		}
+	}
+	for _, n := range h.Errors {
+		if n > MaxCount {
+			return fmt.Errorf("health: a count out of range")
 		}
 	}
 	return nil

@@ -20,17 +20,18 @@ import (
 // TestEventsSurviveBrokerOutage: events raised while the broker is down
 // wait in the agent's queue and arrive, in order, once it reconnects.
 func TestEventsSurviveBrokerOutage(t *testing.T) {
-	secret := []byte("outage-test-secret-0123456789")
 	ops := map[string]string{"fleetd": "op-pw"}
-	b, err := broker.Start(broker.Config{Addr: "127.0.0.1:0", Secret: secret, Operators: ops})
+	b, err := broker.Start(broker.Config{Addr: "127.0.0.1:0", Operators: ops})
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := b.Addr()
 	ref := fleet.KioskRef{Site: "itest", Kiosk: "k1"}
+	const pw = "outage-test-kiosk-password"
+	b.SetKiosk(context.Background(), ref, pw)
 	dir := t.TempDir()
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	os.WriteFile(filepath.Join(dir, "pw"), []byte(broker.KioskPassword(secret, ref)), 0o600)
+	os.WriteFile(filepath.Join(dir, "pw"), []byte(pw), 0o600)
 	os.WriteFile(filepath.Join(dir, "keys"), []byte(fleet.Signer{KeyID: "k", Key: priv}.PublicLine()), 0o600)
 	a, err := fleet.NewAgent(config.MQTT{BrokerURL: "mqtt://" + addr, Username: ref.Username(),
 		PasswordFile: filepath.Join(dir, "pw"), OperatorKeysFile: filepath.Join(dir, "keys"), HealthInterval: config.Duration(time.Hour)},
@@ -56,10 +57,11 @@ func TestEventsSurviveBrokerOutage(t *testing.T) {
 	if st := a.Stats(); st.Queued == 0 || st.Dropped != 0 {
 		t.Fatalf("during the outage: %+v, want events queued and none dropped", st)
 	}
-	b, err = broker.Start(broker.Config{Addr: addr, Secret: secret, Operators: ops})
+	b, err = broker.Start(broker.Config{Addr: addr, Operators: ops})
 	if err != nil {
 		t.Fatal(err)
 	}
+	b.SetKiosk(context.Background(), ref, pw)
 	defer b.Close()
 	var (
 		mu  sync.Mutex

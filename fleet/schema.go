@@ -53,6 +53,15 @@ func (k KioskRef) String() string { return k.Site + "/" + k.Kiosk }
 // Brokers' ACLs (docs/mqtt.md) tie it to the kiosk's own topics.
 func (k KioskRef) Username() string { return k.Site + "." + k.Kiosk }
 
+// ClientIDPrefix starts every kiosk's MQTT client id; no other client may
+// use it.
+const ClientIDPrefix = "kiosk-"
+
+// ClientID is the MQTT client id kiosk k must connect with: brokers bind
+// it to the user name (issue 14) so one kiosk cannot take another's
+// session.
+func (k KioskRef) ClientID() string { return ClientIDPrefix + k.Username() }
+
 // ParseKioskRef parses "site/kiosk".
 func ParseKioskRef(s string) (KioskRef, error) {
 	site, kiosk, ok := strings.Cut(s, "/")
@@ -122,7 +131,14 @@ type Birth struct {
 	Image      Token     `json:"image"`
 	BootTime   time.Time `json:"boot_time"`
 	ConfigHash Token     `json:"config_hash"`
+	// HealthIntervalS is how often (seconds) the kiosk publishes health:
+	// fleetd counts a kiosk not heard from for a few of these as offline,
+	// Last Will or not (issue 14). 0: not said (fleetd assumes its default).
+	HealthIntervalS int64 `json:"health_interval_s,omitempty"`
 }
+
+// MaxHealthIntervalS bounds Birth.HealthIntervalS (config allows at most 1 h).
+const MaxHealthIntervalS = 3600
 
 // Token is a short machine-made string (a version, a build id, a hash, a
 // reader model): printable ASCII without spaces that could carry prose, at
@@ -155,6 +171,9 @@ func (s State) Validate() error {
 			if !t.Valid() {
 				return fmt.Errorf("state: birth field %q is not a token", t)
 			}
+		}
+		if b.HealthIntervalS < 0 || b.HealthIntervalS > MaxHealthIntervalS {
+			return fmt.Errorf("state: health interval %d s out of range", b.HealthIntervalS)
 		}
 	}
 	return nil

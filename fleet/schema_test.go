@@ -19,7 +19,7 @@ import (
 func TestPayloadsCarryNoFreeText(t *testing.T) {
 	allowed := map[reflect.Type]bool{}
 	for _, v := range []any{Token(""), Lifecycle(""), AbortReason(""), ErrorKind(""), EventKind(""),
-		CardErrorKind(""), RejectReason(""), CommandName(""), AckStatus(""), AckReason("")} {
+		CardErrorKind(""), RejectReason(""), CommandName(""), AckStatus(""), AckReason(""), ClockSource("")} {
 		allowed[reflect.TypeOf(v)] = true
 	}
 	// Command's site, kiosk and language are checked by Validate against
@@ -106,6 +106,11 @@ func TestVerify(t *testing.T) {
 		{"expired", signed(func(c *Command) { c.Expires = now }), RejectExpired},
 		{"for another kiosk", signed(func(c *Command) { c.Kiosk = "k2" }), RejectWrongKiosk},
 		{"too long lived", signed(func(c *Command) { c.Expires = now.Add(time.Hour) }), RejectTooFar},
+		// Issue 14, finding 9: a command stamped 14 minutes ahead ran at once.
+		{"issued 14 min in the future", signed(func(c *Command) {
+			c.Issued, c.Expires = now.Add(14*time.Minute), now.Add(15*time.Minute)
+		}), RejectNotYetValid},
+		{"issued within the clock skew", signed(func(c *Command) { c.Issued = now.Add(MaxClockSkew) }), ""},
 		{"bad language", signed(func(c *Command) { c.Name = CmdSetLanguage; c.Language = "fr" }), RejectMalformed},
 	}
 	for _, tt := range tests {

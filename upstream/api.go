@@ -37,6 +37,7 @@ var Endpoints = []Endpoint{
 	{"POST", PathSessions}, {"POST", PathSessionEnd}, {"GET", PathAccount}, {"POST", PathContact},
 	{"POST", PathEmailConfirm}, {"POST", PathPassword}, {"POST", PathBindings}, {"GET", PathBindingStatus},
 	{"POST", PathBind}, {"GET", PathDevices}, {"POST", PathDeviceRemove},
+	{"GET", PathTime},
 }
 
 // Content types. A queued registration is sent exactly as the outbox holds

@@ -80,6 +80,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"PasswordChange": upstream.PasswordChange{}, "BindingStart": upstream.BindingStart{}, "Binding": upstream.Binding{},
 		"BindingStatus": upstream.BindingStatus{}, "Bind": upstream.Bind{}, "Device": upstream.Device{},
 		"DeviceList": upstream.DeviceList{}, "DeviceRemove": upstream.DeviceRemove{},
+		"ServerTime": upstream.ServerTime{},
 	}
 	for name := range doc.Components.Schemas {
 		if _, ok := types[name]; !ok {

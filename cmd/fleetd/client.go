@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,35 +32,59 @@ func runClient(sub string, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	c := apiClient{base: strings.TrimRight(*addr, "/"), user: envOr("FLEETD_USER", "admin"), pass: os.Getenv("FLEETD_PASSWORD"),
-		http: &http.Client{Timeout: 15 * time.Second}}
+	c := newAPIClient(*addr)
 	switch sub {
 	case "kiosks":
-		var ks []manager.Kiosk
-		if err := c.do("GET", "/api/v1/kiosks?"+url.Values{"site": {*site}, "status": {*status}}.Encode(), nil, &ks); err != nil {
-			return err
-		}
 		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "KIOSK\tSTATUS\tVERSION\tALERTS\tLAST SEEN")
-		for _, k := range ks {
-			var as []string
-			for _, a := range k.Alerts {
-				as = append(as, string(a.Kind))
+		fmt.Fprintln(tw, "KIOSK\tSTATUS\tVERSION\tALERTS\tENROLLMENT\tLAST HEARD")
+		q := url.Values{"site": {*site}, "status": {*status}, "limit": {"1000"}}
+		for {
+			var page manager.KioskList
+			if err := c.do("GET", "/api/v1/kiosks?"+q.Encode(), nil, &page); err != nil {
+				return err
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.Name, k.Status, k.Version(), strings.Join(as, ","), k.LastSeen.UTC().Format(time.RFC3339))
+			for _, k := range page.Kiosks {
+				var as []string
+				for _, a := range k.Alerts {
+					as = append(as, string(a.Kind))
+				}
+				enr := "-"
+				switch {
+				case k.Revoked():
+					enr = "revoked"
+				case k.Enrollment != nil:
+					enr = "enrolled"
+				}
+				heard := "never"
+				if !k.LastHeard.IsZero() {
+					heard = k.LastHeard.UTC().Format(time.RFC3339)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.Name, k.Status, k.Version(), strings.Join(as, ","), enr, heard)
+			}
+			if page.Next == "" {
+				break
+			}
+			q.Set("after", page.Next)
 		}
 		return tw.Flush()
 	case "alerts":
-		var as []manager.Alert
-		if err := c.do("GET", "/api/v1/alerts", nil, &as); err != nil {
+		var list manager.AlertList
+		if err := c.do("GET", "/api/v1/alerts?limit=1000", nil, &list); err != nil {
 			return err
 		}
-		for _, a := range as {
+		for _, a := range list.Alerts {
 			ack := ""
 			if a.Acked {
 				ack = " (acknowledged by " + a.AckedBy + ")"
 			}
-			fmt.Printf("%s\t%s\tsince %s%s\n", a.Kiosk, a.Kind, a.Since.UTC().Format(time.RFC3339), ack)
+			who := a.Kiosk
+			if who == "" {
+				who = "(fleet)"
+			}
+			fmt.Printf("%s\t%s\tsince %s%s\n", who, a.Kind, a.Since.UTC().Format(time.RFC3339), ack)
+		}
+		if list.Total > len(list.Alerts) {
+			fmt.Printf("(%d more)\n", list.Total-len(list.Alerts))
 		}
 		return nil
 	}
@@ -136,40 +161,91 @@ func envOr(k, def string) string {
 	return def
 }
 
-// runCredentials prints a kiosk's broker user name and password for the
-// embedded broker of the fleetd whose data directory is -data.
-func runCredentials(args []string) error {
-	fs := flag.NewFlagSet("fleetd kiosk-credentials", flag.ContinueOnError)
-	data := fs.String("data", "fleetd-data", "fleetd's data directory")
-	operator := fs.Bool("operator", false, "print the operator user's credentials instead (for a standby fleetd or a tool)")
-	if err := fs.Parse(args); err != nil {
+// newAPIClient is the client of the CLI subcommands: FLEETD_ADDR (or
+// -addr), FLEETD_USER (default admin), FLEETD_PASSWORD.
+func newAPIClient(addr string) apiClient {
+	return apiClient{base: strings.TrimRight(addr, "/"), user: envOr("FLEETD_USER", "admin"), pass: os.Getenv("FLEETD_PASSWORD"),
+		http: &http.Client{Timeout: 5 * time.Minute}}
+}
+
+// runKiosk enrolls kiosks (each gets its own random broker credential) or
+// revokes one, through a running fleetd.
+func runKiosk(args []string) error {
+	usage := errors.New("usage: fleetd kiosk enroll [-out DIR] SITE/KIOSK… | fleetd kiosk revoke SITE/KIOSK")
+	if len(args) == 0 {
+		return usage
+	}
+	fs := flag.NewFlagSet("fleetd kiosk "+args[0], flag.ContinueOnError)
+	addr := fs.String("addr", envOr("FLEETD_ADDR", "http://127.0.0.1:8080"), "fleetd's dashboard URL")
+	out := fs.String("out", "", "enroll: write each password to DIR/SITE.KIOSK.pass (mode 0600) instead of printing it")
+	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if *operator {
-		secret, err := loadOrCreate(filepath.Join(*data, secretFile), 32)
+	c := newAPIClient(*addr)
+	switch {
+	case args[0] == "enroll" && fs.NArg() > 0:
+		cs, err := c.enroll(fs.Args())
 		if err != nil {
 			return err
 		}
-		fmt.Printf("user: fleetd\npassword: %s\n", broker.OperatorPassword(secret, "fleetd"))
+		for _, k := range cs {
+			pw := k.Password
+			if *out != "" {
+				p := filepath.Join(*out, k.Username+".pass")
+				if err := os.WriteFile(p, []byte(k.Password+"\n"), 0o600); err != nil {
+					return err
+				}
+				pw = "(in " + p + ")"
+			}
+			fmt.Printf("%s\n  mqtt.username: %s\n  mqtt password (mqtt.password_file): %s\n  client id: %s\n  operator_keys_file line: %s\n",
+				k.Kiosk, k.Username, pw, k.ClientID, k.OperatorKey)
+		}
+		return nil
+	case args[0] == "revoke" && fs.NArg() == 1:
+		var res map[string]string
+		if err := c.do("POST", "/api/v1/kiosks/"+fs.Arg(0)+"/revoke", struct{}{}, &res); err != nil {
+			return err
+		}
+		fmt.Printf("%s revoked: its session is dropped and it cannot connect again until enrolled anew\n", fs.Arg(0))
 		return nil
 	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: fleetd kiosk-credentials [-data DIR] SITE/KIOSK")
+	return usage
+}
+
+// enroll enrolls kiosks in batches of manager.MaxEnrollBatch.
+func (c apiClient) enroll(names []string) ([]manager.Credential, error) {
+	var all []manager.Credential
+	for len(names) > 0 {
+		n := min(len(names), manager.MaxEnrollBatch)
+		var res struct {
+			Credentials []manager.Credential `json:"credentials"`
+		}
+		if err := c.do("POST", "/api/v1/enroll", map[string][]string{"kiosks": names[:n]}, &res); err != nil {
+			return nil, err
+		}
+		all, names = append(all, res.Credentials...), names[n:]
 	}
-	k, err := fleet.ParseKioskRef(fs.Arg(0))
-	if err != nil {
+	return all, nil
+}
+
+// runCredentials prints the operator user's broker credentials of the
+// fleetd whose data directory is -data (for a standby fleetd or a bridge).
+// Kiosks get their own: fleetd kiosk enroll.
+func runCredentials(args []string) error {
+	fs := flag.NewFlagSet("fleetd kiosk-credentials", flag.ContinueOnError)
+	data := fs.String("data", "fleetd-data", "fleetd's data directory")
+	operator := fs.Bool("operator", false, "print the operator user's credentials (for a standby fleetd or a tool)")
+	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if !*operator {
+		return errors.New("kiosks have their own credentials now: fleetd kiosk enroll SITE/KIOSK (kiosk-credentials -operator prints the operator's)")
 	}
 	secret, err := loadOrCreate(filepath.Join(*data, secretFile), 32)
 	if err != nil {
 		return err
 	}
-	signer, err := loadSigner(*data)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("mqtt.username: %s\nmqtt password (put it in mqtt.password_file): %s\noperator_keys_file line: %s\n",
-		k.Username(), broker.KioskPassword(secret, k), signer.PublicLine())
+	fmt.Printf("user: fleetd\npassword: %s\n", broker.OperatorPassword(secret, "fleetd"))
 	return nil
 }
 

@@ -10,10 +10,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"flag"
 	"fmt"
-	"github.com/nhikiosk/nhikiosk/internal/httpserve"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,9 +33,13 @@ import (
 	"github.com/nhikiosk/nhikiosk/fleet"
 	"github.com/nhikiosk/nhikiosk/fleet/broker"
 	"github.com/nhikiosk/nhikiosk/fleet/manager"
+	"github.com/nhikiosk/nhikiosk/internal/boundlog"
+	"github.com/nhikiosk/nhikiosk/internal/httpserve"
 )
 
 func main() {
+	// No log line longer than this, whatever a stranger sends (issue 14).
+	slog.SetDefault(slog.New(boundlog.New(slog.NewTextHandler(os.Stderr, nil), 1024)))
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "fleetd:", err)
 		os.Exit(1)
@@ -46,6 +52,8 @@ func run(args []string) error {
 		switch sub {
 		case "kiosks", "alerts", "cmd":
 			return runClient(sub, rest)
+		case "kiosk":
+			return runKiosk(rest)
 		case "kiosk-credentials":
 			return runCredentials(rest)
 		case "useradd":
@@ -53,31 +61,40 @@ func run(args []string) error {
 		case "simulate":
 			return runSimulate(rest)
 		}
-		return fmt.Errorf("unknown subcommand %q (serve with no subcommand; kiosks, alerts, cmd, kiosk-credentials, useradd, simulate)", sub)
+		return fmt.Errorf("unknown subcommand %q (serve with no subcommand; kiosks, alerts, cmd, kiosk enroll|revoke, kiosk-credentials, useradd, simulate)", sub)
 	}
 	return serve(args)
 }
 
 type serveFlags struct {
 	data, httpAddr, mqttAddr, tlsCert, tlsKey string
+	httpCert, httpKey                         string
 	brokerURL, brokerUser, brokerPassFile     string
 	brokerCA                                  string
-	retention, historyEvery                   time.Duration
+	brokerDynsec, insecureListen              bool
+	retention, historyEvery, healthEvery      time.Duration
+	offlineAfter                              int
 	memoryLimit                               int64
 }
 
 func serve(args []string) error {
 	var f serveFlags
 	fs := flag.NewFlagSet("fleetd", flag.ContinueOnError)
-	fs.StringVar(&f.data, "data", "fleetd-data", "directory for the history database, keys and secrets")
+	fs.StringVar(&f.data, "data", "fleetd-data", "directory for the database, keys and secrets")
 	fs.StringVar(&f.httpAddr, "http", "127.0.0.1:8080", "dashboard, API and /metrics listen address")
+	fs.StringVar(&f.httpCert, "http-tls-cert", "", "certificate (PEM) for the dashboard: makes it HTTPS (and its cookie Secure)")
+	fs.StringVar(&f.httpKey, "http-tls-key", "", "its private key (PEM)")
 	fs.StringVar(&f.mqttAddr, "mqtt", "127.0.0.1:1883", "embedded broker's listen address for kiosks")
 	fs.StringVar(&f.tlsCert, "mqtt-tls-cert", "", "certificate (PEM) for the embedded broker: makes it mqtts")
 	fs.StringVar(&f.tlsKey, "mqtt-tls-key", "", "its private key (PEM)")
-	fs.StringVar(&f.brokerURL, "broker", "", "use this external broker instead of the embedded one (mqtts://host:8883)")
+	fs.BoolVar(&f.insecureListen, "insecure-listen", false, "allow plain HTTP or MQTT on an address other than loopback")
+	fs.StringVar(&f.brokerURL, "broker", "", "use these external brokers instead of the embedded one, comma-separated (mqtts://host:8883,…)")
 	fs.StringVar(&f.brokerUser, "broker-user", "fleetd", "user name at the external broker")
 	fs.StringVar(&f.brokerPassFile, "broker-password-file", "", "file with the external broker password")
 	fs.StringVar(&f.brokerCA, "broker-ca", "", "CA bundle (PEM) of the external broker")
+	fs.BoolVar(&f.brokerDynsec, "broker-dynsec", false, "manage kiosk credentials in the external brokers' Dynamic Security plugin (Mosquitto)")
+	fs.DurationVar(&f.healthEvery, "health-interval", 30*time.Second, "health interval of kiosks that do not announce theirs")
+	fs.IntVar(&f.offlineAfter, "offline-after", 3, "health intervals a kiosk may miss before it is offline and alerts")
 	fs.DurationVar(&f.retention, "retention", 30*24*time.Hour, "how long events, health, commands and audit are kept")
 	fs.DurationVar(&f.historyEvery, "history-every", time.Minute, "store at most one health sample per kiosk this often")
 	fs.Int64Var(&f.memoryLimit, "memory-limit-mib", 768, "soft memory limit for the Go runtime (0: none)")
@@ -99,8 +116,51 @@ const (
 	dbFile       = "fleetd.db"
 )
 
-func serveCtx(ctx context.Context, f serveFlags, out *os.File) error {
+// errPlainListen refuses plain HTTP or MQTT beyond loopback (issue 14).
+var errPlainListen = errors.New("refusing to serve plain text on a non-loopback address")
+
+// checkListen refuses a plain listener on addr unless it is loopback or
+// insecure is set.
+func checkListen(what, addr string, tls, insecure bool) error {
+	if tls || insecure || loopback(addr) {
+		return nil
+	}
+	return fmt.Errorf("%s on %s: %w: give it a certificate, or -insecure-listen", what, addr, errPlainListen)
+}
+
+// loopback reports whether every address host of addr resolves to is a
+// loopback address ("" and 0.0.0.0 are every interface).
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	ips, err := net.LookupIP(host)
+	if err != nil || len(ips) == 0 {
+		return false
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			return false
+		}
+	}
+	return true
+}
+
+func serveCtx(ctx context.Context, f serveFlags, out io.Writer) error {
 	log := slog.Default()
+	httpTLS := f.httpCert != "" || f.httpKey != ""
+	if err := checkListen("dashboard", f.httpAddr, httpTLS, f.insecureListen); err != nil {
+		return err
+	}
+	if f.brokerURL == "" {
+		if err := checkListen("embedded broker", f.mqttAddr, f.tlsCert != "", f.insecureListen); err != nil {
+			return err
+		}
+	}
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
@@ -121,11 +181,12 @@ func serveCtx(ctx context.Context, f serveFlags, out *os.File) error {
 	if err != nil {
 		return err
 	}
-	opts := manager.Options{Store: store, Signer: signer, Retention: f.retention, HistoryEvery: f.historyEvery, Logger: log}
+	opts := manager.Options{Store: store, Signer: signer, Retention: f.retention, HistoryEvery: f.historyEvery, Logger: log,
+		HealthEvery: f.healthEvery, OfflineAfter: f.offlineAfter}
 	var brk *broker.Broker
 	if f.brokerURL == "" {
 		internal := broker.OperatorPassword(secret, "fleetd")
-		bc := broker.Config{Addr: f.mqttAddr, Secret: secret, Operators: map[string]string{"fleetd": internal},
+		bc := broker.Config{Addr: f.mqttAddr, Operators: map[string]string{"fleetd": internal},
 			LocalAddr: "127.0.0.1:0", Logger: log}
 		if f.tlsCert != "" {
 			if bc.TLS, err = loadServerTLS(f.tlsCert, f.tlsKey); err != nil {
@@ -139,8 +200,11 @@ func serveCtx(ctx context.Context, f serveFlags, out *os.File) error {
 		opts.Broker = config.MQTT{BrokerURL: "mqtt://" + brk.LocalAddr(), Username: "fleetd"}
 		opts.Password = internal
 		opts.Subscribe = brk.Subscribe
+		opts.Credentials = brk
 	} else {
-		opts.Broker = config.MQTT{BrokerURL: f.brokerURL, Username: f.brokerUser, PasswordFile: f.brokerPassFile, CAFile: f.brokerCA}
+		urls := strings.Split(f.brokerURL, ",")
+		opts.Broker = config.MQTT{BrokerURL: urls[0], Username: f.brokerUser, PasswordFile: f.brokerPassFile, CAFile: f.brokerCA}
+		opts.Shards, opts.Dynsec = urls[1:], f.brokerDynsec
 	}
 	m, err := manager.New(opts)
 	if err != nil {
@@ -150,16 +214,27 @@ func serveCtx(ctx context.Context, f serveFlags, out *os.File) error {
 	if err != nil {
 		return fmt.Errorf("listen for the dashboard: %w", err)
 	}
-	srv := &http.Server{Handler: manager.NewWeb(m), ReadHeaderTimeout: 10 * time.Second}
-	printBanner(out, ln.Addr().String(), brk, f, firstPassword, signer)
+	srv := &http.Server{Handler: manager.NewWeb(m), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	scheme := "http"
+	if httpTLS {
+		c, err := tls.LoadX509KeyPair(f.httpCert, f.httpKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("load dashboard certificate: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{c}, MinVersion: tls.VersionTLS12})
+		scheme = "https"
+	}
+	printBanner(out, scheme+"://"+ln.Addr().String(), brk, f, firstPassword, signer)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return m.Run(ctx) })
 	g.Go(func() error { return httpserve.HTTP(ctx, "dashboard", srv, ln) })
 	return g.Wait()
 }
 
-func printBanner(out *os.File, httpAddr string, brk *broker.Broker, f serveFlags, pw string, s fleet.Signer) {
-	fmt.Fprintf(out, "fleetd: dashboard  http://%s/\n", httpAddr)
+func printBanner(out io.Writer, httpURL string, brk *broker.Broker, f serveFlags, pw string, s fleet.Signer) {
+	fmt.Fprintf(out, "fleetd: dashboard  %s/\n", httpURL)
 	if pw != "" {
 		fmt.Fprintf(out, "fleetd: first start: log in as admin with the one-time password %s\n", pw)
 		fmt.Fprintf(out, "fleetd: (it is not shown again; add accounts with: fleetd useradd -data %s NAME)\n", f.data)
@@ -169,7 +244,7 @@ func printBanner(out *os.File, httpAddr string, brk *broker.Broker, f serveFlags
 		if f.tlsCert != "" {
 			scheme = "mqtts"
 		}
-		fmt.Fprintf(out, "fleetd: embedded broker %s://%s  (kiosk credentials: fleetd kiosk-credentials -data %s SITE/KIOSK)\n", scheme, brk.Addr(), f.data)
+		fmt.Fprintf(out, "fleetd: embedded broker %s://%s  (give a kiosk its credential: fleetd kiosk enroll SITE/KIOSK)\n", scheme, brk.Addr())
 	} else {
 		fmt.Fprintf(out, "fleetd: external broker %s\n", f.brokerURL)
 	}

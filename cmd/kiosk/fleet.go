@@ -62,6 +62,8 @@ type kioskFleet struct {
 	// onGokrazy and reboot are the reboot command's seams.
 	onGokrazy func() bool
 	reboot    func() error
+	// clock is where the time came from (nil: not reported).
+	clock func() *fleet.ClockHealth
 
 	mu         sync.Mutex
 	sink       eventSink

@@ -54,6 +54,11 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 		return err
 	}
 	defer p.screen.Close()
+	kc, err := newKioskClock(cfg, realClockParts(), log)
+	if err != nil {
+		return err
+	}
+	defer kc.close()
 	kp, err := openPanel(cfg, log)
 	if err != nil {
 		return err
@@ -71,13 +76,15 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 		Lang: cfg.Language, IdleTimeout: s.IdleTimeout.D(), WarningCountdown: s.WarningCountdown.D(),
 		RemovedScreen: s.RemovedScreen.D(), MaxDuration: s.MaxDuration.D(), Log: log,
 		Card: devices.Card{Device: tapReader{p.reader, kf}}, CardKey: devices.CardErrorKey,
-		Upstream: devices.Upstream{Client: p.client, KioskID: cfg.KioskID, CacheDir: filepath.Join(cfg.DataDir, "cache"), Log: log},
+		Upstream:     devices.Upstream{Client: p.client, KioskID: cfg.KioskID, CacheDir: filepath.Join(cfg.DataDir, "cache"), Log: log},
+		ClockUnknown: !kc.known,
 	})
 	if err != nil {
 		return err
 	}
 	kp.attach(k)
-	kf.k = k
+	kc.attach(k.Post)
+	kf.k, kf.clock = k, kc.health
 	// An opened case is an alert for the operator (fleetd keeps it until
 	// acknowledged); closing it needs no event.
 	kp.OnTamper(func(open bool) {
@@ -99,6 +106,7 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 	g.Go(func() error { return p.client.Run(gctx) })
 	g.Go(func() error { return watchUI(gctx, ui, uiStallTimeout) })
 	g.Go(func() error { return kp.Run(gctx) })
+	g.Go(func() error { return kc.keeper.Run(gctx) })
 	g.Go(func() error {
 		defer cancel(nil) // the window closed: stop everything
 		return k.Run(gctx, screen, cards)

@@ -1,7 +1,13 @@
 package broker
 
 import (
+	"bytes"
+	"log/slog"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/nhikiosk/nhikiosk/fleet"
 )
@@ -34,12 +40,36 @@ func TestKioskMayAccess(t *testing.T) {
 	}
 }
 
-func TestKioskPasswordIsPerKiosk(t *testing.T) {
-	s := []byte("0123456789abcdef0123")
-	a := KioskPassword(s, fleet.KioskRef{Site: "a", Kiosk: "k1"})
-	b := KioskPassword(s, fleet.KioskRef{Site: "a", Kiosk: "k2"})
-	c := KioskPassword([]byte("another-secret-0123"), fleet.KioskRef{Site: "a", Kiosk: "k1"})
-	if a == b || a == c || len(a) != 64 {
-		t.Errorf("passwords not distinct per kiosk and secret: %s %s %s", a, b, c)
+func TestBucket(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	b := bucket{rate: 10, burst: 20, tokens: 20, last: t0}
+	for i := range 20 {
+		if d := b.take(t0, 1); d != 0 {
+			t.Fatalf("take %d within the burst waits %v", i+1, d)
+		}
+	}
+	if d := b.take(t0, 1); d != 100*time.Millisecond {
+		t.Errorf("first take past the burst waits %v, want 100ms", d)
+	}
+	if d := b.take(t0.Add(time.Second), 1); d != 0 {
+		t.Errorf("after a second the bucket still makes it wait %v", d)
+	}
+}
+
+// TestPacketSummary: a packet in a log line is its type, topic and size,
+// never its payload or a password.
+func TestPacketSummary(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(packetSummary{slog.NewTextHandler(&buf, nil)})
+	pk := packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 1}, TopicName: "nhikiosk/v1/s/k/health",
+		Payload: bytes.Repeat([]byte("p"), 2<<20)}
+	pk.Connect.Password = []byte("secret-password")
+	log.Warn("error processing packet", "pk", pk, "ptr", &pk)
+	line := buf.String()
+	if len(line) > 512 || strings.Contains(line, "ppp") || strings.Contains(line, "secret-password") {
+		t.Errorf("log line of %d bytes: %.300s", len(line), line)
+	}
+	if !strings.Contains(line, "payload=2097152 bytes") || !strings.Contains(line, `topic=\"nhikiosk/v1/s/k/health\"`) {
+		t.Errorf("log line lacks the summary: %s", line)
 	}
 }

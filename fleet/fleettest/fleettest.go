@@ -15,7 +15,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"io"
 	"math/big"
 	"net"
 	"os"
@@ -115,14 +114,21 @@ func Health() fleet.Health {
 		Errors:   map[fleet.ErrorKind]uint64{fleet.ErrKindCard: 1}}
 }
 
-// Proxy forwards TCP connections to a target until Kill, which cuts every
-// connection at once (as a pulled cable would) and refuses new ones.
+// Proxy forwards TCP connections to a target. Kill cuts every connection
+// at once (as a pulled cable would) and refuses new ones for good; Cut
+// does the same until Restore; Freeze black-holes the connections: they
+// stay open but nothing passes any more and a side that closes is not
+// told to the other (a kiosk whose process died behind a dead link, so
+// the broker sends no Last Will until its keep-alive runs out).
 type Proxy struct {
 	ln     net.Listener
 	target string
 	mu     sync.Mutex
 	conns  []net.Conn
 	killed bool
+	cut    bool
+	frozen bool
+	opened int
 }
 
 // NewProxy listens on loopback and forwards to target; it is closed at the
@@ -147,22 +153,53 @@ func (p *Proxy) serve() {
 		if err != nil {
 			return
 		}
+		p.mu.Lock()
+		refuse := p.killed || p.cut
+		p.mu.Unlock()
+		if refuse {
+			c.Close()
+			continue
+		}
 		u, err := net.DialTimeout("tcp", p.target, 5*time.Second)
 		if err != nil {
 			c.Close()
 			continue
 		}
 		p.mu.Lock()
-		if p.killed {
+		if p.killed || p.cut {
 			p.mu.Unlock()
 			c.Close()
 			u.Close()
-			return
+			continue
 		}
 		p.conns = append(p.conns, c, u)
+		p.opened++
 		p.mu.Unlock()
-		go func() { io.Copy(u, c); u.Close() }()
-		go func() { io.Copy(c, u); c.Close() }()
+		go p.pipe(u, c)
+		go p.pipe(c, u)
+	}
+}
+
+// pipe copies from src to dst until src ends, then closes dst, unless
+// the proxy is frozen: then bytes vanish and nothing is closed.
+func (p *Proxy) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		p.mu.Lock()
+		frozen := p.frozen
+		p.mu.Unlock()
+		if n > 0 && !frozen {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				err = werr
+			}
+		}
+		if err != nil {
+			if !frozen {
+				dst.Close()
+			}
+			return
+		}
 	}
 }
 
@@ -170,8 +207,42 @@ func (p *Proxy) serve() {
 func (p *Proxy) Kill() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.killed = true
+	p.killed, p.frozen = true, false
 	p.ln.Close()
+	p.closeAll()
+}
+
+// Cut closes every forwarded connection and refuses new ones until Restore.
+func (p *Proxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = true
+	p.closeAll()
+}
+
+// Restore accepts connections again after Cut.
+func (p *Proxy) Restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = false
+}
+
+// Freeze black-holes every connection and refuses new ones: nothing
+// passes, nothing is closed.
+func (p *Proxy) Freeze() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.frozen, p.cut = true, true
+}
+
+// Opened is how many connections the proxy has forwarded so far.
+func (p *Proxy) Opened() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.opened
+}
+
+func (p *Proxy) closeAll() {
 	for _, c := range p.conns {
 		c.Close()
 	}
@@ -183,6 +254,9 @@ func (p *Proxy) Kill() {
 type CA struct {
 	CAFile string
 	Server tls.Certificate
+	// ServerCertFile and ServerKeyFile hold the server certificate and
+	// its key as PEM.
+	ServerCertFile, ServerKeyFile string
 }
 
 // NewCA makes a CA and a server certificate for 127.0.0.1 and localhost.
@@ -206,11 +280,20 @@ func NewCA(t testing.TB) CA {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(f, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644); err != nil {
+	dir := t.TempDir()
+	ca := CA{CAFile: filepath.Join(dir, "ca.pem"), Server: tls.Certificate{Certificate: [][]byte{srvDER}, PrivateKey: srvKey},
+		ServerCertFile: filepath.Join(dir, "server.pem"), ServerKeyFile: filepath.Join(dir, "server.key")}
+	keyDER, err := x509.MarshalECPrivateKey(srvKey)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return CA{CAFile: f, Server: tls.Certificate{Certificate: [][]byte{srvDER}, PrivateKey: srvKey}}
+	for f, b := range map[string]*pem.Block{ca.CAFile: {Type: "CERTIFICATE", Bytes: caDER},
+		ca.ServerCertFile: {Type: "CERTIFICATE", Bytes: srvDER}, ca.ServerKeyFile: {Type: "EC PRIVATE KEY", Bytes: keyDER}} {
+		if err := os.WriteFile(f, pem.EncodeToMemory(b), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ca
 }
 
 // ServerTLS is a TLS configuration presenting the server certificate.

@@ -20,6 +20,9 @@ func (f *fleetUnderTest) api(method, path, user, pass, body string) (int, string
 	f.t.Helper()
 	req, _ := http.NewRequest(method, f.web.URL+path, strings.NewReader(body))
 	req.SetBasicAuth(user, pass)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		f.t.Fatal(err)
@@ -41,8 +44,9 @@ func TestAPIRolesAndAudit(t *testing.T) {
 		t.Errorf("wrong password: status %d, want 401", code)
 	}
 	code, body := f.api("GET", "/api/v1/kiosks?status=online", "viewer", "test-viewer-pw", "")
-	var ks []manager.Kiosk
-	if json.Unmarshal([]byte(body), &ks); code != 200 || len(ks) != 1 || ks[0].Birth == nil || ks[0].Birth.Version != "v1.4.2" {
+	var list manager.KioskList
+	json.Unmarshal([]byte(body), &list)
+	if ks := list.Kiosks; code != 200 || len(ks) != 1 || ks[0].Birth == nil || ks[0].Birth.Version != "v1.4.2" {
 		t.Errorf("viewer GET kiosks = %d %s", code, body)
 	}
 	if code, _ := f.api("POST", "/api/v1/kiosks/taipei-branch/k1/commands", "viewer", "test-viewer-pw", `{"name":"reboot"}`); code != http.StatusForbidden {

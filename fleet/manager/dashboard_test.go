@@ -2,8 +2,6 @@ package manager_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,106 +10,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/nhikiosk/nhikiosk/config"
 	"github.com/nhikiosk/nhikiosk/fleet"
-	"github.com/nhikiosk/nhikiosk/fleet/broker"
 	"github.com/nhikiosk/nhikiosk/fleet/fleettest"
 	"github.com/nhikiosk/nhikiosk/fleet/manager"
 	"github.com/nhikiosk/nhikiosk/internal/itest/chromium"
-	"net/http/httptest"
 )
-
-// fleetUnderTest is an embedded broker, a manager with its web UI, and
-// kiosk agents each behind a killable proxy.
-type fleetUnderTest struct {
-	t       *testing.T
-	secret  []byte
-	brk     *broker.Broker
-	m       *manager.Manager
-	web     *httptest.Server
-	signer  fleet.Signer
-	proxies map[string]*fleettest.Proxy
-	ctx     context.Context
-}
-
-func startFleet(t *testing.T) *fleetUnderTest {
-	t.Helper()
-	f := &fleetUnderTest{t: t, secret: []byte("dashboard-test-secret-0123456789"), proxies: map[string]*fleettest.Proxy{}}
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	f.signer = fleet.Signer{KeyID: "fleetd-test", Key: priv}
-	var err error
-	f.brk, err = broker.Start(broker.Config{Addr: "127.0.0.1:0", Secret: f.secret, Operators: map[string]string{"fleetd": "pw-internal"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.brk.Close() })
-	store, err := manager.OpenStore(filepath.Join(t.TempDir(), "fleetd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if err := store.SetUser("op", manager.RoleOperator, "test-operator-pw"); err != nil {
-		t.Fatal(err)
-	}
-	if err := store.SetUser("viewer", manager.RoleViewer, "test-viewer-pw"); err != nil {
-		t.Fatal(err)
-	}
-	// As fleetd does with its embedded broker: messages in-process,
-	// commands through an MQTT client (TestHotStandby covers a manager
-	// that only has MQTT).
-	f.m, err = manager.New(manager.Options{Store: store, Signer: f.signer, HistoryEvery: time.Millisecond,
-		Broker: config.MQTT{BrokerURL: "mqtt://" + f.brk.Addr(), Username: "fleetd"}, Password: "pw-internal",
-		Subscribe: f.brk.Subscribe})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	f.ctx = ctx
-	done := make(chan struct{})
-	go func() { f.m.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-f.m.Ready():
-	case <-time.After(10 * time.Second):
-		t.Fatal("manager did not subscribe")
-	}
-	f.web = httptest.NewServer(manager.NewWeb(f.m))
-	t.Cleanup(f.web.Close)
-	return f
-}
-
-// kiosk starts an agent for site/kiosk.
-func (f *fleetUnderTest) kiosk(name string, h *fleettest.Handler) {
-	t := f.t
-	ref, _ := fleet.ParseKioskRef(name)
-	p := fleettest.NewProxy(t, f.brk.Addr())
-	f.proxies[name] = p
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "pw"), []byte(broker.KioskPassword(f.secret, ref)), 0o600)
-	os.WriteFile(filepath.Join(dir, "keys"), []byte(f.signer.PublicLine()), 0o600)
-	a, err := fleet.NewAgent(config.MQTT{BrokerURL: "mqtt://" + p.Addr(), Username: ref.Username(),
-		PasswordFile: filepath.Join(dir, "pw"), OperatorKeysFile: filepath.Join(dir, "keys"), HealthInterval: config.Duration(time.Second)},
-		fleet.Identity{Kiosk: ref, Version: "v1.4.2", Image: "gokrazy-test", BootTime: time.Now(), ConfigHash: "sha256:test"},
-		fleet.Options{Health: fleettest.Health, Handler: h})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(f.ctx)
-	done := make(chan struct{})
-	go func() { a.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-}
-
-func (f *fleetUnderTest) waitStatus(name string, want manager.Status) {
-	f.t.Helper()
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		if k, ok := f.m.Kiosk(name); ok && k.Status == want {
-			return
-		}
-	}
-	k, _ := f.m.Kiosk(name)
-	f.t.Fatalf("%s status = %q, want %q", name, k.Status, want)
-}
 
 // TestDashboardChromium drives the dashboard in headless Chromium: a kiosk
 // going offline shows without a reload, and an operator's maintenance-on
@@ -189,7 +92,71 @@ func TestDashboardChromium(t *testing.T) {
 	}
 	shot("kiosk")
 	audit, _ := f.m.Audit(10)
-	if len(audit) != 1 || audit[0].User != "op" || !strings.HasPrefix(audit[0].Detail, "maintenance_on") {
-		t.Errorf("audit = %+v, want one maintenance_on by op", audit)
+	if len(audit) == 0 || audit[0].User != "op" || audit[0].Action != "command" || !strings.HasPrefix(audit[0].Detail, "maintenance_on") {
+		t.Errorf("audit = %+v, want maintenance_on by op last", audit)
 	}
+}
+
+// TestDashboardDeadKioskChromium: a kiosk whose process is killed, its TCP
+// connection black-holed so that no Last Will comes (the broker waits for
+// its keep-alive, 45 s), turns offline on the dashboard within the
+// configured time: three missed health intervals (issue 14, finding 1).
+func TestDashboardDeadKioskChromium(t *testing.T) {
+	const every, missed = 2 * time.Second, 3
+	f := startFleetOpts(t, manager.Options{OfflineAfter: missed, Tick: 200 * time.Millisecond})
+	alive, dead := f.ref("k-alive"), f.ref("k-dead")
+	f.kioskEvery(alive, &fleettest.Handler{}, every)
+	proc, link := f.startChildKiosk(dead, every)
+	f.waitStatus(alive, manager.StatusOnline)
+	f.waitStatus(dead, manager.StatusOnline)
+	ctx, cancel := context.WithTimeout(chromium.New(t, 1280, 1000), 90*time.Second)
+	defer cancel()
+	badge := `tr[data-kiosk="` + dead + `"] .badge`
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(f.web.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=user]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=user]`), "viewer"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "test-viewer-pw"),
+		chromedp.Submit(chromedp.CSS(`input[name=password]`)),
+		chromedp.WaitVisible(chromedp.CSS(badge)),
+	)
+	if err != nil {
+		t.Fatalf("log in and open the overview: %v", err)
+	}
+	if status, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(badge))); err != nil || status != "online" {
+		t.Fatalf("dead-to-be kiosk badge = %q, %v; want online", status, err)
+	}
+	link.Freeze() // nothing passes, nothing is closed: the broker sees a silent connection
+	killed := time.Now()
+	if err := proc.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	window := missed * every
+	// The configured time, plus one tick, one second of update coalescing
+	// and what a loaded test machine adds.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('`+badge+`').textContent === "offline"`,
+		chromedp.WithPollingTimeout(window+5*time.Second))); err != nil {
+		t.Fatalf("the killed kiosk is not offline on the dashboard %v after: %v", window+5*time.Second, err)
+	}
+	took := time.Since(killed)
+	k, _ := f.m.Kiosk(dead)
+	if k.ByWill || k.State != fleet.Online {
+		t.Errorf("kiosk state %q (by will %v): offline must come from silence, not a Last Will", k.State, k.ByWill)
+	}
+	if !hasAlert(k, manager.AlertOffline) {
+		t.Errorf("no offline alert for the silent kiosk: %+v", k.Alerts)
+	}
+	if status, _ := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(`tr[data-kiosk="`+alive+`"] .badge`))); status != "online" {
+		t.Errorf("the living kiosk shows %q", status)
+	}
+	t.Logf("offline on the dashboard %v after the kill (configured: %d × %v = %v)", took.Round(100*time.Millisecond), missed, every, window)
+}
+
+func hasAlert(k manager.Kiosk, kind manager.AlertKind) bool {
+	for _, a := range k.Alerts {
+		if a.Kind == kind {
+			return true
+		}
+	}
+	return false
 }

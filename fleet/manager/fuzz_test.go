@@ -25,7 +25,7 @@ func FuzzApply(f *testing.F) {
 	}
 	ref := fleet.KioskRef{Site: "s", Kiosk: "k"}
 	f.Fuzz(func(t *testing.T, ch string, payload []byte) {
-		if err := m.apply(ref, ch, payload); err != nil {
+		if err := m.applyPayload(inMsg{ref: ref, ch: ch, payload: payload}); err != nil {
 			return
 		}
 		if k, ok := m.Kiosk("s/k"); ok {

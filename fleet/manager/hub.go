@@ -2,27 +2,60 @@ package manager
 
 import (
 	"sync"
-	"sync/atomic"
-	"time"
 )
 
-// hub tells dashboards which kiosks changed. Each subscriber gets a set of
-// changed names, coalesced, so a slow browser never slows the message path.
+// change says what changed about a kiosk, so each page hears only what it
+// shows.
+type change uint8
+
+const (
+	changeHealth change = 1 << iota // numbers only: the kiosk's own page
+	changeView                      // what lists show: status, state, alerts, version, enrollment
+	changeAlerts                    // an alert raised, cleared or acknowledged
+	changeFleet                     // a broker connection
+)
+
+// Watches a page can ask for (besides a kiosk's name).
+const (
+	WatchFleet  = "*"      // the overview: rows and counts
+	WatchAlerts = "alerts" // the alerts page
+)
+
+// maxNames bounds the names one update carries; past it the page reloads
+// its whole fragment.
+const maxNames = 500
+
+// hub tells dashboards what changed. Each subscriber gets a coalesced set
+// of changed names and kinds, so a slow browser never slows the message
+// path, and a fleet's routine health reports wake nobody but the page of
+// that one kiosk (issue 14: every page redrew once a second at 10,000).
 type hub struct {
 	mu   sync.Mutex
 	subs map[*sub]struct{}
 }
 
 type sub struct {
-	mu      sync.Mutex
-	changed map[string]struct{}
-	notify  chan struct{}
+	watch  string
+	mu     sync.Mutex
+	names  map[string]struct{}
+	all    bool
+	kinds  change
+	notify chan struct{}
+}
+
+// update is what one SSE event tells a page.
+type update struct {
+	Kiosks  []string `json:"kiosks,omitempty"`
+	All     bool     `json:"all,omitempty"`     // too many to name: reload everything
+	Summary bool     `json:"summary,omitempty"` // counts may have changed
+	Alerts  bool     `json:"alerts,omitempty"`
+	Fleet   bool     `json:"fleet,omitempty"` // a broker connection changed
 }
 
 func newHub() *hub { return &hub{subs: map[*sub]struct{}{}} }
 
-func (h *hub) subscribe() *sub {
-	s := &sub{changed: map[string]struct{}{}, notify: make(chan struct{}, 1)}
+func (h *hub) subscribe(watch string) *sub {
+	s := &sub{watch: watch, names: map[string]struct{}{}, notify: make(chan struct{}, 1)}
 	h.mu.Lock()
 	h.subs[s] = struct{}{}
 	h.mu.Unlock()
@@ -35,13 +68,31 @@ func (h *hub) unsubscribe(s *sub) {
 	h.mu.Unlock()
 }
 
-func (h *hub) publish(name string) {
+// publish records that kiosk name ("" for the fleet) changed by c.
+func (h *hub) publish(name string, c change) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs {
+		var wants bool
+		switch s.watch {
+		case WatchFleet:
+			wants = c&(changeView|changeFleet) != 0
+		case WatchAlerts:
+			wants = c&(changeAlerts|changeFleet) != 0
+		default:
+			wants = name == s.watch || c&changeFleet != 0
+		}
+		if !wants {
+			continue
+		}
 		s.mu.Lock()
-		if len(s.changed) < 100000 {
-			s.changed[name] = struct{}{}
+		s.kinds |= c
+		if name != "" && c&changeView != 0 {
+			if len(s.names) < maxNames {
+				s.names[name] = struct{}{}
+			} else {
+				s.all = true
+			}
 		}
 		s.mu.Unlock()
 		select {
@@ -51,71 +102,18 @@ func (h *hub) publish(name string) {
 	}
 }
 
-// take returns and clears the changed names.
-func (s *sub) take() []string {
+// take returns and clears what changed.
+func (s *sub) take() update {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]string, 0, len(s.changed))
-	for n := range s.changed {
-		out = append(out, n)
+	u := update{All: s.all, Summary: s.kinds&(changeView|changeFleet) != 0,
+		Alerts: s.kinds&changeAlerts != 0, Fleet: s.kinds&changeFleet != 0}
+	if !s.all {
+		for n := range s.names {
+			u.Kiosks = append(u.Kiosks, n)
+		}
 	}
-	clear(s.changed)
-	return out
-}
-
-// delayBuckets are the upper bounds (seconds) of the publish-to-state
-// delay histogram.
-var delayBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10}
-
-type metrics struct {
-	msgs      map[string]*atomic.Uint64
-	invalid   atomic.Uint64
-	dbWrites  atomic.Uint64
-	dbDropped atomic.Uint64
-	commands  atomic.Uint64
-	mu        sync.Mutex
-	delay     []uint64 // per bucket, plus +Inf
-	delaySum  float64
-	delayN    uint64
-	delays    []time.Duration // recent, for quantiles in benchmarks
-}
-
-func (mt *metrics) init() {
-	mt.msgs = map[string]*atomic.Uint64{}
-	for _, c := range []string{"state", "health", "event", "ack", "cmd"} {
-		mt.msgs[c] = new(atomic.Uint64)
-	}
-	mt.delay = make([]uint64, len(delayBuckets)+1)
-}
-
-func (mt *metrics) count(ch string) {
-	if c := mt.msgs[ch]; c != nil {
-		c.Add(1)
-	}
-}
-
-func (mt *metrics) observeDelay(d time.Duration) {
-	s := d.Seconds()
-	mt.mu.Lock()
-	defer mt.mu.Unlock()
-	i := 0
-	for i < len(delayBuckets) && s > delayBuckets[i] {
-		i++
-	}
-	mt.delay[i]++
-	mt.delaySum += s
-	mt.delayN++
-	if len(mt.delays) < 1<<20 {
-		mt.delays = append(mt.delays, d)
-	}
-}
-
-// TakeDelays returns and clears the publish-to-state delays seen since the
-// last call (for load tests).
-func (m *Manager) TakeDelays() []time.Duration {
-	m.metrics.mu.Lock()
-	defer m.metrics.mu.Unlock()
-	d := m.metrics.delays
-	m.metrics.delays = nil
-	return d
+	clear(s.names)
+	s.all, s.kinds = false, 0
+	return u
 }

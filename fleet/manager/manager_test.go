@@ -31,7 +31,8 @@ func TestAlerts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			k := tt.k
-			k.evaluate(t0.Add(tt.at))
+			k.LastSeen, k.LastHeard, k.StateSince, k.HealthAt = t0, t0, t0, t0
+			k.evaluate(t0.Add(tt.at), hearing{up: true, since: t0.Add(-time.Hour)}, liveness{every: time.Hour, missed: 3})
 			var got []AlertKind
 			for _, a := range k.Alerts {
 				got = append(got, a.Kind)
@@ -54,8 +55,9 @@ func TestAlerts(t *testing.T) {
 func TestTamperStaysUntilAcknowledged(t *testing.T) {
 	now := time.Now()
 	k := Kiosk{Name: "s/k", State: fleet.Online, Health: &fleet.Health{V: 1, PermFreePct: 50, Reader: fleet.Reader{Present: true}}}
+	k.LastSeen, k.LastHeard, k.HealthAt = now, now, now
 	k.setAlert(AlertTamper, true, now)
-	k.evaluate(now.Add(time.Hour))
+	k.evaluate(now.Add(time.Hour), hearing{up: true, since: now}, liveness{every: time.Hour, missed: 3})
 	if k.alert(AlertTamper) == nil || k.Status != StatusFaulty {
 		t.Fatalf("tamper alert gone by itself: %+v", k)
 	}
@@ -77,5 +79,56 @@ func TestFilter(t *testing.T) {
 		if got := tt.f.Match(k); got != tt.want {
 			t.Errorf("%+v.Match = %v, want %v", tt.f, got, tt.want)
 		}
+	}
+}
+
+// TestLiveness: a kiosk is online only while fleetd keeps hearing it
+// (issue 14, finding 1), whatever its last state message said.
+func TestLiveness(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	lv := liveness{every: 30 * time.Second, missed: 3}
+	up := hearing{up: true, since: t0}
+	birth := &fleet.Birth{HealthIntervalS: 10}
+	heard := func(ago time.Duration, st fleet.Lifecycle) Kiosk {
+		at := t0.Add(time.Hour - ago)
+		return Kiosk{Name: "s/k", State: st, StateSince: at, LastSeen: at, LastHeard: at, Birth: birth}
+	}
+	now := t0.Add(time.Hour)
+	tests := []struct {
+		name   string
+		k      Kiosk
+		h      hearing
+		now    time.Time
+		status Status
+		alert  bool
+	}{
+		{"heard 5 s ago", heard(5*time.Second, fleet.Online), up, now, StatusOnline, false},
+		{"silent 29 s of 3×10 s", heard(29*time.Second, fleet.Online), up, now, StatusOnline, false},
+		{"silent 31 s, no Last Will: offline", heard(31*time.Second, fleet.Online), up, now, StatusOffline, true},
+		{"silent, in maintenance: offline", heard(time.Minute, fleet.Maintenance), up, now, StatusOffline, true},
+		{"no health interval in birth: fleetd's default", Kiosk{Name: "s/k", State: fleet.Online, LastSeen: now.Add(-80 * time.Second),
+			LastHeard: now.Add(-80 * time.Second)}, up, now, StatusOnline, false},
+		{"Last Will 1 min ago", heard(time.Minute, fleet.Offline), hearing{up: true, since: t0}, now.Add(-35 * time.Second), StatusOffline, false},
+		{"after a restart, heard before it: unknown", heard(time.Hour+time.Minute, fleet.Online), hearing{up: true, since: now.Add(-10 * time.Second)}, now, StatusUnknown, false},
+		{"after a restart, its time ran out: offline", heard(time.Hour+time.Minute, fleet.Online), hearing{up: true, since: now.Add(-31 * time.Second)}, now, StatusOffline, true},
+		{"broker unreachable: unknown", heard(time.Second, fleet.Online), hearing{up: false, since: t0}, now, StatusUnknown, false},
+		{"enrolled, never seen: unknown, no alert", Kiosk{Name: "s/k", Enrollment: &Enrollment{Enrolled: t0}}, up, now, StatusUnknown, false},
+		{"revoked: offline, no alert", func() Kiosk {
+			k := heard(time.Hour, fleet.Online)
+			k.Enrollment = &Enrollment{Enrolled: t0, Revoked: t0}
+			return k
+		}(), up, now, StatusOffline, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := tt.k
+			k.evaluate(tt.now, tt.h, lv)
+			if k.Status != tt.status {
+				t.Errorf("status = %q, want %q", k.Status, tt.status)
+			}
+			if got := k.alert(AlertOffline) != nil; got != tt.alert {
+				t.Errorf("offline alert = %v, want %v (%+v)", got, tt.alert, k.Alerts)
+			}
+		})
 	}
 }

@@ -34,6 +34,14 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f °C", *f)
 	},
+	"list": func(s ...string) []string { return s },
+	"secs": func(d time.Duration) string { return d.Round(time.Second).String() },
+	"kind": func(k AlertKind) string {
+		if k == AlertBrokerDown {
+			return "broker unreachable"
+		}
+		return strings.ReplaceAll(string(k), "_", " ")
+	},
 	"f2":    func(f float64) string { return fmt.Sprintf("%.2f", f) },
 	"gib":   func(b uint64) string { return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30)) },
 	"title": func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },

@@ -3,7 +3,6 @@ package manager
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -24,6 +23,9 @@ type User struct {
 	Name string `json:"name"`
 	Role string `json:"role"`
 	Hash []byte `json:"hash"`
+	// CSRF is the token of the user's browser session that forms carry
+	// (not stored).
+	CSRF string `json:"-"`
 }
 
 // ErrBadLogin is returned for an unknown user or a wrong password.
@@ -48,20 +50,20 @@ func (s *Store) SetUser(name, role, password string) error {
 	if err != nil {
 		return fmt.Errorf("set user %s: hash: %w", name, err)
 	}
-	return s.putOne(bUsers, []byte(name), User{Name: name, Role: role, Hash: h})
+	return s.Write(Put(BucketUsers, []byte(name), User{Name: name, Role: role, Hash: h}))
 }
 
 // HasUsers reports whether any account exists.
 func (s *Store) HasUsers() (bool, error) {
 	n := 0
-	err := s.db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bUsers).Stats().KeyN; return nil })
+	err := s.db.View(func(tx *bolt.Tx) error { n = tx.Bucket(BucketUsers).Stats().KeyN; return nil })
 	return n > 0, err
 }
 
 // CheckLogin returns the user if password is right.
 func (s *Store) CheckLogin(name, password string) (User, error) {
 	var u User
-	ok, err := s.get(bUsers, []byte(name), &u)
+	ok, err := s.Get(BucketUsers, []byte(name), &u)
 	if err != nil {
 		return User{}, fmt.Errorf("check login: %w", err)
 	}
@@ -79,7 +81,7 @@ func (s *Store) CheckLogin(name, password string) (User, error) {
 func (s *Store) Meta(key string, mk func() []byte) ([]byte, error) {
 	var v []byte
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bMeta)
+		b := tx.Bucket(BucketMeta)
 		if cur := b.Get([]byte(key)); cur != nil {
 			v = append([]byte(nil), cur...)
 			return nil
@@ -90,7 +92,8 @@ func (s *Store) Meta(key string, mk func() []byte) ([]byte, error) {
 	return v, err
 }
 
-// sessions are logged-in browsers: random token → user, 12 h.
+// sessions are logged-in browsers: random token → user and CSRF token,
+// 12 h, at most maxSessions (the oldest go first).
 type sessions struct {
 	mu sync.Mutex
 	m  map[string]session
@@ -101,16 +104,37 @@ type session struct {
 	expires time.Time
 }
 
-func (s *sessions) create(u User) string {
+const maxSessions = 10000
+
+func token() string {
 	b := make([]byte, 24)
 	rand.Read(b)
-	tok := base64.RawURLEncoding.EncodeToString(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (s *sessions) create(u User) string {
+	tok := token()
+	u.CSRF, u.Hash = token(), nil
+	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {
 		s.m = map[string]session{}
 	}
-	s.m[tok] = session{u, time.Now().Add(12 * time.Hour)}
+	if len(s.m) >= maxSessions {
+		var oldest string
+		for k, se := range s.m {
+			if now.After(se.expires) {
+				delete(s.m, k)
+			} else if oldest == "" || se.expires.Before(s.m[oldest].expires) {
+				oldest = k
+			}
+		}
+		if len(s.m) >= maxSessions {
+			delete(s.m, oldest)
+		}
+	}
+	s.m[tok] = session{u, now.Add(12 * time.Hour)}
 	return tok
 }
 
@@ -130,5 +154,3 @@ func (s *sessions) drop(tok string) {
 	defer s.mu.Unlock()
 	delete(s.m, tok)
 }
-
-var _ = json.Marshal

@@ -2,272 +2,282 @@ package manager
 
 import (
 	"embed"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"html/template"
+	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/nhikiosk/nhikiosk/fleet"
+	"github.com/nhikiosk/nhikiosk/internal/budget"
 )
 
 //go:embed templates/*.html static/*
 var webFS embed.FS
 
-// Web serves the dashboard, the JSON API and /metrics.
+// Web serves the dashboard, the JSON API and /metrics. Every route is
+// declared in routes() with who may use it; state-changing requests are
+// checked there once for their origin and CSRF token, whatever the
+// authentication (issue 14).
 type Web struct {
 	m        *Manager
 	store    *Store
 	sessions sessions
 	tmpl     *template.Template
 	mux      *http.ServeMux
+	cop      *http.CrossOriginProtection
+	byAddr   *budget.Budget // failed logins per client address
+	byUser   *budget.Budget // failed logins per user name
 }
+
+// access is who may use a route.
+type access int
+
+const (
+	public   access = iota // anyone: login, static files, /healthz, /metrics
+	viewer                 // any logged-in user
+	operator               // an operator
+)
+
+// handler serves one route for user u (the zero User on public routes).
+type handler func(rw http.ResponseWriter, r *http.Request, u User)
+
+// Login attempt limits (issue 14, finding 9).
+const (
+	LoginFailuresPerAddr = 10
+	LoginFailuresPerUser = 30
+	LoginWindow          = 15 * time.Minute
+)
 
 // NewWeb builds the HTTP handler for m.
 func NewWeb(m *Manager) *Web {
-	w := &Web{m: m, store: m.store, mux: http.NewServeMux()}
+	w := &Web{m: m, store: m.store, mux: http.NewServeMux(), cop: http.NewCrossOriginProtection(),
+		byAddr: budget.New(LoginFailuresPerAddr, LoginWindow, 100000),
+		byUser: budget.New(LoginFailuresPerUser, LoginWindow, 100000)}
 	w.tmpl = template.Must(template.New("").Funcs(funcs).ParseFS(webFS, "templates/*.html"))
-	mux := w.mux
-	mux.Handle("GET /static/", http.FileServerFS(webFS))
-	mux.HandleFunc("GET /login", w.loginPage)
-	mux.HandleFunc("POST /login", w.login)
-	mux.HandleFunc("POST /logout", w.logout)
-	mux.HandleFunc("GET /metrics", w.metrics)
-	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) { rw.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /{$}", w.auth(w.overview))
-	mux.HandleFunc("GET /kiosks/{site}/{kiosk}", w.auth(w.kioskPage))
-	mux.HandleFunc("POST /kiosks/{site}/{kiosk}/commands", w.auth(w.sendForm))
-	mux.HandleFunc("GET /alerts", w.auth(w.alertsPage))
-	mux.HandleFunc("POST /alerts/ack", w.auth(w.ackForm))
-	mux.HandleFunc("GET /audit", w.auth(w.auditPage))
-	mux.HandleFunc("GET /events", w.auth(w.sse))
-	w.apiRoutes()
+	w.routes()
 	return w
+}
+
+// routes declares every route: the one place to add one.
+func (w *Web) routes() {
+	w.mux.Handle("GET /static/", http.FileServerFS(webFS))
+	w.route("GET /login", public, w.loginPage)
+	w.route("POST /login", public, w.login)
+	w.route("POST /logout", viewer, w.logout)
+	w.route("GET /metrics", public, w.writeMetrics)
+	w.route("GET /healthz", public, w.healthz)
+	w.route("GET /{$}", viewer, w.overview)
+	w.route("GET /kiosks/{site}/{kiosk}", viewer, w.kioskPage)
+	w.route("POST /kiosks/{site}/{kiosk}/commands", operator, w.sendForm)
+	w.route("POST /kiosks/{site}/{kiosk}/revoke", operator, w.revokeForm)
+	w.route("GET /alerts", viewer, w.alertsPage)
+	w.route("POST /alerts/ack", operator, w.ackForm)
+	w.route("GET /audit", viewer, w.auditPage)
+	w.route("GET /events", viewer, w.sse)
+	w.apiRoutes()
 }
 
 // ServeHTTP implements http.Handler.
 func (w *Web) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	rw.Header().Set("X-Content-Type-Options", "nosniff")
-	rw.Header().Set("X-Frame-Options", "DENY")
-	rw.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'")
+	h := rw.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'")
+	if r.TLS != nil {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	w.mux.ServeHTTP(rw, r)
 }
 
-type userKey struct{}
-
-type authed func(http.ResponseWriter, *http.Request, User)
-
 const cookieName = "fleetd_session"
 
-// auth requires a session cookie (browsers) or Basic credentials (API,
-// CLI). A POST from a browser must come from this origin.
-func (w *Web) auth(h authed) http.HandlerFunc {
-	return func(rw http.ResponseWriter, r *http.Request) {
-		if name, pass, ok := r.BasicAuth(); ok {
-			u, err := w.store.CheckLogin(name, pass)
-			if err != nil {
-				rw.Header().Set("WWW-Authenticate", `Basic realm="fleetd"`)
-				http.Error(rw, err.Error(), http.StatusUnauthorized)
+// route registers h for pattern behind the checks of its access.
+func (w *Web) route(pattern string, a access, h handler) {
+	w.mux.HandleFunc(pattern, func(rw http.ResponseWriter, r *http.Request) {
+		unsafe := r.Method != http.MethodGet && r.Method != http.MethodHead
+		if unsafe {
+			r.Body = http.MaxBytesReader(rw, r.Body, 64<<10)
+			// A browser says where a request comes from (Sec-Fetch-Site,
+			// Origin): another site may not change anything here.
+			if err := w.cop.Check(r); err != nil {
+				w.deny(rw, r, http.StatusForbidden, "cross-origin request refused")
 				return
 			}
-			h(rw, r, u)
+		}
+		if a == public {
+			h(rw, r, User{})
 			return
 		}
-		c, err := r.Cookie(cookieName)
-		var u User
-		ok := err == nil
-		if ok {
-			u, ok = w.sessions.get(c.Value)
-		}
+		u, basic, ok := w.authenticate(rw, r)
 		if !ok {
-			if strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/events" {
-				http.Error(rw, "log in first", http.StatusUnauthorized)
-				return
-			}
-			http.Redirect(rw, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
-		if r.Method == http.MethodPost && !sameOrigin(r) {
-			http.Error(rw, "cross-origin request refused", http.StatusForbidden)
+		if unsafe && basic {
+			// A script with a password sends JSON; a form or a text/plain
+			// post from another site cannot.
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+				w.deny(rw, r, http.StatusUnsupportedMediaType, "send application/json")
+				return
+			}
+		}
+		if unsafe && !basic && !w.csrfOK(r, u) {
+			w.deny(rw, r, http.StatusForbidden, "missing or wrong CSRF token: reload the page")
+			return
+		}
+		if a == operator && u.Role != RoleOperator {
+			w.deny(rw, r, http.StatusForbidden, ErrNotOperator.Error())
 			return
 		}
 		h(rw, r, u)
-	}
+	})
 }
 
-func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		o = r.Header.Get("Referer")
+// authenticate finds the user by HTTP Basic credentials (API, CLI) or the
+// session cookie (browsers); otherwise it answers and reports false.
+func (w *Web) authenticate(rw http.ResponseWriter, r *http.Request) (User, bool, bool) {
+	if name, pass, ok := r.BasicAuth(); ok {
+		u, err := w.checkLogin(r, name, pass)
+		if err != nil {
+			rw.Header().Set("WWW-Authenticate", `Basic realm="fleetd"`)
+			w.deny(rw, r, statusForLogin(err), err.Error())
+			return User{}, true, false
+		}
+		return u, true, true
 	}
-	if o == "" {
-		return true // SameSite=Strict already keeps other sites' cookies out
+	if c, err := r.Cookie(cookieName); err == nil {
+		if u, ok := w.sessions.get(c.Value); ok {
+			return u, false, true
+		}
 	}
-	u, err := url.Parse(o)
-	return err == nil && u.Host == r.Host
+	if isAPI(r) || r.Method != http.MethodGet {
+		w.deny(rw, r, http.StatusUnauthorized, "log in first")
+		return User{}, false, false
+	}
+	http.Redirect(rw, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+	return User{}, false, false
 }
 
-func (w *Web) render(rw http.ResponseWriter, r *http.Request, name string, data map[string]any) {
-	if r.URL.Query().Get("frag") == "1" {
-		name += "-main"
+func (w *Web) csrfOK(r *http.Request, u User) bool {
+	tok := r.Header.Get("X-CSRF-Token")
+	if tok == "" {
+		tok = r.PostFormValue("csrf")
 	}
-	if data["Title"] == nil {
-		data["Title"] = strings.ToUpper(name[:1]) + name[1:]
-	}
-	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := w.tmpl.ExecuteTemplate(rw, name, data); err != nil {
-		w.m.log.Error("fleetd render", "page", name, "err", err)
-	}
+	return tok != "" && tok == u.CSRF
 }
 
-func (w *Web) loginPage(rw http.ResponseWriter, r *http.Request) {
-	w.render(rw, r, "login", map[string]any{"Next": r.URL.Query().Get("next"), "Error": r.URL.Query().Get("err")})
+func isAPI(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/events"
 }
 
-func (w *Web) login(rw http.ResponseWriter, r *http.Request) {
-	u, err := w.store.CheckLogin(r.FormValue("user"), r.FormValue("password"))
-	next := r.FormValue("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		next = "/"
+// deny answers an error as JSON for the API, as text otherwise.
+func (w *Web) deny(rw http.ResponseWriter, r *http.Request, status int, msg string) {
+	if isAPI(r) {
+		writeJSON(rw, status, apiError{msg})
+		return
 	}
+	http.Error(rw, msg, status)
+}
+
+// errTooManyLogins is returned while a login budget is spent.
+var errTooManyLogins = errors.New("too many failed logins: wait and try again")
+
+func statusForLogin(err error) int {
+	if errors.Is(err, errTooManyLogins) {
+		return http.StatusTooManyRequests
+	}
+	return http.StatusUnauthorized
+}
+
+// checkLogin checks a password within the attempt budgets of the client's
+// address and the user name, and logs refusals with the address.
+func (w *Web) checkLogin(r *http.Request, name, pass string) (User, error) {
+	addr := clientAddr(r)
+	okA, _ := w.byAddr.Allow(addr)
+	okU, _ := w.byUser.Allow(name)
+	if !okA || !okU {
+		w.m.metrics.logins.Add(1)
+		w.m.log.Warn("fleetd login refused", "user", name, "remote", addr, "why", "too many failures")
+		return User{}, errTooManyLogins
+	}
+	u, err := w.store.CheckLogin(name, pass)
 	if err != nil {
-		w.m.log.Warn("fleetd login refused", "user", r.FormValue("user"))
+		w.byAddr.Fail(addr)
+		w.byUser.Fail(name)
+		w.m.metrics.logins.Add(1)
+		w.m.log.Warn("fleetd login refused", "user", name, "remote", addr, "why", "wrong user name or password")
+		return User{}, err
+	}
+	w.byAddr.Succeed(addr)
+	w.byUser.Succeed(name)
+	return u, nil
+}
+
+func clientAddr(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return h
+	}
+	return r.RemoteAddr
+}
+
+// LocalPath returns next if it is a path on this server, else "/": a
+// login never sends the browser to another host (issue 14, finding 5:
+// "/\host" is "//host" to a browser).
+func LocalPath(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\x00\r\n\t") {
+		return "/"
+	}
+	for _, c := range next {
+		if c < 0x20 || c == 0x7f {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return "/"
+	}
+	return next
+}
+
+func (w *Web) healthz(rw http.ResponseWriter, _ *http.Request, _ User) {
+	rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if !w.m.BrokersUp() {
+		rw.WriteHeader(http.StatusServiceUnavailable)
+		rw.Write([]byte("broker unreachable: the fleet's state is unknown\n"))
+		return
+	}
+	rw.Write([]byte("ok\n"))
+}
+
+func (w *Web) loginPage(rw http.ResponseWriter, r *http.Request, _ User) {
+	w.render(rw, r, "login", map[string]any{"Next": LocalPath(r.URL.Query().Get("next")), "Error": r.URL.Query().Get("err")})
+}
+
+func (w *Web) login(rw http.ResponseWriter, r *http.Request, _ User) {
+	next := LocalPath(r.PostFormValue("next"))
+	u, err := w.checkLogin(r, r.PostFormValue("user"), r.PostFormValue("password"))
+	if err != nil {
+		if errors.Is(err, errTooManyLogins) {
+			http.Error(rw, err.Error(), http.StatusTooManyRequests)
+			return
+		}
 		http.Redirect(rw, r, "/login?err=1&next="+url.QueryEscape(next), http.StatusSeeOther)
 		return
 	}
 	tok := w.sessions.create(u)
 	http.SetCookie(rw, &http.Cookie{Name: cookieName, Value: tok, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: 12 * 3600})
-	w.m.log.Info("fleetd login", "user", u.Name, "role", u.Role)
+	w.m.log.Info("fleetd login", "user", u.Name, "role", u.Role, "remote", clientAddr(r))
 	http.Redirect(rw, r, next, http.StatusSeeOther)
 }
 
-func (w *Web) logout(rw http.ResponseWriter, r *http.Request) {
+func (w *Web) logout(rw http.ResponseWriter, r *http.Request, _ User) {
 	if c, err := r.Cookie(cookieName); err == nil {
 		w.sessions.drop(c.Value)
 	}
-	http.SetCookie(rw, &http.Cookie{Name: cookieName, Path: "/", MaxAge: -1})
+	http.SetCookie(rw, &http.Cookie{Name: cookieName, Path: "/", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil})
 	http.Redirect(rw, r, "/login", http.StatusSeeOther)
-}
-
-func filterFrom(q url.Values) Filter {
-	return Filter{Site: q.Get("site"), Status: Status(q.Get("status")), Version: q.Get("version"),
-		Alert: AlertKind(q.Get("alert")), Query: q.Get("q")}
-}
-
-func (w *Web) overview(rw http.ResponseWriter, r *http.Request, u User) {
-	f := filterFrom(r.URL.Query())
-	all := w.m.Kiosks(Filter{})
-	sites, versions := map[string]bool{}, map[string]bool{}
-	for _, k := range all {
-		sites[k.Ref.Site] = true
-		if v := k.Version(); v != "" {
-			versions[v] = true
-		}
-	}
-	list := w.m.Kiosks(f)
-	const maxRows = 500
-	more := 0
-	if len(list) > maxRows {
-		more, list = len(list)-maxRows, list[:maxRows]
-	}
-	w.render(rw, r, "overview", map[string]any{"Title": "Fleet", "User": u, "Nav": "fleet", "Summary": w.m.Summary(), "Kiosks": list,
-		"More": more, "Filter": f, "Sites": sortedKeys(sites), "Versions": sortedKeys(versions),
-		"Statuses": Statuses, "AlertKinds": alertKinds, "Watch": "*"})
-}
-
-var alertKinds = []AlertKind{AlertOffline, AlertReaderMissing, AlertOutboxStuck, AlertDiskLow, AlertHot, AlertTamper}
-
-func (w *Web) kioskPage(rw http.ResponseWriter, r *http.Request, u User) {
-	name := r.PathValue("site") + "/" + r.PathValue("kiosk")
-	k, ok := w.m.Kiosk(name)
-	if !ok {
-		http.NotFound(rw, r)
-		return
-	}
-	since := w.m.opts.Now().Add(-24 * time.Hour)
-	hist, _ := w.m.HealthHistory(name, since)
-	evs, _ := w.m.Events(name, since, 100)
-	cmds, _ := w.m.Commands(name, 30)
-	for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
-		evs[i], evs[j] = evs[j], evs[i]
-	}
-	w.render(rw, r, "kiosk", map[string]any{"Title": name, "User": u, "Nav": "fleet", "K": k, "Events": evs, "Commands": cmds,
-		"Charts": charts(hist, since, w.m.opts.Now()), "CommandNames": fleet.Commands, "Languages": fleet.Languages,
-		"Watch": name, "Sent": r.URL.Query().Get("sent"), "Error": r.URL.Query().Get("err")})
-}
-
-func (w *Web) sendForm(rw http.ResponseWriter, r *http.Request, u User) {
-	name := r.PathValue("site") + "/" + r.PathValue("kiosk")
-	back := "/kiosks/" + name
-	rec, err := w.m.Send(u, name, fleet.CommandName(r.FormValue("name")), r.FormValue("language"))
-	if err != nil {
-		http.Redirect(rw, r, back+"?err="+url.QueryEscape(err.Error()), http.StatusSeeOther)
-		return
-	}
-	http.Redirect(rw, r, back+"?sent="+url.QueryEscape(string(rec.ID)), http.StatusSeeOther)
-}
-
-func (w *Web) alertsPage(rw http.ResponseWriter, r *http.Request, u User) {
-	w.render(rw, r, "alerts", map[string]any{"User": u, "Nav": "alerts", "Alerts": w.m.Alerts(), "Watch": "*"})
-}
-
-func (w *Web) ackForm(rw http.ResponseWriter, r *http.Request, u User) {
-	if err := w.m.AckAlert(u, r.FormValue("kiosk"), AlertKind(r.FormValue("kind"))); err != nil {
-		status := http.StatusBadRequest
-		if errors.Is(err, ErrNotOperator) {
-			status = http.StatusForbidden
-		}
-		http.Error(rw, err.Error(), status)
-		return
-	}
-	http.Redirect(rw, r, "/alerts", http.StatusSeeOther)
-}
-
-func (w *Web) auditPage(rw http.ResponseWriter, r *http.Request, u User) {
-	a, _ := w.m.Audit(500)
-	w.render(rw, r, "audit", map[string]any{"User": u, "Nav": "audit", "Audit": a,
-		"OperatorKey": w.m.opts.Signer.PublicLine()})
-}
-
-// sse streams "change" events naming the kiosks that changed, at most
-// once a second, so pages re-render their server-side fragment.
-func (w *Web) sse(rw http.ResponseWriter, r *http.Request, _ User) {
-	fl, ok := rw.(http.Flusher)
-	if !ok {
-		http.Error(rw, "streaming unsupported", http.StatusInternalServerError)
-		return
-	}
-	rw.Header().Set("Content-Type", "text/event-stream")
-	rw.Header().Set("Cache-Control", "no-store")
-	s := w.m.hub.subscribe()
-	defer w.m.hub.unsubscribe(s)
-	fmt.Fprint(rw, "retry: 2000\n\n")
-	fl.Flush()
-	ping := time.NewTicker(25 * time.Second)
-	defer ping.Stop()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-ping.C:
-			fmt.Fprint(rw, ": ping\n\n")
-		case <-s.notify:
-			names := s.take()
-			if len(names) > 200 {
-				names = []string{"*"}
-			}
-			b, _ := json.Marshal(names)
-			fmt.Fprintf(rw, "event: change\ndata: %s\n\n", b)
-		}
-		fl.Flush()
-		select {
-		case <-r.Context().Done():
-			return
-		case <-time.After(time.Second):
-		}
-	}
 }

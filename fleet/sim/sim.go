@@ -22,6 +22,7 @@ import (
 // Options configure a simulation.
 type Options struct {
 	N         int    // kiosks
+	First     int    // index of the first (several simulations side by side)
 	Sites     int    // spread over this many sites (default N/50+1)
 	BrokerURL string // e.g. mqtt://127.0.0.1:1883
 	CAFile    string
@@ -72,12 +73,12 @@ func Run(ctx context.Context, o Options, st *Stats) error {
 	}
 	var wg sync.WaitGroup
 	for i := range o.N {
-		ref := Ref(i, o.Sites)
+		ref := Ref(o.First+i, o.Sites)
 		pw := filepath.Join(o.Dir, ref.Username()+".pass")
 		if err := os.WriteFile(pw, []byte(o.Password(ref)), 0o600); err != nil {
 			return fmt.Errorf("simulate: %w", err)
 		}
-		k := newKiosk(i)
+		k := newKiosk(o.First + i)
 		cfg := config.MQTT{BrokerURL: o.BrokerURL, Username: ref.Username(), PasswordFile: pw, CAFile: o.CAFile,
 			OperatorKeysFile: keys, HealthInterval: config.Duration(o.HealthInterval)}
 		a, err := fleet.NewAgent(cfg, fleet.Identity{Kiosk: ref, Version: k.version, Image: "gokrazy-2026.11.20",

@@ -62,6 +62,7 @@ func (s *Server) Handler() http.Handler {
 		upstream.PathResetConfirm:  {http.MethodPost, s.write(upstream.PathResetConfirm, s.prepResetConfirm)},
 		upstream.PathDivisions:     {http.MethodGet, s.getDivisions},
 		upstream.PathTerms:         {http.MethodGet, s.getJSON(func() (any, string) { return s.terms, s.termsTag })},
+		upstream.PathTime:          {http.MethodGet, s.getTime},
 		"/confirm":                 {http.MethodGet, s.confirmPage},
 		upstream.PathSessions:      {http.MethodPost, s.handleLogin},
 		upstream.PathSessionEnd:    {http.MethodPost, s.writeAuth(upstream.PathSessionEnd, s.prepLogout)},
