@@ -77,7 +77,8 @@ type Machine struct {
 	divisionsAt     time.Time
 	divisionsAsking bool
 	maintenance     bool
-	tampered        bool // the case is open (Tamper)
+	tampered        bool     // the case is open (Tamper)
+	hw              Hardware // devices missing (Hardware)
 	lastTouch       time.Time
 	warnSince       time.Time // zero: no idle warning
 	removedAt       time.Time
@@ -188,6 +189,8 @@ func (m *Machine) handle(ev Event) []Job {
 		m.setTamper(ev.Open)
 	case Clock:
 		return m.setClock(ev.Known)
+	case Hardware:
+		m.setHardware(ev)
 	case DefaultLanguage:
 		if ev.Lang == LangZhTW || ev.Lang == LangEn {
 			m.opt.Lang = ev.Lang

@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"time"
 
+	"github.com/nhikiosk/nhikiosk/internal/uevent"
 	"github.com/nhikiosk/nhikiosk/reader"
 )
 
@@ -21,11 +23,16 @@ type Options struct {
 	// SysRoot and DevRoot are where sysfs and the device nodes live;
 	// empty means "/sys" and "/dev" (tests point them at a fake tree).
 	SysRoot, DevRoot string
-	// Uevents delivers hotplug events; nil opens the kernel's netlink
-	// socket when Run starts.
-	Uevents UeventSource
+	// Uevents delivers hotplug events (a uevent.Mux subscription where
+	// several parts follow hotplug); nil opens the kernel's netlink
+	// socket when Run starts. Run closes it.
+	Uevents uevent.Source
 	// Open claims a found reader; nil opens it through usbfs (OpenUSB).
 	Open func(Found) (USB, error)
+	// SlotCheck is how long a reader's slot may stay quiet before its
+	// status is asked, in case a change notification was lost; 0 means
+	// Reader's default (5 s).
+	SlotCheck time.Duration
 	// Log receives one line per reader and card event (never card data);
 	// nil is slog.Default().
 	Log *slog.Logger

@@ -34,6 +34,7 @@ type Faults struct {
 	RemoveAfter   int  // the card is pulled out after this many XfrBlocks (0: never)
 	Stale         bool // one answer with a wrong sequence number comes first
 	Silent        bool // the card gives no ATR at power-on (ICC_MUTE): dead, or in the wrong way
+	LoseNotify    bool // insertions and removals send no NotifySlotChange
 }
 
 // Reader is a fake CCID reader. Configure it before use; Insert, Remove
@@ -70,16 +71,22 @@ func (r *Reader) Descriptor() ccid.Descriptor {
 func (r *Reader) Insert(card Card) {
 	r.mu.Lock()
 	r.card, r.powered = card, false
+	lose := r.Faults.LoseNotify
 	r.mu.Unlock()
-	r.intr <- []byte{ccid.RDRtoPCNotifySlotChg, 0x03}
+	if !lose {
+		r.intr <- []byte{ccid.RDRtoPCNotifySlotChg, 0x03}
+	}
 }
 
 // Remove pulls the card out and notifies the interrupt pipe.
 func (r *Reader) Remove() {
 	r.mu.Lock()
 	r.card, r.powered = nil, false
+	lose := r.Faults.LoseNotify
 	r.mu.Unlock()
-	r.intr <- []byte{ccid.RDRtoPCNotifySlotChg, 0x02}
+	if !lose {
+		r.intr <- []byte{ccid.RDRtoPCNotifySlotChg, 0x02}
+	}
 }
 
 // Unplug makes every further call fail as if the reader were pulled out.
