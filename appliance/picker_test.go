@@ -94,7 +94,7 @@ func (d *screenDriver) pick(level string, div Division, siblings []Division) int
 		d.T.Fatalf("%s %s: neither its cell nor groups on screen", div.Code, div.Zh)
 	}
 	wz := d.k.m.wizard()
-	items := pickItems(wz, siblings)
+	items := flowOf[*registration](d.T, d.k.m).sorted(wz, siblings)
 	var starts []int
 	for _, c := range grid.Children() {
 		code := strings.TrimPrefix(c.ID(), IDGroup+".")

@@ -81,6 +81,7 @@ type registration struct {
 	// opened ("" for the first not chosen yet), and the group of a long
 	// list shown ("" for its groups, or the whole list when it fits).
 	pickOpen, pickGroup string
+	sortedList          sortedList
 	// The receipt: the reference, whether the registration was queued in
 	// the outbox rather than taken by the upstream, and its address.
 	reference string

@@ -68,6 +68,27 @@ func pickItems(w wizard, ds []Division) []pickItem {
 	return items
 }
 
+// sortedList is pickItems of the list shown last: a page is built again
+// on every tap, most often for the same list.
+type sortedList struct {
+	of    *Division
+	n     int
+	lang  string
+	items []pickItem
+}
+
+// sorted returns pickItems(w, ds), kept for the next page of the same
+// list in the same language.
+func (r *registration) sorted(w wizard, ds []Division) []pickItem {
+	if len(ds) == 0 {
+		return nil
+	}
+	if c := r.sortedList; c.of != &ds[0] || c.n != len(ds) || c.lang != w.lang() {
+		r.sortedList = sortedList{&ds[0], len(ds), w.lang(), pickItems(w, ds)}
+	}
+	return r.sortedList.items
+}
+
 // commonSuffix is the last word of every division's English name when it
 // is the same for all (" Vil."), so the cells need not repeat it.
 func commonSuffix(ds []Division) string {
@@ -242,7 +263,7 @@ func (r *registration) addressPage(w wizard, v *view) *display.Page {
 		page.Body = append(page.Body, help)
 	}
 	chosen := map[string]string{levelCounty: w.person().county, levelTownship: w.person().township, levelVillage: w.person().village}[level]
-	items := pickItems(w, r.list(w, level))
+	items := r.sorted(w, r.list(w, level))
 	cells := make([]display.Cell, len(items))
 	for i, it := range items {
 		cells[i] = display.Cell{ID: it.code, Text: display.Lit(it.text)}
