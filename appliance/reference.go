@@ -39,14 +39,17 @@ func (m *Machine) divisionsDue() []Job {
 func (m *Machine) loadDivisions(now bool) Job {
 	up := m.opt.Upstream
 	m.divisionsAsking = true
+	// Timed from the asking: the answer does not read the clock, which
+	// sleeps between sessions.
+	asked := m.opt.Now()
 	return func(ctx context.Context) Event {
 		l, err := up.Divisions(ctx)
 		return result{apply: func(m *Machine) []Job {
 			m.divisionsAsking = false
-			m.divisionsAt = m.opt.Now().Add(divisionsEvery)
+			m.divisionsAt = asked.Add(divisionsEvery)
 			switch {
 			case err != nil || len(l.Counties) == 0:
-				m.divisionsAt = m.opt.Now().Add(divisionsRetry)
+				m.divisionsAt = asked.Add(divisionsRetry)
 				m.opt.Log.Info("divisions from upstream unavailable", "err_kind", errorKind(err), "version", m.divisions.Version)
 			case l.Cached && divisions.Newer(m.divisions.Version, l.Version):
 				m.opt.Log.Info("divisions: kept copy older than the list in use", "version", m.divisions.Version, "cached", l.Version)
