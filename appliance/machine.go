@@ -48,6 +48,10 @@ type Options struct {
 	Card     CardReader
 	CardKey  CardErrorKey
 	Upstream Upstream
+	// CardCheck has the upstream authenticate the card before the calls
+	// that need proof of it (cardcheck.go); nil goes without, for unit
+	// tests of the flows. cmd/kiosk always sets it.
+	CardCheck CardChecker
 
 	// ClockUnknown starts the machine without the correct time: out of
 	// service, saying so, until Clock{Known: true} (issue 21).

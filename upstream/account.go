@@ -52,6 +52,7 @@ type Login struct {
 	CardNumber string `json:"card_number"`
 	IDNumber   string `json:"id_number"`
 	Password   string `json:"password"`
+	CardAuth   string `json:"card_auth,omitempty"`
 }
 
 // Session is the answer to a Login: a bearer token for the account
@@ -83,6 +84,15 @@ type EmailConfirm struct {
 type PasswordChange struct {
 	CurrentPassword string `json:"current_password"`
 	NewPassword     string `json:"new_password"`
+}
+
+// PasswordChanged answers a password change: every session of the
+// account has ended, the one that made the change too, and Token is a
+// new session for the same kiosk (AccountSession switches to it).
+type PasswordChanged struct {
+	Status    string    `json:"status"`
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // BindingStart starts a mobile device binding (行動裝置認證).

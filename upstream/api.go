@@ -38,6 +38,7 @@ var Endpoints = []Endpoint{
 	{"POST", PathEmailConfirm}, {"POST", PathPassword}, {"POST", PathBindings}, {"GET", PathBindingStatus},
 	{"POST", PathBind}, {"GET", PathDevices}, {"POST", PathDeviceRemove},
 	{"GET", PathTime},
+	{"POST", PathCardAuth}, {"POST", PathCardAuthRespond},
 }
 
 // Content types. A queued registration is sent exactly as the outbox holds
@@ -68,6 +69,9 @@ type Registration struct {
 	Contact      Contact   `json:"contact"`
 	TermsVersion string    `json:"terms_version"`
 	KioskID      string    `json:"kiosk_id"`
+	// CardAuth is the proof of a card authentication for registration
+	// (cardauth.go); it goes into the outbox with the rest.
+	CardAuth string `json:"card_auth,omitempty"`
 }
 
 // Household is the household number and the household registration
@@ -122,6 +126,7 @@ type Verification struct {
 	CardNumber string `json:"card_number"`
 	IDNumber   string `json:"id_number"`
 	Code       string `json:"code"`
+	CardAuth   string `json:"card_auth,omitempty"`
 }
 
 // Cancellation deletes a pending application (刪除註冊申請).
@@ -129,6 +134,7 @@ type Cancellation struct {
 	CardNumber string `json:"card_number"`
 	IDNumber   string `json:"id_number"`
 	Password   string `json:"password"`
+	CardAuth   string `json:"card_auth,omitempty"`
 }
 
 // ResetConfirm sets a new password with the code from the reset e-mail.
@@ -137,6 +143,7 @@ type ResetConfirm struct {
 	IDNumber    string `json:"id_number"`
 	Code        string `json:"code"`
 	NewPassword string `json:"new_password"`
+	CardAuth    string `json:"card_auth,omitempty"`
 }
 
 // StatusReply is the body of answers that only report a state:
@@ -158,10 +165,41 @@ type Terms struct {
 	Text    map[string]string `json:"text"` // "zh-TW", "en"
 }
 
-// Verification codes and their limits, enforced by the server.
+// Verification codes and their limits, enforced by the server
+// (docs/upstream.md, "Limits").
 const (
 	CodeDigits   = 6
 	CodeLifetime = 24 * time.Hour
-	MaxTries     = 5
-	LockDuration = 15 * time.Minute
+	// MaxTries wrong codes of one kind (verification, reset, e-mail
+	// change) for one account lock that kind for LockDuration; the count
+	// goes on across new codes and only a right code resets it. Each
+	// further lock lasts twice as long, up to MaxLockDuration.
+	MaxTries        = 5
+	LockDuration    = 15 * time.Minute
+	MaxLockDuration = 24 * time.Hour
+	// MaxCancelTries wrong passwords at cancellation lock it the same way.
+	MaxCancelTries = 5
+	// MaxSendsPerHour e-mails (or SMS) of one kind per account per hour:
+	// resends, reset codes, e-mail change codes, binding codes by SMS.
+	MaxSendsPerHour = 5
+	// ClientGuessMax failed guesses (wrong codes or passwords, unknown
+	// accounts) from one client certificate in ClientGuessWindow get
+	// 429 too_many_tries until the window ends, whichever account they
+	// were for.
+	ClientGuessMax    = 30
+	ClientGuessWindow = 10 * time.Minute
+	// IdemRetention is how long the upstream keeps the answer stored for
+	// an Idempotency-Key; a registration keeps its key for as long as it
+	// exists, so its replay is recognised even later.
+	IdemRetention = 7 * 24 * time.Hour
+)
+
+// Roles of client certificates: the Subject's organizational unit (OU)
+// names what the holder may do. A kiosk's certificate carries RoleKiosk
+// and may use every endpoint but the phone's; a phone's carries RolePhone
+// and may only bind (PathBind). A certificate with neither is refused
+// (403 forbidden). Endpoints added later say which roles they serve.
+const (
+	RoleKiosk = "kiosk"
+	RolePhone = "phone"
 )

@@ -36,6 +36,7 @@ type Client struct {
 	log      *slog.Logger
 	now      func() time.Time
 	timeout  time.Duration // bound on one request, if known (long-polls stay below it)
+	prover   CardProver
 }
 
 // Options configure a Client built with New.
@@ -58,18 +59,22 @@ type Options struct {
 	Outbox *Outbox
 	// Logger gets one line per failed attempt (path and error kind only).
 	Logger *slog.Logger
+	// CardProver, if set, runs the card authentication of the calls that
+	// need one and were given no proof (see CardProver); nil sends them
+	// without one.
+	CardProver CardProver
 }
 
 // New returns a Client.
 func New(o Options) *Client {
 	c := &Client{base: strings.TrimRight(o.BaseURL, "/"), hc: o.HTTPClient, attempts: o.Attempts,
-		backoff: o.Backoff, outbox: o.Outbox, log: o.Logger, now: time.Now}
+		backoff: o.Backoff, outbox: o.Outbox, log: o.Logger, now: time.Now, prover: o.CardProver}
 	if c.hc == nil {
 		t := o.Timeout
 		if t == 0 {
 			t = 15 * time.Second
 		}
-		c.hc = &http.Client{Timeout: t}
+		c.hc = &http.Client{Transport: newTransport(t, nil), Timeout: t}
 	}
 	c.timeout = c.hc.Timeout
 	if c.attempts <= 0 {
@@ -107,15 +112,26 @@ func (c *Client) Terms(ctx context.Context) (Terms, error) {
 // stored there, encrypted, under the same Idempotency-Key, and Register
 // returns Result{Queued: true}: the outbox sends it later, exactly once.
 // If ctx ends first (the session is over) nothing is queued and the error
-// wraps ctx.Err().
+// wraps ctx.Err(). r carries the card authentication's proof (CardAuth),
+// which the outbox keeps with the rest; without one, a client with a
+// CardProver gets one first, and queues nothing if that fails (a proof
+// needs the upstream).
 func (c *Client) Register(ctx context.Context, r Registration) (Result, error) {
 	if f := r.Validate(c.now()); len(f) > 0 {
 		return Result{}, local(f)
 	}
-	plain, err := json.Marshal(r)
+	proof, err := c.cardProof(ctx, PurposeRegistration, r.CardNumber, r.IDNumber, []CallOption{WithCardAuth(r.CardAuth)})
+	if err != nil {
+		return Result{}, err
+	}
+	r.CardAuth = proof
+	plain, err := EncodeBody(r)
 	if err != nil {
 		return Result{}, fmt.Errorf("register: encode: %w", err)
 	}
+	// The person's data, password included, leaves no copy behind
+	// (issue 13): the body is zeroed once sent or queued.
+	defer clear(plain)
 	key := NewIdempotencyKey()
 	var res Result
 	err = c.do(ctx, http.MethodPost, PathRegistrations, key, ContentJSON, plain, &res.Registered, c.attempts)
@@ -129,9 +145,15 @@ func (c *Client) Register(ctx context.Context, r Registration) (Result, error) {
 	return Result{Queued: true}, nil
 }
 
-// Verify confirms the 6-digit code from the e-mail.
-func (c *Client) Verify(ctx context.Context, card, id, code string) error {
-	return c.write(ctx, PathVerifications, Verification{CardNumber: card, IDNumber: id, Code: code})
+// Verify confirms the 6-digit code from the e-mail. It needs a card
+// authentication's proof (WithCardAuth) where the upstream authenticates
+// cards.
+func (c *Client) Verify(ctx context.Context, card, id, code string, opts ...CallOption) error {
+	proof, err := c.cardProof(ctx, PurposeVerification, card, id, opts)
+	if err != nil {
+		return err
+	}
+	return c.write(ctx, PathVerifications, Verification{CardNumber: card, IDNumber: id, Code: code, CardAuth: proof})
 }
 
 // Resend asks for a new confirmation e-mail; the old code stops working.
@@ -139,9 +161,14 @@ func (c *Client) Resend(ctx context.Context, card, id string) error {
 	return c.write(ctx, PathResend, Identify{CardNumber: card, IDNumber: id})
 }
 
-// Cancel deletes a pending application (刪除註冊申請).
-func (c *Client) Cancel(ctx context.Context, card, id, password string) error {
-	return c.write(ctx, PathCancel, Cancellation{CardNumber: card, IDNumber: id, Password: password})
+// Cancel deletes a pending application (刪除註冊申請). It needs a card
+// authentication's proof, as Verify.
+func (c *Client) Cancel(ctx context.Context, card, id, password string, opts ...CallOption) error {
+	proof, err := c.cardProof(ctx, PurposeCancellation, card, id, opts)
+	if err != nil {
+		return err
+	}
+	return c.write(ctx, PathCancel, Cancellation{CardNumber: card, IDNumber: id, Password: password, CardAuth: proof})
 }
 
 // PasswordReset asks for a reset code by e-mail (忘記註冊密碼).
@@ -150,8 +177,13 @@ func (c *Client) PasswordReset(ctx context.Context, card, id string) error {
 }
 
 // PasswordResetConfirm sets a new password with the code from the e-mail.
-func (c *Client) PasswordResetConfirm(ctx context.Context, card, id, code, newPassword string) error {
-	return c.write(ctx, PathResetConfirm, ResetConfirm{CardNumber: card, IDNumber: id, Code: code, NewPassword: newPassword})
+// It needs a card authentication's proof, as Verify.
+func (c *Client) PasswordResetConfirm(ctx context.Context, card, id, code, newPassword string, opts ...CallOption) error {
+	proof, err := c.cardProof(ctx, PurposePasswordReset, card, id, opts)
+	if err != nil {
+		return err
+	}
+	return c.write(ctx, PathResetConfirm, ResetConfirm{CardNumber: card, IDNumber: id, Code: code, NewPassword: newPassword, CardAuth: proof})
 }
 
 func (c *Client) write(ctx context.Context, path string, body any) error {
@@ -160,11 +192,13 @@ func (c *Client) write(ctx context.Context, path string, body any) error {
 }
 
 // post sends a write with a fresh Idempotency-Key (kept across retries).
+// The encoded body is zeroed once the request is done.
 func (c *Client) post(ctx context.Context, token, path string, body, out any) error {
-	plain, err := json.Marshal(body)
+	plain, err := EncodeBody(body)
 	if err != nil {
 		return fmt.Errorf("%s: encode: %w", path, err)
 	}
+	defer clear(plain)
 	return c.doTok(ctx, token, http.MethodPost, path, NewIdempotencyKey(), ContentJSON, plain, out, c.attempts)
 }
 
@@ -244,6 +278,7 @@ func (c *Client) once(ctx context.Context, token, method, path, key, ctype strin
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	defer clear(b) // answers hold contact data, tokens and codes
 	if err != nil {
 		return true, fmt.Errorf("read answer: %w", err)
 	}

@@ -47,6 +47,9 @@ func TestRegisterQueuedThenSent(t *testing.T) {
 	ob := openOutbox(t, sim.Recipient)
 	down := upstream.New(upstream.Options{BaseURL: deadURL(t), Attempts: 2, Backoff: time.Millisecond, Outbox: ob})
 	p := upstreamtest.Person(40)
+	// The card was authenticated while the upstream answered; the proof
+	// goes into the outbox with the registration.
+	p.CardAuth = sim.Proof(t, upstream.PurposeRegistration, p.CardNumber, p.IDNumber)
 	res, err := down.Register(context.Background(), p)
 	if err != nil || !res.Queued {
 		t.Fatalf("Register with the upstream down = %+v, %v; want queued", res, err)
@@ -96,6 +99,7 @@ func TestAnswerLostThenQueued(t *testing.T) {
 	ob := openOutbox(t, sim.Recipient)
 	c := upstream.New(upstream.Options{BaseURL: lossy.URL, Attempts: 3, Backoff: time.Millisecond, Outbox: ob})
 	p := upstreamtest.Person(41)
+	p.CardAuth = sim.Proof(t, upstream.PurposeRegistration, p.CardNumber, p.IDNumber)
 	res, err := c.Register(context.Background(), p)
 	if err != nil || !res.Queued {
 		t.Fatalf("Register = %+v, %v; want queued", res, err)
@@ -123,7 +127,9 @@ func TestRetryOn5xx(t *testing.T) {
 	}))
 	defer flaky.Close()
 	c := upstream.New(upstream.Options{BaseURL: flaky.URL, Attempts: 3, Backoff: time.Millisecond})
-	res, err := c.Register(context.Background(), upstreamtest.Person(42))
+	p := upstreamtest.Person(42)
+	p.CardAuth = sim.Proof(t, upstream.PurposeRegistration, p.CardNumber, p.IDNumber)
+	res, err := c.Register(context.Background(), p)
 	if err != nil || res.Queued || res.Status != upstream.StatusPendingEmail {
 		t.Fatalf("Register after two 502s = %+v, %v", res, err)
 	}
@@ -148,10 +154,10 @@ func TestRegisterChecksFirst(t *testing.T) {
 	}
 }
 
-func TestOutboxFinalAndHeld(t *testing.T) {
+func TestOutboxFinalAndDead(t *testing.T) {
 	sim := upstreamtest.Start(t, server.Options{}, nil)
 	c := upstream.New(upstream.Options{BaseURL: sim.URL})
-	// Encrypted to a key the server does not hold: 400, set aside.
+	// Encrypted to a key the server does not hold: 400, a dead letter.
 	stranger, _ := age.GenerateX25519Identity()
 	ob := openOutbox(t, stranger.Recipient().String())
 	if err := ob.Enqueue(upstream.NewIdempotencyKey(), []byte(`{}`)); err != nil {
@@ -160,10 +166,10 @@ func TestOutboxFinalAndHeld(t *testing.T) {
 	if err := ob.Flush(context.Background(), c.SendQueued); err != nil {
 		t.Fatalf("Flush: %v", err)
 	}
-	if n, _ := ob.Held(); n != 1 {
-		t.Errorf("Held = %d, want 1", n)
+	if n, _ := ob.Dead(); n != 1 {
+		t.Errorf("Dead = %d, want 1", n)
 	}
-	// A 422 is final: deleted.
+	// A 422 is final: kept as a dead letter, never deleted (issue 13).
 	ob2 := openOutbox(t, sim.Recipient)
 	bad := upstreamtest.Person(44)
 	bad.Name = ""
@@ -175,6 +181,9 @@ func TestOutboxFinalAndHeld(t *testing.T) {
 	}
 	if n, _ := ob2.Len(); n != 0 {
 		t.Errorf("Len after a 422 = %d, want 0", n)
+	}
+	if n, _ := ob2.Dead(); n != 1 {
+		t.Errorf("Dead after a 422 = %d, want 1", n)
 	}
 	// Unreachable: kept, error wraps ErrUnavailable.
 	ob3 := openOutbox(t, sim.Recipient)
@@ -190,7 +199,8 @@ func TestOutboxFinalAndHeld(t *testing.T) {
 
 func TestOutboxRun(t *testing.T) {
 	box := upstreamtest.NewMailbox()
-	sim := upstreamtest.Start(t, server.Options{Mailer: box}, nil)
+	// About the outbox's sending: registrations without card proofs.
+	sim := upstreamtest.Start(t, server.Options{Mailer: box, CardAuth: server.CardAuthOff}, nil)
 	ob := openOutbox(t, sim.Recipient)
 	c := upstream.New(upstream.Options{BaseURL: sim.URL, Outbox: ob})
 	ctx, cancel := context.WithCancel(context.Background())

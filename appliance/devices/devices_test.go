@@ -61,7 +61,7 @@ func TestCardReadsAndWatches(t *testing.T) {
 // wizard's kinds and fields against a real nhisim.
 func TestUpstreamErrors(t *testing.T) {
 	sim := upstreamtest.Start(t, server.Options{}, nil)
-	u := Upstream{Client: upstream.New(upstream.Options{BaseURL: sim.URL, Attempts: 1}), KioskID: "t-1", CacheDir: t.TempDir()}
+	u := Upstream{Client: upstream.New(upstream.Options{BaseURL: sim.URL, Attempts: 1, CardProver: upstreamtest.Genuine}), KioskID: "t-1", CacheDir: t.TempDir()}
 	ctx := t.Context()
 	id := appliance.Identity{CardNumber: "900000000001", IDNumber: upstreamtest.IDNumber(1)}
 	var ue *appliance.UpstreamError
@@ -200,7 +200,7 @@ func TestDivisionsETag(t *testing.T) {
 func TestAccountErrors(t *testing.T) {
 	mb := upstreamtest.NewMailbox()
 	sim := upstreamtest.Start(t, server.Options{Mailer: mb}, nil)
-	u := Upstream{Client: upstream.New(upstream.Options{BaseURL: sim.URL, Attempts: 1, Timeout: 5 * time.Second}), KioskID: "t-1"}
+	u := Upstream{Client: upstream.New(upstream.Options{BaseURL: sim.URL, Attempts: 1, Timeout: 5 * time.Second, CardProver: upstreamtest.Genuine}), KioskID: "t-1"}
 	ctx := t.Context()
 	id := appliance.Identity{CardNumber: "900000000003", IDNumber: upstreamtest.IDNumber(3)}
 	r := appliance.Registration{TermsVersion: server.DefaultTerms().Version, Identity: id, Name: "測試一", BirthDate: "1980-01-02",
@@ -226,7 +226,7 @@ func TestAccountErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RemoveDevice(ctx, "no-such-device"); kind(err) != appliance.KindNotRegistered {
+	if err := s.RemoveDevice(ctx, "00112233445566aa"); kind(err) != appliance.KindNotRegistered {
 		t.Errorf("RemoveDevice of another's = %v, want not_registered", err)
 	}
 	if _, err := s.ChangeContact(ctx, appliance.Contact{Mobile: "0812345678", Email: "y@example.com"}); kind(err) != appliance.KindInvalid {

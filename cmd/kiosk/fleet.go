@@ -28,6 +28,14 @@ type upstreamProbe interface {
 	Terms(ctx context.Context) (upstream.Terms, error)
 }
 
+// outboxView is what the fleet side reads of the outbox
+// (*upstream.Outbox): queued entries, dead letters, entries set aside.
+type outboxView interface {
+	Len() (int, error)
+	Dead() (int, error)
+	SetAside() (int, error)
+}
+
 // eventSink receives fleet events (the agent; a recorder in tests).
 type eventSink interface {
 	Event(kind fleet.EventKind, f fleet.EventFields)
@@ -53,7 +61,7 @@ type kioskFleet struct {
 	k       kioskView
 	screen  *recScreen
 	probe   upstreamProbe
-	outbox  func() (int, error) // queued registrations
+	outbox  outboxView
 	paths   sysPaths
 	now     func() time.Time
 	booted  time.Time
@@ -77,6 +85,9 @@ type kioskFleet struct {
 	outDepth   int
 	outSince   time.Time // when the outbox last shrank or was empty
 	outStuck   bool      // outbox_stuck sent for the current stall
+	outDead    int       // dead letters at the last reading
+	outAside   int       // entries set aside at the last reading
+	deadRead   bool      // outDead has been read once
 }
 
 // newFleetAgent returns the kiosk's fleet agent when a broker is
@@ -185,9 +196,23 @@ type tapReader struct {
 // Read reads the card and reports a failure's kind.
 func (t tapReader) Read(ctx context.Context) (reader.Profile, error) {
 	p, err := t.Device.Read(ctx)
+	t.report(err)
+	return p, err
+}
+
+// Authenticate relays the card check and reports a card failure's kind
+// (the upstream's refusals are not the card's).
+func (t tapReader) Authenticate(ctx context.Context, ex reader.Exchange) error {
+	err := t.Device.Authenticate(ctx, ex)
+	if reader.CatalogKey(err) != "card.error.unknown" {
+		t.report(err)
+	}
+	return err
+}
+
+func (t tapReader) report(err error) {
 	if kind, ok := cardErrorKind(err); ok {
 		t.kf.countError(fleet.ErrKindCard)
 		t.kf.event(fleet.EvCardError, fleet.EventFields{CardError: kind})
 	}
-	return p, err
 }

@@ -79,6 +79,7 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 		RemovedScreen: s.RemovedScreen.D(), MaxDuration: s.MaxDuration.D(), Log: log,
 		Card: devices.Card{Device: tapReader{p.reader, kf}}, CardKey: devices.CardErrorKey,
 		Upstream:     devices.Upstream{Client: p.client, KioskID: cfg.KioskID, CacheDir: filepath.Join(cfg.DataDir, "cache"), Log: log},
+		CardCheck:    devices.CardCheck{Device: tapReader{p.reader, kf}, Client: p.client, Log: log},
 		ClockUnknown: !kc.known,
 	})
 	if err != nil {
@@ -140,7 +141,7 @@ func newKioskFleet(cfg config.Config, o options, p parts, screen *recScreen, log
 	if p.client != nil {
 		kf.probe = p.client
 		if ob := p.client.Outbox(); ob != nil {
-			kf.outbox = ob.Len
+			kf.outbox = ob
 		}
 	}
 	return kf

@@ -53,9 +53,10 @@ type options struct {
 	listen, db, smtp, identity, divisions   string
 	divisionsVersion                        string
 	tlsCert, tlsKey, clientCA, from, public string
+	cardAuth                                string
 	dev                                     bool
 	fail                                    float64
-	delay                                   time.Duration
+	delay, mailRetry, mailGiveUp            time.Duration
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -64,7 +65,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8443", "address to serve on")
 	fs.StringVar(&o.db, "db", "nhisim.db", "database file (created if missing)")
-	fs.StringVar(&o.smtp, "smtp", "", "SMTP server host:port for e-mails (none: e-mails are only printed in -dev)")
+	fs.StringVar(&o.smtp, "smtp", "", "SMTP relay host:port for e-mails (required, but in -dev, which prints them)")
 	fs.StringVar(&o.identity, "age-identity", "", "age X25519 identity file (AGE-SECRET-KEY-1…); -dev creates DB.agekey if unset")
 	fs.StringVar(&o.divisions, "divisions", "", "division list CSV (county_code,county,county_en,…,village_en; default: the full list built in); SIGHUP reads it again")
 	fs.StringVar(&o.divisionsVersion, "divisions-version", "", "date the -divisions list took effect, YYYY-MM-DD (default: the file's modification date)")
@@ -76,6 +77,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.dev, "dev", false, "plain HTTP on loopback only; print e-mails to stdout")
 	fs.Float64Var(&o.fail, "fail", 0, "answer this share (0–1) of requests with 503")
 	fs.DurationVar(&o.delay, "delay", 0, "hold every request back this long")
+	fs.DurationVar(&o.mailRetry, "mail-retry", 30*time.Second, "first pause before a deferred (4xx) e-mail is tried again; it doubles up to an hour")
+	fs.DurationVar(&o.mailGiveUp, "mail-give-up", 24*time.Hour, "how long a deferred e-mail is retried before it is given up and counted")
+	fs.StringVar(&o.cardAuth, "card-auth", server.CardAuthSim, "card authentication: sim (the protocol's simulated reference module; only virtual test cards pass) or off")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -85,6 +89,12 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	if o.fail < 0 || o.fail > 1 {
 		return o, errors.New("-fail must be between 0 and 1")
 	}
+	if o.mailRetry <= 0 || o.mailGiveUp < o.mailRetry {
+		return o, errors.New("-mail-retry must be positive and at most -mail-give-up")
+	}
+	if o.cardAuth != server.CardAuthSim && o.cardAuth != server.CardAuthOff {
+		return o, fmt.Errorf("-card-auth is %s or %s, not %q", server.CardAuthSim, server.CardAuthOff, o.cardAuth)
+	}
 	if o.dev {
 		host, _, err := net.SplitHostPort(o.listen)
 		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
@@ -93,8 +103,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		if o.identity == "" {
 			o.identity = o.db + ".agekey"
 		}
-	} else if o.tlsCert == "" || o.tlsKey == "" || o.clientCA == "" || o.identity == "" {
-		return o, errors.New("without -dev, -tls-cert, -tls-key, -client-ca and -age-identity are required")
+	} else if o.tlsCert == "" || o.tlsKey == "" || o.clientCA == "" || o.identity == "" || o.smtp == "" {
+		// Issue 13: without -smtp, nhisim logged "mail sent" and sent nothing.
+		return o, errors.New("without -dev, -tls-cert, -tls-key, -client-ca, -age-identity and -smtp are required")
 	}
 	return o, nil
 }
@@ -113,7 +124,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	so := server.Options{DBPath: o.db, Identity: id, MailFrom: o.from, PublicURL: o.public,
-		FailRate: o.fail, Delay: o.delay, Logger: log}
+		FailRate: o.fail, Delay: o.delay, Logger: log, MailRetry: o.mailRetry, MailGiveUp: o.mailGiveUp, CardAuth: o.cardAuth}
 	if o.smtp != "" {
 		so.Mailer = server.SMTPMailer{Addr: o.smtp}
 	}
@@ -156,7 +167,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		defer signal.Stop(hup)
 		go reloadDivisions(ctx, hup, srv, o, log)
 	}
-	log.Info("nhisim serving", "url", scheme+"://"+ln.Addr().String(), "age_recipient", id.Recipient().String(), "dev", o.dev)
+	log.Info("nhisim serving", "url", scheme+"://"+ln.Addr().String(), "age_recipient", id.Recipient().String(), "dev", o.dev, "card_auth", o.cardAuth)
 	return serve(ctx, srv, ln)
 }
 

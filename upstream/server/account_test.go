@@ -35,7 +35,7 @@ func newEnvWith(t *testing.T, dev, logs *syncBuf) *env {
 	e := &env{box: upstreamtest.NewMailbox(), clk: &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}}
 	e.sim = upstreamtest.Start(t, server.Options{Mailer: e.box, Now: e.clk.now, DevOut: dev,
 		Logger: slog.New(slog.NewTextHandler(logs, nil))}, nil)
-	e.c = upstream.New(upstream.Options{BaseURL: e.sim.URL, Attempts: 1})
+	e.c = upstream.New(upstream.Options{BaseURL: e.sim.URL, Attempts: 1, CardProver: upstreamtest.Genuine})
 	return e
 }
 
@@ -59,7 +59,8 @@ func TestLoginLockAndReset(t *testing.T) {
 	wantCode(t, "pending account", err, 409, upstream.ErrCodeNotActive)
 	nobody := upstreamtest.Person(49)
 	_, err = e.c.Login(ctx, nobody.CardNumber, nobody.IDNumber, nobody.Password)
-	wantCode(t, "no account", err, 404, upstream.ErrCodeNotFound)
+	// An unknown ID is refused like a wrong password (issue 13).
+	wantCode(t, "no account", err, 403, upstream.ErrCodeWrongPassword)
 
 	p := e.active(t, 40)
 	s := e.login(t, p)
@@ -344,7 +345,8 @@ func TestChangePassword(t *testing.T) {
 func rawLogin(t *testing.T, e *env, p upstream.Registration) string {
 	t.Helper()
 	resp, body := do(t, "POST", e.sim.URL+upstream.PathSessions, upstream.NewIdempotencyKey(), upstream.ContentJSON,
-		mustJSON(t, upstream.Login{CardNumber: p.CardNumber, IDNumber: p.IDNumber, Password: p.Password}))
+		mustJSON(t, upstream.Login{CardNumber: p.CardNumber, IDNumber: p.IDNumber, Password: p.Password,
+			CardAuth: e.sim.Proof(t, upstream.PurposeLogin, p.CardNumber, p.IDNumber)}))
 	var s upstream.Session
 	if resp.StatusCode != http.StatusCreated || json.Unmarshal(body, &s) != nil || s.Token == "" {
 		t.Fatalf("login = %d %s", resp.StatusCode, body)
@@ -405,8 +407,8 @@ func TestPurge(t *testing.T) {
 	if _, err := old.StartBinding(ctx, upstream.ViaScreen); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := e.sim.Server.Purge(); err != nil || n != 0 {
-		t.Fatalf("Purge of live ones = %d, %v", n, err)
+	if n, err := e.sim.Server.Purge(); err != nil || n.Sessions+n.Bindings != 0 {
+		t.Fatalf("Purge of live ones = %+v, %v", n, err)
 	}
 	e.clk.add(25 * time.Hour)
 	live := e.login(t, p)

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -30,8 +31,10 @@ type Sim struct {
 
 // Start runs a Server in process: a fresh database under t.TempDir()
 // (unless o.DBPath is set), a new age identity (unless o.Identity is
-// set), the cheapest bcrypt cost, plain HTTP on 127.0.0.1, or TLS when tc
-// is non-nil. Everything stops at the end of the test.
+// set), the cheapest bcrypt cost, the simulated card authentication
+// (unless o.CardAuth or o.CardModule say otherwise: a client then needs
+// proofs, e.g. with CardProver: Genuine), plain HTTP on 127.0.0.1, or TLS
+// when tc is non-nil. Everything stops at the end of the test.
 func Start(t testing.TB, o server.Options, tc *tls.Config) *Sim {
 	t.Helper()
 	if o.DBPath == "" {
@@ -46,6 +49,12 @@ func Start(t testing.TB, o server.Options, tc *tls.Config) *Sim {
 	}
 	if o.PasswordCost == 0 {
 		o.PasswordCost = bcrypt.MinCost
+	}
+	if o.Mailer == nil && o.DevOut == nil {
+		o.DevOut = io.Discard // dev mode: e-mails are printed, here to nowhere
+	}
+	if o.CardAuth == "" && o.CardModule == nil {
+		o.CardAuth = server.CardAuthSim
 	}
 	srv, err := server.New(o)
 	if err != nil {
