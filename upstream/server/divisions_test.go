@@ -82,12 +82,20 @@ func TestNamesFromOlderKiosks(t *testing.T) {
 	if _, err := e.c.Register(t.Context(), p); err == nil {
 		t.Fatalf("the client sent a registration without codes")
 	}
+	proof, err := upstreamtest.Genuine(t.Context(), e.c, upstream.PurposeRegistration, p.CardNumber, p.IDNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.CardAuth = proof
 	status, eb := post(t, e.sim.URL+upstream.PathRegistrations, "old-kiosk-1", mustJSON(t, p))
 	if status != 201 {
 		t.Errorf("names of 臺東縣蘭嶼鄉紅頭村: %d %+v, want 201", status, eb.Error)
 	}
 	p = upstreamtest.Person(4)
 	p.Household = upstream.Household{Number: "F1234567", County: "臺東縣", Township: "蘭嶼鄉", Village: "不存在村", Neighbourhood: 2}
+	if p.CardAuth, err = upstreamtest.Genuine(t.Context(), e.c, upstream.PurposeRegistration, p.CardNumber, p.IDNumber); err != nil {
+		t.Fatal(err)
+	}
 	status, eb = post(t, e.sim.URL+upstream.PathRegistrations, "old-kiosk-2", mustJSON(t, p))
 	if status != 422 || eb.Error == nil || !slices.ContainsFunc(eb.Error.Fields, func(f upstream.FieldError) bool { return f.Field == "household.village_code" }) {
 		t.Errorf("an unknown village by name: %d %+v, want 422 on household.village_code", status, eb.Error)

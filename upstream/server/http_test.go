@@ -192,7 +192,7 @@ func TestDivisionsGzip(t *testing.T) {
 // checked against it from then on.
 func TestSetDivisions(t *testing.T) {
 	e := newEnv(t)
-	c := upstream.New(upstream.Options{BaseURL: e.sim.URL})
+	c := e.c
 	_, tag, err := c.Divisions(t.Context(), "")
 	if err != nil {
 		t.Fatal(err)
