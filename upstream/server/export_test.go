@@ -1,5 +1,17 @@
 package server
 
+import (
+	"time"
+
+	"github.com/nhikiosk/nhikiosk/upstream"
+)
+
+// CheckRegistration is checkRegistration, the checks a registration
+// passes before it is stored, for tests that try many addresses.
+func (s *Server) CheckRegistration(reg upstream.Registration, now time.Time) []upstream.FieldError {
+	return s.checkRegistration(&reg, now)
+}
+
 // CardAuthCounts reports the card exchanges s keeps: open, and decided
 // (kept for a retry of their last round). Tests only.
 func CardAuthCounts(s *Server) (open, decided int) { return s.cards.open.counts() }
