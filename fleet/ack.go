@@ -69,6 +69,10 @@ type Ack struct {
 	SelfTest *SelfTest `json:"self_test,omitempty"`
 	// ScreenshotPNG is the screen of a kiosk with no session (screenshot).
 	ScreenshotPNG []byte `json:"screenshot_png,omitempty"`
+	// ConfigHash answers apply_config: the hash the kiosk reports for the
+	// central configuration (config.EffectiveHash), the new one's once
+	// accepted, the configuration it keeps when refused.
+	ConfigHash Token `json:"config_hash,omitempty"`
 }
 
 // Validate checks an ack's version and enumerations.
@@ -82,6 +86,8 @@ func (a Ack) Validate() error {
 		return fmt.Errorf("ack: unknown reject %q", a.Reject)
 	case len(a.ScreenshotPNG) > MaxScreenshot:
 		return errors.New("ack: screenshot too large")
+	case !a.ConfigHash.Valid():
+		return errors.New("ack: config hash is not a token")
 	}
 	switch a.Status {
 	case AckOK, AckRefused, AckFailed, AckRejected:
