@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nhikiosk/nhikiosk/appliance"
@@ -75,6 +76,12 @@ type kioskFleet struct {
 	outDepth   int
 	outSince   time.Time // when the outbox last shrank or was empty
 	outStuck   bool      // outbox_stuck sent for the current stall
+
+	// Central configuration (central.go): the agent's SetConfigHash, the
+	// end of start, and whether a restart waits for a session to end.
+	setHash        func(fleet.Token)
+	stopped        <-chan struct{}
+	pendingRestart atomic.Bool
 }
 
 // newFleetAgent returns the kiosk's fleet agent when a broker is
@@ -84,7 +91,8 @@ func newFleetAgent(cfg config.Config, kf *kioskFleet) (*fleet.Agent, error) {
 		return nil, nil
 	}
 	a, err := fleet.NewAgent(cfg.MQTT,
-		fleet.Identity{Kiosk: fleet.KioskRef{Site: cfg.Site, Kiosk: cfg.KioskID}, BootTime: kf.booted},
+		fleet.Identity{Kiosk: fleet.KioskRef{Site: cfg.Site, Kiosk: cfg.KioskID}, BootTime: kf.booted,
+			ConfigHash: storedCentralHash(kf.o, cfg)},
 		fleet.Options{Health: kf.health, Handler: fleetHandler{kf}, Logger: kf.log,
 			StateDir: filepath.Join(cfg.DataDir, "fleet")})
 	if err != nil {
@@ -93,6 +101,7 @@ func newFleetAgent(cfg config.Config, kf *kioskFleet) (*fleet.Agent, error) {
 	kf.mu.Lock()
 	kf.sink = a
 	kf.mu.Unlock()
+	kf.setHash = a.SetConfigHash
 	return a, nil
 }
 

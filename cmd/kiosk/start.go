@@ -66,6 +66,7 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 		return fmt.Errorf("start display: %w", err)
 	}
 	kf := newKioskFleet(cfg, o, p, screen, log, cancel)
+	kf.stopped = ctx.Done()
 	s := cfg.Session
 	k, err := appliance.NewKiosk(ui, appliance.Options{
 		Lang: cfg.Language, IdleTimeout: s.IdleTimeout.D(), WarningCountdown: s.WarningCountdown.D(),
