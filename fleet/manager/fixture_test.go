@@ -167,6 +167,12 @@ func (f *fleetUnderTest) start(o manager.Options) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The tests before issue 19 read the console in English.
+	for _, n := range []string{"op", "viewer"} {
+		if _, err := f.m.SetLanguage(manager.User{Name: n}, "en"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f.ctx = ctx
 	done := make(chan struct{})

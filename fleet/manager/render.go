@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -34,7 +35,15 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f °C", *f)
 	},
-	"list": func(s ...string) []string { return s },
+	"list": func(s ...any) []any { return s },
+	"has":  func(ss []string, s string) bool { return slices.Contains(ss, s) },
+	"split": func(s string) []string { return strings.SplitN(s, "/", 2) },
+	"join":  func(ss []string) string { return strings.Join(ss, " ") },
+	// safeURL marks a data: URL fleetd made itself (a QR code) as safe.
+	"safeURL": func(s string) template.URL { return template.URL(s) },
+	"hasKind": func(ks []AlertKind, k AlertKind) bool { return slices.Contains(ks, k) },
+	"dur2":    func(d Duration) time.Duration { return time.Duration(d) },
+	"mins":    func(d Duration) int { return int(time.Duration(d) / time.Minute) },
 	"secs": func(d time.Duration) string { return d.Round(time.Second).String() },
 	"kind": func(k AlertKind) string {
 		if k == AlertBrokerDown {
@@ -46,7 +55,7 @@ var funcs = template.FuncMap{
 	"gib":   func(b uint64) string { return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30)) },
 	"title": func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
 	"dur":   func(s int64) string { return (time.Duration(s) * time.Second).String() },
-	"isOp":  func(u User) bool { return u.Role == RoleOperator },
+	"isOp":  func(u User) bool { return u.Operates() },
 	"png": func(b []byte) template.URL {
 		return template.URL("data:image/png;base64," + b64(b))
 	},
