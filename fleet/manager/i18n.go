@@ -122,8 +122,8 @@ func (w *Web) langFuncs(lang string) template.FuncMap {
 	loc := w.m.opts.Location
 	now := w.m.opts.Now
 	return template.FuncMap{
-		"t":      c.t,
-		"lang":   func() string { return c.lang },
+		"t":    c.t,
+		"lang": func() string { return c.lang },
 		"htmlLang": func() string {
 			if c.lang == "zh-TW" {
 				return "zh-Hant-TW"

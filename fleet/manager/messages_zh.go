@@ -73,15 +73,15 @@ var zhTW = map[string]string{
 	"A job sends one action to many kiosks, and keeps asking those it could not reach until it expires. Start one from the fleet list or a group.": "批次作業將同一個動作送給多台服務機，並持續重送給暫時無法連線的服務機，直到作業到期。可從總覽清單或群組開始。",
 	"in progress": "進行中", "by %s": "由 %s", "retries until": "重試至", "%s from now": "還有 %s",
 	"%d of %d done. Kiosks that are offline wait, and get the command when they are back.": "已完成 %d／%d 台。離線的服務機會在恢復連線後收到指令。",
-	"Stop asking the kiosks that are not done?": "停止重送給尚未完成的服務機？", "Cancel job": "取消作業",
+	"Stop asking the kiosks that are not done?":                                            "停止重送給尚未完成的服務機？", "Cancel job": "取消作業",
 	"attempts": "嘗試次數", "again %s": "再試 %s", "unanswered": "未回覆", "send failed": "送出失敗",
 
 	// Central configuration.
 	"Central configuration": "集中設定",
 	"fleetd sends each kiosk the fleet's layer, then its groups' (by rank), then its own: a later layer wins field by field. A layer is checked by the same rules as kiosk -check-config before it is accepted; each kiosk checks it again with its own config.json and switches to it between sessions. Secrets, file paths, identity and the broker connection are never part of it.": "平台依序將全平台設定層、各群組設定層（依順位）與服務機專屬設定層送給每台服務機，後面的設定層逐欄覆蓋前面的。設定層儲存前會以與 kiosk -check-config 相同的規則檢查；每台服務機也會再以本機 config.json 檢查，並在沒有民眾使用時切換。密鑰、檔案路徑、識別資料與代理伺服器連線永遠不在集中設定中。",
 	"rank %d": "順位 %d", "No group has a layer.": "沒有群組設定層。", "New group layer": "新增群組設定層",
-	"No kiosk has a layer of its own. Set one on the kiosk's page.": "沒有服務機專屬設定層，可在服務機頁面設定。",
-	"Fields a central configuration may set": "集中設定可設定的欄位",
+	"No kiosk has a layer of its own. Set one on the kiosk's page.":          "沒有服務機專屬設定層，可在服務機頁面設定。",
+	"Fields a central configuration may set":                                 "集中設定可設定的欄位",
 	"See the README's configuration reference for their meaning and limits.": "欄位意義與限制請見 README 的設定參考。",
 	"No layer.": "沒有設定層。", "set by %s, %s": "由 %s 設定，%s", "Edit": "編輯", "rank": "順位",
 	"Check, save and send": "檢查、儲存並送出", "Remove this layer?": "移除這個設定層？",

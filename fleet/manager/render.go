@@ -35,8 +35,8 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f °C", *f)
 	},
-	"list": func(s ...any) []any { return s },
-	"has":  func(ss []string, s string) bool { return slices.Contains(ss, s) },
+	"list":  func(s ...any) []any { return s },
+	"has":   func(ss []string, s string) bool { return slices.Contains(ss, s) },
 	"split": func(s string) []string { return strings.SplitN(s, "/", 2) },
 	"join":  func(ss []string) string { return strings.Join(ss, " ") },
 	// safeURL marks a data: URL fleetd made itself (a QR code) as safe.
@@ -44,7 +44,7 @@ var funcs = template.FuncMap{
 	"hasKind": func(ks []AlertKind, k AlertKind) bool { return slices.Contains(ks, k) },
 	"dur2":    func(d Duration) time.Duration { return time.Duration(d) },
 	"mins":    func(d Duration) int { return int(time.Duration(d) / time.Minute) },
-	"secs": func(d time.Duration) string { return d.Round(time.Second).String() },
+	"secs":    func(d time.Duration) string { return d.Round(time.Second).String() },
 	"kind": func(k AlertKind) string {
 		if k == AlertBrokerDown {
 			return "broker unreachable"

@@ -108,10 +108,10 @@ type Kiosk struct {
 	Enrollment *Enrollment `json:"enrollment,omitempty"`
 	// Tags put the kiosk in groups ("region:north"), Config is its
 	// central configuration's state (issue 19).
-	Tags   []string     `json:"tags,omitempty"`
-	Config ConfigStatus `json:"config,omitzero"`
-	via    int          // broker (shard) it was last heard through, 1-based; 0: not known
-	sampled    time.Time   // last health sample stored
+	Tags    []string     `json:"tags,omitempty"`
+	Config  ConfigStatus `json:"config,omitzero"`
+	via     int          // broker (shard) it was last heard through, 1-based; 0: not known
+	sampled time.Time    // last health sample stored
 }
 
 // Version is the kiosk's software version, or "".
