@@ -47,6 +47,9 @@ func Managed() []string {
 	return out
 }
 
+// IsField reports whether path is a field of the configuration.
+func IsField(path string) bool { return slices.Contains(Fields(), path) }
+
 // IsManaged reports whether a central configuration may set field path.
 func IsManaged(path string) bool { return slices.Contains(managed, path) }
 

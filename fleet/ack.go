@@ -73,6 +73,9 @@ type Ack struct {
 	// central configuration (config.EffectiveHash), the new one's once
 	// accepted, the configuration it keeps when refused.
 	ConfigHash Token `json:"config_hash,omitempty"`
+	// ConfigField names the field of a refused configuration the kiosk
+	// found wrong first ("panel.tamper"): a field path, never a value.
+	ConfigField Token `json:"config_field,omitempty"`
 }
 
 // Validate checks an ack's version and enumerations.
@@ -86,8 +89,8 @@ func (a Ack) Validate() error {
 		return fmt.Errorf("ack: unknown reject %q", a.Reject)
 	case len(a.ScreenshotPNG) > MaxScreenshot:
 		return errors.New("ack: screenshot too large")
-	case !a.ConfigHash.Valid():
-		return errors.New("ack: config hash is not a token")
+	case !a.ConfigHash.Valid() || !a.ConfigField.Valid():
+		return errors.New("ack: config hash or field is not a token")
 	}
 	switch a.Status {
 	case AckOK, AckRefused, AckFailed, AckRejected:

@@ -95,6 +95,7 @@ func (a *Agent) run(ctx context.Context, c Command) Ack {
 		}
 	case CmdApplyConfig:
 		ack.ConfigHash, err = a.applyConfig(cctx, c)
+		ack.ConfigField = configField(err)
 	case CmdSelfTest:
 		var st SelfTest
 		st, err = h.SelfTest(cctx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 
 	"github.com/nhikiosk/nhikiosk/config"
@@ -61,6 +62,16 @@ func (a *Agent) applyConfig(ctx context.Context, c Command) (Token, error) {
 		h = ""
 	}
 	return h, err
+}
+
+// configField is the first field a refused configuration's problems
+// name, if it is a field path.
+func configField(err error) Token {
+	var ps config.Problems
+	if errors.As(err, &ps) && len(ps) > 0 && Token(ps[0].Field).Valid() && config.IsField(ps[0].Field) {
+		return Token(ps[0].Field)
+	}
+	return ""
 }
 
 // SetConfigHash changes the configuration hash the kiosk reports in its

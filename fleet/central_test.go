@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ func (h *applier) ApplyConfig(_ context.Context, o config.Overlay) (Token, error
 	h.got = append(h.got, o)
 	c, err := o.Apply(h.local)
 	if err != nil {
-		return Token(config.EffectiveHash(h.local, o)), ErrInvalidConfig
+		return Token(config.EffectiveHash(h.local, o)), fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	return Token(config.EffectiveHash(c, o)), nil
 }
@@ -59,8 +60,8 @@ func TestApplyConfigCommand(t *testing.T) {
 	if ack := got["ok"]; ack.Status != AckOK || ack.ConfigHash != Token(good.Hash()) {
 		t.Errorf("ack of a good configuration = %+v, want ok with hash %s", ack, good.Hash())
 	}
-	if ack := got["pin"]; ack.Status != AckRefused || ack.Reason != ReasonInvalidConfig || ack.ConfigHash == "" {
-		t.Errorf("ack of a configuration invalid for the kiosk's panel = %+v, want refused invalid_config with a hash", ack)
+	if ack := got["pin"]; ack.Status != AckRefused || ack.Reason != ReasonInvalidConfig || ack.ConfigHash == "" || ack.ConfigField != "panel.tamper" {
+		t.Errorf("ack of a configuration invalid for the kiosk's panel = %+v, want refused invalid_config with a hash and the field panel.tamper", ack)
 	}
 	if ack := got["secret"]; ack.Status != AckRejected || ack.Reject != RejectMalformed {
 		t.Errorf("ack of a configuration naming a secret's file = %+v, want rejected malformed", ack)

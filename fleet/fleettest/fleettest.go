@@ -40,6 +40,9 @@ type Handler struct {
 	// over, Applied the central configuration it runs.
 	Local   config.Config
 	Applied config.Overlay
+	// SetHash, if set, is told the hash of a configuration it took (the
+	// agent's SetConfigHash, as a kiosk that runs it at once).
+	SetHash func(fleet.Token)
 }
 
 func (h *Handler) record(s string) {
@@ -133,8 +136,12 @@ func (h *Handler) ApplyConfig(_ context.Context, o config.Overlay) (fleet.Token,
 	}
 	h.Applied = o
 	hash := fleet.Token(config.EffectiveHash(c, o))
+	set := h.SetHash
 	h.mu.Unlock()
 	h.record("apply_config " + string(hash))
+	if set != nil {
+		set(hash)
+	}
 	return hash, nil
 }
 

@@ -28,11 +28,11 @@ var ErrLastAdmin = errors.New("at least one enabled admin must remain")
 // ErrNotYourSite is returned when a user acts on a site they may not.
 var ErrNotYourSite = errors.New("you may not act on this site")
 
-var userNameRE = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
+var userNameRE = regexp.MustCompile(`^[\p{L}\p{N}._@-]{1,64}$`)
 
 func validUserName(name string) error {
 	if !userNameRE.MatchString(name) {
-		return fmt.Errorf("user name %q: 1–64 letters, digits and . _ @ -", name)
+		return fmt.Errorf("user name %q: 1–64 letters (any script), digits and . _ @ -", name)
 	}
 	return nil
 }

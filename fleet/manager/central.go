@@ -79,6 +79,7 @@ type ConfigStatus struct {
 	// again).
 	Refused     string    `json:"refused,omitempty"`
 	Reason      string    `json:"reason,omitempty"`
+	Field       string    `json:"field,omitempty"` // the field it found wrong
 	RefusedBoot time.Time `json:"refused_boot,omitzero"`
 	// Sent is the last apply_config, SentFor the hash it carried.
 	Sent    fleet.Token `json:"sent,omitempty"`
@@ -479,9 +480,9 @@ func (m *Manager) configAck(r CommandRecord) {
 	}
 	switch {
 	case a.Status == fleet.AckOK:
-		k.Config.Acked, k.Config.Refused, k.Config.Reason = string(a.ConfigHash), "", ""
+		k.Config.Acked, k.Config.Refused, k.Config.Reason, k.Config.Field = string(a.ConfigHash), "", "", ""
 	case a.Status == fleet.AckRefused && (a.Reason == fleet.ReasonInvalidConfig || a.Reason == fleet.ReasonUnsupported):
-		k.Config.Refused, k.Config.Reason = k.Config.SentFor, string(a.Reason)
+		k.Config.Refused, k.Config.Reason, k.Config.Field = k.Config.SentFor, string(a.Reason), string(a.ConfigField)
 		if k.Birth != nil {
 			k.Config.RefusedBoot = k.Birth.BootTime
 		}

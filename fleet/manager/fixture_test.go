@@ -46,6 +46,7 @@ type fleetUnderTest struct {
 	kioskURL string // scheme://host:port kiosks connect to (before their proxy)
 	caFile   string
 	site     string // a site of this test's own
+	store    *manager.Store
 }
 
 // eachBroker runs test against the embedded broker and against Mosquitto.
@@ -150,6 +151,7 @@ func (f *fleetUnderTest) start(o manager.Options) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	f.store = store
 	if err := store.SetUser("op", manager.RoleOperator, "test-operator-pw"); err != nil {
 		t.Fatal(err)
 	}
@@ -231,6 +233,7 @@ func (f *fleetUnderTest) kioskEvery(name string, h *fleettest.Handler, every tim
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.SetHash = a.SetConfigHash
 	ctx, cancel := context.WithCancel(f.ctx)
 	done := make(chan struct{})
 	go func() { a.Run(ctx); close(done) }()

@@ -71,7 +71,14 @@ type Job struct {
 	ID        string                   `json:"id"`
 	Action    fleet.CommandName        `json:"action"`
 	Language  string                   `json:"language,omitempty"`
-	Selection string                   `json:"selection"` // what the operator chose
+	Selection string                   `json:"selection"` // what the operator chose, in words
+	// Named, Tags, Site, Status and Within are the selection: so many
+	// kiosks named, or a group, site or status (within the user's sites).
+	Named  int      `json:"named,omitempty"`
+	Tags   []string `json:"tags,omitempty"`
+	Site   string   `json:"site,omitempty"`
+	Status Status   `json:"status,omitempty"`
+	Within []string `json:"within,omitempty"`
 	By        string                   `json:"by"`
 	Created   time.Time                `json:"created"`
 	Expires   time.Time                `json:"expires"`
@@ -197,8 +204,11 @@ func (m *Manager) CreateJob(u User, req JobRequest) (Job, error) {
 	}
 	now := m.opts.Now().UTC()
 	j := &Job{ID: string(newID()), Action: req.Action, Language: req.Language, Selection: selectionText(req, u),
-		By: u.Name, Created: now, Expires: now.Add(life), Total: len(names),
+		By: u.Name, Created: now, Expires: now.Add(life), Total: len(names), Named: len(req.Kiosks),
 		byKiosk: map[string]*JobTarget{}, byCmd: map[fleet.Token]struct{}{}}
+	if j.Named == 0 {
+		j.Tags, j.Site, j.Status, j.Within = req.Tags, req.Site, req.Status, u.Sites
+	}
 	sites := map[string]bool{}
 	ops := make([]Op, 0, len(names)+2)
 	for _, n := range names {

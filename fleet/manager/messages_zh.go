@@ -17,7 +17,7 @@ var zhTW = map[string]string{
 	"since": "自", "Since": "發生時間",
 
 	// Overview and lists.
-	"Kiosks": "服務機", "kiosks": "台服務機", "kiosk": "服務機", "Kiosk": "服務機", "site": "據點", "state": "狀態",
+	"Kiosks": "服務機", "kiosks": "台服務機", "count": "台數", "%d kiosks": "%d 台", "%d chosen kiosks": "勾選的 %d 台", "within your sites": "限您的據點", "until the kiosk is online": "等服務機上線", "kiosk": "服務機", "Kiosk": "服務機", "site": "據點", "state": "狀態",
 	"alerts": "警示", "alert": "警示", "groups": "群組", "group": "群組", "configuration": "設定", "version": "版本",
 	"reader": "讀卡機", "last heard": "最後回報", "all sites": "全部據點", "any state": "任何狀態", "any group": "任何群組",
 	"any version": "任何版本", "any alert state": "任何警示狀態", "with an alert": "有警示", "any configuration": "任何設定狀態",
@@ -49,7 +49,7 @@ var zhTW = map[string]string{
 	// Kiosk configuration.
 	"No central configuration applies to this kiosk: it runs its own config.json.": "這台服務機沒有套用集中設定，使用本機的 config.json。",
 	"fleetd wants": "平台要求", "the kiosk runs": "服務機目前執行", "last accepted": "最近接受", "refused": "已拒絕",
-	"the kiosk found this configuration invalid with its own config.json (see its log for the field), and keeps running its old one.": "服務機依其本機 config.json 檢查後判定此設定無效（欄位見服務機紀錄），仍執行原設定。",
+	"the kiosk checked it with its own config.json, found it invalid there, and keeps running its current configuration.": "服務機以本機 config.json 檢查後判定此設定無效，仍執行目前的設定。",
 	"pending": "待套用", "accepted; the kiosk switches to it when no session is in progress.": "已接受；服務機會在沒有民眾使用時切換。",
 	"differs since": "不一致起始", "last sent": "最近送出", "from": "來源", "This kiosk's own layer": "本服務機專屬設定層",
 	"Save and send": "儲存並送出", "Remove layer": "移除設定層",

@@ -44,6 +44,8 @@ var funcs = template.FuncMap{
 	"hasKind": func(ks []AlertKind, k AlertKind) bool { return slices.Contains(ks, k) },
 	"dur2":    func(d Duration) time.Duration { return time.Duration(d) },
 	"mins":    func(d Duration) int { return int(time.Duration(d) / time.Minute) },
+	"tcount":  func(m map[TargetState]int, s string) int { return m[TargetState(s)] },
+	"bars":    progressBars,
 	"secs":    func(d time.Duration) string { return d.Round(time.Second).String() },
 	"kind": func(k AlertKind) string {
 		if k == AlertBrokerDown {
@@ -149,4 +151,29 @@ func num(f float64) string {
 		return fmt.Sprintf("%.0f", f)
 	}
 	return fmt.Sprintf("%.1f", f)
+}
+
+// bar is one segment of a job's progress bar, in percent of its width.
+type bar struct {
+	State TargetState
+	X, W  string
+}
+
+// progressBars lays a job's targets out along a bar: done first, then
+// sent, then waiting. An SVG's attributes, not styles: the console's
+// Content-Security-Policy allows no inline style.
+func progressBars(counts map[TargetState]int, total int) []bar {
+	if total <= 0 {
+		return nil
+	}
+	var out []bar
+	x := 0.0
+	for _, s := range []TargetState{TargetOK, TargetRefused, TargetFailed, TargetRejected, TargetExpired, TargetCancelled, TargetSent, TargetWaiting} {
+		if n := counts[s]; n > 0 {
+			w := float64(n) / float64(total) * 100
+			out = append(out, bar{s, fmt.Sprintf("%.2f", x), fmt.Sprintf("%.2f", w)})
+			x += w
+		}
+	}
+	return out
 }

@@ -130,7 +130,7 @@ func (w *Web) groupPage(rw http.ResponseWriter, r *http.Request, u User) {
 func (w *Web) jobsOfGroup(u User, tag string) []Job {
 	var out []Job
 	for _, j := range w.m.Jobs(u, 100) {
-		if strings.Contains(" "+j.Selection+" ", " group "+tag+" ") && len(out) < 5 {
+		if slices.Contains(j.Tags, tag) && len(out) < 5 {
 			out = append(out, j)
 		}
 	}
