@@ -68,17 +68,17 @@ func (s TargetState) final() bool { return s != TargetWaiting && s != TargetSent
 
 // Job is one bulk action.
 type Job struct {
-	ID        string                   `json:"id"`
-	Action    fleet.CommandName        `json:"action"`
-	Language  string                   `json:"language,omitempty"`
-	Selection string                   `json:"selection"` // what the operator chose, in words
+	ID        string            `json:"id"`
+	Action    fleet.CommandName `json:"action"`
+	Language  string            `json:"language,omitempty"`
+	Selection string            `json:"selection"` // what the operator chose, in words
 	// Named, Tags, Site, Status and Within are the selection: so many
 	// kiosks named, or a group, site or status (within the user's sites).
-	Named  int      `json:"named,omitempty"`
-	Tags   []string `json:"tags,omitempty"`
-	Site   string   `json:"site,omitempty"`
-	Status Status   `json:"status,omitempty"`
-	Within []string `json:"within,omitempty"`
+	Named     int                      `json:"named,omitempty"`
+	Tags      []string                 `json:"tags,omitempty"`
+	Site      string                   `json:"site,omitempty"`
+	Status    Status                   `json:"status,omitempty"`
+	Within    []string                 `json:"within,omitempty"`
 	By        string                   `json:"by"`
 	Created   time.Time                `json:"created"`
 	Expires   time.Time                `json:"expires"`
