@@ -318,3 +318,24 @@ func (m *Manager) CheckTOTP(name, code string) (User, error) {
 		return nil
 	})
 }
+
+// PromoteFirstAdmin makes account name an admin when no account is one
+// (a database from before issue 19, whose first-start account was an
+// operator). It changes nothing otherwise.
+func (s *Store) PromoteFirstAdmin(name string) error {
+	any := false
+	err := EachJSON(s, BucketUsers, nil, func(_ []byte, u User) error {
+		any = any || u.Role == RoleAdmin
+		return nil
+	})
+	if err != nil || any {
+		return err
+	}
+	var u User
+	ok, err := s.Get(BucketUsers, []byte(name), &u)
+	if err != nil || !ok {
+		return err
+	}
+	u.Role = RoleAdmin
+	return s.Write(Put(BucketUsers, []byte(name), u))
+}
