@@ -209,7 +209,7 @@ func mosquittoCleanup(addr, ca, pwFile string, refs []fleet.KioskRef) {
 		ds.DeleteKiosk(ctx, r)
 		cancel()
 		for _, ch := range []string{fleet.ChanState, fleet.ChanHealth} {
-			c.Publish(fleet.Topic(r, ch), 1, true, nil).WaitTimeout(5 * time.Second)
+			c.Publish(fleet.Topic(r, ch), 1, true, []byte{}).WaitTimeout(5 * time.Second)
 		}
 	}
 }

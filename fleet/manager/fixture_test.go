@@ -125,7 +125,7 @@ func (f *fleetUnderTest) deleteKiosks(dir, addr string) {
 		ds.DeleteKiosk(ctx, ref)
 		cancel()
 		for _, ch := range []string{fleet.ChanState, fleet.ChanHealth, fleet.ChanEvent, fleet.ChanAck} {
-			c.Publish(fleet.Topic(ref, ch), 1, true, nil).WaitTimeout(5 * time.Second) // the broker is shared
+			c.Publish(fleet.Topic(ref, ch), 1, true, []byte{}).WaitTimeout(5 * time.Second) // the broker is shared
 		}
 	}
 }
