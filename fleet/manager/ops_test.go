@@ -180,7 +180,9 @@ func TestConfigLayers(t *testing.T) {
 	if _, err := f.m.SetTags(testAdmin, []string{b}, []string{"pilot"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	set := func(scope string, rank int, doc string) error { return f.m.SetConfigLayer(testAdmin, scope, rank, []byte(doc)) }
+	set := func(scope string, rank int, doc string) error {
+		return f.m.SetConfigLayer(testAdmin, scope, rank, []byte(doc))
+	}
 	if err := set(manager.ScopeFleet, 0, `{"session":{"idle_timeout":"10m"}}`); err != nil {
 		t.Fatal(err)
 	}
