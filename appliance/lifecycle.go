@@ -79,7 +79,7 @@ func (m *Machine) setMaintenance(on bool) {
 	switch {
 	case on && m.sess == nil && (m.screen == ScreenAttract || m.screen == ScreenHelp):
 		m.goTo(ScreenOutOfService)
-	case !on && !m.tampered && m.screen == ScreenOutOfService:
+	case !on && !m.outOfService() && m.screen == ScreenOutOfService:
 		m.goTo(ScreenAttract)
 	}
 }

@@ -48,6 +48,14 @@ type Options struct {
 	Card     CardReader
 	CardKey  CardErrorKey
 	Upstream Upstream
+	// CardCheck has the upstream authenticate the card before the calls
+	// that need proof of it (cardcheck.go); nil goes without, for unit
+	// tests of the flows. cmd/kiosk always sets it.
+	CardCheck CardChecker
+
+	// ClockUnknown starts the machine without the correct time: out of
+	// service, saying so, until Clock{Known: true} (issue 21).
+	ClockUnknown bool
 }
 
 // Machine is the wizard's session state machine. It keeps what every
@@ -67,13 +75,17 @@ type Machine struct {
 	terms       map[string]Terms // by language; public text, kept across sessions
 	divisions   []Division
 	maintenance bool
-	tampered    bool // the case is open (Tamper)
+	tampered    bool     // the case is open (Tamper)
+	hw          Hardware // devices missing (Hardware)
 	lastTouch   time.Time
 	warnSince   time.Time // zero: no idle warning
 	removedAt   time.Time
 	// later holds jobs queued while handling an event outside the
 	// handler's own return (the logout when a session ends).
 	later []Job
+
+	// clockUnknown: the kiosk does not know the correct time (Clock).
+	clockUnknown bool
 }
 
 // Job is work Handle asks for: it blocks (card or upstream I/O) and returns
@@ -99,8 +111,12 @@ func NewMachine(opt Options) *Machine {
 	if opt.Lang == "" {
 		opt.Lang = LangZhTW
 	}
-	return &Machine{opt: opt, screen: ScreenAttract, lang: opt.Lang,
-		terms: map[string]Terms{}, divisions: builtinDivisions}
+	m := &Machine{opt: opt, screen: ScreenAttract, lang: opt.Lang,
+		terms: map[string]Terms{}, divisions: builtinDivisions, clockUnknown: opt.ClockUnknown}
+	if m.clockUnknown {
+		m.screen = ScreenOutOfService
+	}
+	return m
 }
 
 // Languages the wizard speaks.
@@ -168,6 +184,10 @@ func (m *Machine) handle(ev Event) []Job {
 		m.setMaintenance(ev.On)
 	case Tamper:
 		m.setTamper(ev.Open)
+	case Clock:
+		return m.setClock(ev.Known)
+	case Hardware:
+		m.setHardware(ev)
 	case DefaultLanguage:
 		if ev.Lang == LangZhTW || ev.Lang == LangEn {
 			m.opt.Lang = ev.Lang

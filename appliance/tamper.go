@@ -21,11 +21,14 @@ func (m *Machine) setTamper(open bool) {
 		m.goTo(ScreenOutOfService)
 		return
 	}
-	if m.screen == ScreenOutOfService && !m.maintenance {
+	if m.screen == ScreenOutOfService && !m.outOfService() {
 		m.goTo(ScreenAttract)
 	}
 }
 
 // outOfService reports whether the kiosk refuses sessions: maintenance
-// mode from the fleet, or the case open.
-func (m *Machine) outOfService() bool { return m.maintenance || m.tampered }
+// mode from the fleet, the case open, the time not known, or a device of
+// its own missing.
+func (m *Machine) outOfService() bool {
+	return m.maintenance || m.tampered || m.clockUnknown || m.hw.Missing()
+}

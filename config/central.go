@@ -38,6 +38,7 @@ var managed = []string{
 	"display.width", "display.height", "display.dpi", "display.fullscreen", "display.font_index", "display.theme",
 	"display.backlight",
 	"panel.led_ready", "panel.led_busy", "panel.led_fault", "panel.buzzer", "panel.presence", "panel.tamper",
+	"time.ntp_servers", "time.sync_interval",
 }
 
 // Managed returns the field paths a central configuration may set, sorted.

@@ -176,3 +176,20 @@ func FuzzParseOverlay(f *testing.F) {
 		o.Apply(Reference())
 	})
 }
+
+func TestOverlayList(t *testing.T) {
+	o, err := ParseOverlay([]byte(`{"time":{"ntp_servers":["ntp.hospital.example","time.stdtime.gov.tw:123"]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := o.Apply(Reference())
+	if err != nil || len(c.Time.NTPServers) != 2 || c.Time.NTPServers[0] != "ntp.hospital.example" {
+		t.Fatalf("Apply = %v, %v", c.Time.NTPServers, err)
+	}
+	if EffectiveHash(c, o) != o.Hash() {
+		t.Error("a list's hash differs once applied")
+	}
+	if _, err := ParseOverlay([]byte(`{"time":{"rtc_bus":"1"}}`)); err == nil {
+		t.Error("the RTC's bus (hardware) is managed centrally")
+	}
+}

@@ -41,6 +41,7 @@ type Config struct {
 	Reader   Reader   `json:"reader"`
 	Display  Display  `json:"display"`
 	Panel    Panel    `json:"panel"`
+	Time     Time     `json:"time"`
 }
 
 // Session holds the timeouts that protect a person's data at the kiosk.
@@ -155,6 +156,22 @@ type Panel struct {
 	Buzzer   string `json:"buzzer"`
 	Presence string `json:"presence"`
 	Tamper   string `json:"tamper"`
+}
+
+// Time says where the appliance's clock comes from (issue 21). The kiosk
+// also asks an https upstream for its time over mutual TLS, and keeps the
+// time it last knew under data_dir; docs/appliance.md says which source
+// wins.
+type Time struct {
+	// NTPServers are NTP servers to ask ("host" or "host:port"), such as a
+	// hospital's own; empty asks none.
+	NTPServers []string `json:"ntp_servers"`
+	// RTCBus is the I²C bus (periph.io name, e.g. "1" on a Raspberry Pi)
+	// of a DS3231 real-time clock; empty means none is fitted.
+	RTCBus string `json:"rtc_bus"`
+	// SyncInterval is how often the sources are asked once the time is
+	// known (sooner while it is not).
+	SyncInterval Duration `json:"sync_interval"`
 }
 
 // Duration is a time.Duration written in JSON as a Go duration string

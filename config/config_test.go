@@ -29,6 +29,12 @@ func TestLoadFileGood(t *testing.T) {
 			if got, want := c.Display.DPI, 133.0; got != want {
 				t.Errorf("display.dpi = %v, want %v", got, want)
 			}
+			if got, want := c.Time.NTPServers, []string{"ntp.hospital.example", "10.1.2.3:123"}; !slices.Equal(got, want) {
+				t.Errorf("time.ntp_servers = %q, want %q", got, want)
+			}
+			if got, want := c.Time.SyncInterval.D(), time.Hour; got != want {
+				t.Errorf("time.sync_interval = %v, want default %v", got, want)
+			}
 		}},
 		{"dev on loopback", "good-dev.json", func(t *testing.T, c Config) {
 			if got, want := c.Session.IdleTimeout.D(), 30*time.Second; got != want {
@@ -89,6 +95,11 @@ func TestLoadFileBad(t *testing.T) {
 			"display.width: must be between 320 and 8192 pixels, or 0 for the screen's own size",
 			"panel.buzzer: pin GPIO17 is already used by panel.led_ready",
 			"panel.tamper: must be a GPIO pin name such as GPIO17, or empty when not fitted",
+			"time.sync_interval: must be between 1m0s and 24h0m0s",
+			"time.ntp_servers[1]: must be a host name or IP address, optionally with :port, such as ntp.hospital.example or 10.1.2.3:123",
+			"time.ntp_servers[2]: ntp.example is listed twice",
+			"time.ntp_servers[3]: must be a host name or IP address, optionally with :port, such as ntp.hospital.example or 10.1.2.3:123",
+			"time.rtc_bus: must be an I²C bus name such as 1 or I2C1, or empty when no DS3231 is fitted",
 			"upstream.client_key_file: must be the path of a file holding the secret, never the secret itself",
 		}},
 	}
@@ -155,6 +166,34 @@ func TestUpstreamRules(t *testing.T) {
 				t.Errorf("Validate(url=%q) = %v, want first problem at %s", tt.url, ps, tt.wantField)
 			}
 		})
+	}
+}
+
+// TestTimeRules checks the time section's servers one by one.
+func TestTimeRules(t *testing.T) {
+	tests := []struct {
+		servers []string
+		ok      bool
+	}{
+		{[]string{"ntp.hospital.example", "10.1.2.3", "10.1.2.3:1123", "[fe80::1]:123", "::1", "ntp"}, true},
+		{nil, true},
+		{[]string{""}, false},
+		{[]string{"ntp.example:0"}, false},
+		{[]string{"ntp.example:ntp"}, false},
+		{[]string{"-bad.example"}, false},
+		{[]string{"ntp_1.example"}, false},
+		{[]string{"a", "b", "c", "d", "e", "f", "g", "h", "i"}, false},
+	}
+	for _, tt := range tests {
+		c := Demo()
+		c.Time.NTPServers = tt.servers
+		if ps := c.Validate(); (len(ps) == 0) != tt.ok {
+			t.Errorf("Validate(ntp_servers=%q) = %v, want ok %v", tt.servers, ps, tt.ok)
+		}
+	}
+	if _, err := Parse([]byte(`{"site":"a","kiosk_id":"b","upstream":{"url":"http://127.0.0.1:1"},"time":{"ntp_servers":"one"}}`), Default()); err == nil ||
+		!strings.Contains(err.Error(), "time.ntp_servers: must be a list of strings") {
+		t.Errorf("Parse(ntp_servers as a string) = %v, want a list problem", err)
 	}
 }
 
@@ -237,6 +276,10 @@ func TestSet(t *testing.T) {
 		{"display", "x", nil, "display: is a section"},
 		{"session.idle_timeout.x", "1", nil, "not a field"},
 		{"session.idle_timeout", "soon", nil, "must be a duration"},
+		{"time.ntp_servers", "ntp.a.example, 10.0.0.1:123", func(c Config) bool {
+			return slices.Equal(c.Time.NTPServers, []string{"ntp.a.example", "10.0.0.1:123"})
+		}, ""},
+		{"time.ntp_servers", "", func(c Config) bool { return len(c.Time.NTPServers) == 0 }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path+"="+tt.value, func(t *testing.T) {

@@ -38,6 +38,10 @@ func Default() Config {
 			HealthInterval: Duration(30 * time.Second),
 		},
 		Reader: Reader{Backend: ReaderCCID},
+		Time: Time{
+			NTPServers:   []string{"time.stdtime.gov.tw", "pool.ntp.org"},
+			SyncInterval: Duration(time.Hour),
+		},
 		Display: Display{
 			Backend:   DisplayFBDev,
 			DPI:       96,

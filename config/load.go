@@ -160,6 +160,8 @@ func typeReason(f reflect.Value, err error) string {
 		return "must be a whole number"
 	case f.Kind() == reflect.Float64:
 		return "must be a number"
+	case f.Kind() == reflect.Slice:
+		return "must be a list of strings such as [\"ntp.example\"]"
 	}
 	return err.Error()
 }

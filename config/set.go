@@ -33,6 +33,15 @@ func (c *Config) Set(path, value string) error {
 		v.SetInt(int64(d))
 	case v.Kind() == reflect.String:
 		v.SetString(value)
+	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String:
+		// A list is written comma-separated: -set time.ntp_servers=a,b
+		var list []string
+		for _, s := range strings.Split(value, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				list = append(list, s)
+			}
+		}
+		v.Set(reflect.ValueOf(list))
 	case v.Kind() == reflect.Int:
 		n, err := strconv.Atoi(value)
 		if err != nil {

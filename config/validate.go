@@ -37,6 +37,7 @@ func (c Config) Validate() Problems {
 	v.oneOf("reader.backend", c.Reader.Backend, []string{ReaderPCSC, ReaderCCID, ReaderVirtual})
 	c.validateDisplay(&v)
 	c.validatePanel(&v)
+	c.validateTime(&v)
 	for _, p := range c.paths() {
 		v.path(p.name, *p.value, p.secret)
 	}
@@ -170,6 +171,50 @@ func (c Config) validatePanel(v *validator) {
 		}
 		used[pin.val] = pin.name
 	}
+}
+
+// maxNTPServers bounds time.ntp_servers: they are all asked every round.
+const maxNTPServers = 8
+
+var hostRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,62})?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62})?)*\.?$`)
+
+func (c Config) validateTime(v *validator) {
+	t := c.Time
+	v.between("time.sync_interval", t.SyncInterval, time.Minute, 24*time.Hour)
+	if len(t.NTPServers) > maxNTPServers {
+		v.add("time.ntp_servers", fmt.Sprintf("must list at most %d servers", maxNTPServers))
+	}
+	seen := map[string]bool{}
+	for i, s := range t.NTPServers {
+		field := fmt.Sprintf("time.ntp_servers[%d]", i)
+		switch {
+		case !validServer(s):
+			v.add(field, "must be a host name or IP address, optionally with :port, such as ntp.hospital.example or 10.1.2.3:123")
+		case seen[s]:
+			v.add(field, fmt.Sprintf("%s is listed twice", s))
+		}
+		seen[s] = true
+	}
+	if t.RTCBus != "" && !pinRE.MatchString(t.RTCBus) {
+		v.add("time.rtc_bus", "must be an I²C bus name such as 1 or I2C1, or empty when no DS3231 is fitted")
+	}
+}
+
+// validServer reports whether s is "host", "ip", "host:port" or
+// "[ipv6]:port".
+func validServer(s string) bool {
+	host := s
+	if h, port, err := net.SplitHostPort(s); err == nil {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return false
+		}
+		host = h
+	}
+	if net.ParseIP(host) != nil {
+		return true
+	}
+	return len(host) <= 253 && hostRE.MatchString(host)
 }
 
 type validator struct{ ps Problems }

@@ -54,6 +54,9 @@ type UI struct {
 	ptr    pointerState
 	doq    chan func()
 	onLang []func(string)
+	// wake is when an animator asked to run next (Ctx.WakeAt); zero:
+	// nothing animates, Run sleeps until input or Do.
+	wake time.Time
 }
 
 // ReferenceSize is the layout's design size in dp for landscape panels:

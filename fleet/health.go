@@ -34,6 +34,9 @@ type Health struct {
 	// TelemetryDropped counts events and publishes the agent dropped
 	// because its queue was full.
 	TelemetryDropped uint64 `json:"telemetry_dropped"`
+	// Clock is where the kiosk's time came from; absent from kiosks that
+	// do not report it (clockhealth.go).
+	Clock *ClockHealth `json:"clock,omitempty"`
 }
 
 // Reader is the card reader as the kiosk sees it.
@@ -138,7 +141,7 @@ func (h Health) Validate() error {
 			return fmt.Errorf("health: unknown error kind %q", k)
 		}
 	}
-	return nil
+	return h.Clock.Validate()
 }
 
 func (h Health) validateRanges() error {

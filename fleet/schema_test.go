@@ -19,7 +19,7 @@ import (
 func TestPayloadsCarryNoFreeText(t *testing.T) {
 	allowed := map[reflect.Type]bool{}
 	for _, v := range []any{Token(""), Lifecycle(""), AbortReason(""), ErrorKind(""), EventKind(""),
-		CardErrorKind(""), RejectReason(""), CommandName(""), AckStatus(""), AckReason("")} {
+		CardErrorKind(""), RejectReason(""), CommandName(""), AckStatus(""), AckReason(""), ClockSource("")} {
 		allowed[reflect.TypeOf(v)] = true
 	}
 	// Command's site, kiosk and language are checked by Validate against

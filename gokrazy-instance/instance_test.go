@@ -22,6 +22,7 @@ import (
 type gokConfig struct {
 	Hostname             string
 	Environment          []string
+	GokrazyPackages      *[]string
 	Packages             []string
 	PackageConfig        map[string]packageConfig
 	SerialConsole        string
@@ -39,13 +40,23 @@ type packageConfig struct {
 	ExtraFilePaths   map[string]string
 }
 
-// gokrazyPackages are what gok adds to every image (its defaults).
-var gokrazyPackages = []string{
+// gokDefaultPackages are what gok adds to an image whose config.json
+// names no GokrazyPackages.
+var gokDefaultPackages = []string{
 	"github.com/gokrazy/gokrazy/cmd/dhcp",
 	"github.com/gokrazy/gokrazy/cmd/ntp",
 	"github.com/gokrazy/gokrazy/cmd/randomd",
 	"github.com/gokrazy/gokrazy/cmd/heartbeat",
-	"github.com/gokrazy/gokrazy", // init
+}
+
+// gokrazyPackages are the gokrazy programs c's image carries, with its
+// init.
+func (c gokConfig) gokrazyPackages() []string {
+	pkgs := gokDefaultPackages
+	if c.GokrazyPackages != nil {
+		pkgs = *c.GokrazyPackages
+	}
+	return append(slices.Clone(pkgs), "github.com/gokrazy/gokrazy")
 }
 
 var instances = []struct{ name, goarch string }{{"rpi", "arm64"}, {"qemu", "amd64"}}
@@ -79,8 +90,14 @@ func TestConfig(t *testing.T) {
 			if !ok || !slices.Contains(c.Packages, "github.com/nhikiosk/nhikiosk/cmd/kiosk") {
 				t.Fatal("the kiosk is not in the image")
 			}
-			if !kiosk.WaitForClock {
-				t.Error("the kiosk does not wait for the clock (TLS needs it)")
+			// The kiosk owns the clock (issue 21): it starts at once and
+			// says what it waits for; gokrazy's ntp would set the clock
+			// behind its back (and to the saved time as if it were now).
+			if kiosk.WaitForClock {
+				t.Error("the kiosk waits for the clock: it should start at once and show what it waits for")
+			}
+			if g := c.gokrazyPackages(); slices.Contains(g, "github.com/gokrazy/gokrazy/cmd/ntp") || !slices.Contains(g, "github.com/gokrazy/gokrazy/cmd/dhcp") {
+				t.Errorf("gokrazy packages %q: want dhcp, and not ntp (the kiosk sets the clock)", g)
 			}
 			if !slices.Contains(kiosk.CommandLineFlags, "-config-dir="+config.ApplianceDir) {
 				t.Errorf("kiosk flags %q lack -config-dir=%s", kiosk.CommandLineFlags, config.ApplianceDir)
@@ -182,7 +199,7 @@ func TestPackagesBuild(t *testing.T) {
 			builddir := filepath.Join(inst.name, "builddir")
 			flags, copies := modfile(t, inst.name)
 			env := append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+inst.goarch, flags)
-			pkgs := append(slices.Clone(gokrazyPackages), c.Packages...)
+			pkgs := append(c.gokrazyPackages(), c.Packages...)
 			cmd := exec.Command(goBin, append([]string{"build", "-tags", "gokrazy,netgo,osusergo", "-o", t.TempDir()}, pkgs...)...)
 			cmd.Dir = builddir
 			cmd.Env = env

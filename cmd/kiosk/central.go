@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"time"
 
 	"github.com/nhikiosk/nhikiosk/appliance"
@@ -79,7 +80,7 @@ func (h fleetHandler) ApplyConfig(ctx context.Context, ov config.Overlay) (fleet
 		return running, fmt.Errorf("apply_config: keep it: %w", err)
 	}
 	hash := fleet.Token(config.EffectiveHash(next, ov))
-	if next == kf.cfg {
+	if reflect.DeepEqual(next, kf.cfg) {
 		// Nothing to change: the kiosk already runs it.
 		kf.log.Info("central configuration kept; it changes nothing that runs", "config_hash", string(hash))
 		if kf.setHash != nil {

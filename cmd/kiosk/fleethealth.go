@@ -46,6 +46,9 @@ func (kf *kioskFleet) health() fleet.Health {
 	if len(h.Errors) == 0 {
 		h.Errors = nil
 	}
+	if kf.clock != nil {
+		h.Clock = kf.clock()
+	}
 	return h
 }
 

@@ -37,12 +37,17 @@ type Pair struct {
 // NewCA makes a CA whose files live in t.TempDir().
 func NewCA(t testing.TB, name string) *CA {
 	t.Helper()
+	return newCA(t, name, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+}
+
+func newCA(t testing.TB, name string, from, until time.Time) *CA {
+	t.Helper()
 	key := mustKey(t)
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial(t),
 		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
+		NotBefore:             from,
+		NotAfter:              until,
 		IsCA:                  true,
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
@@ -63,6 +68,12 @@ func (ca *CA) Server(t testing.TB) Pair {
 	return ca.issue(t, "nhisim", x509.ExtKeyUsageServerAuth, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
 }
 
+// ServerFor issues a server certificate for 127.0.0.1, localhost and ips
+// too (10.0.2.2, the host as a QEMU guest on user networking sees it).
+func (ca *CA) ServerFor(t testing.TB, ips ...net.IP) Pair {
+	return ca.issue(t, "nhisim", x509.ExtKeyUsageServerAuth, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour), ips...)
+}
+
 // Client issues a kiosk (client) certificate.
 func (ca *CA) Client(t testing.TB, kiosk string) Pair {
 	return ca.issue(t, kiosk, x509.ExtKeyUsageClientAuth, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
@@ -73,7 +84,7 @@ func (ca *CA) ExpiredClient(t testing.TB, kiosk string) Pair {
 	return ca.issue(t, kiosk, x509.ExtKeyUsageClientAuth, time.Now().Add(-48*time.Hour), time.Now().Add(-time.Hour))
 }
 
-func (ca *CA) issue(t testing.TB, cn string, usage x509.ExtKeyUsage, from, until time.Time) Pair {
+func (ca *CA) issue(t testing.TB, cn string, usage x509.ExtKeyUsage, from, until time.Time, ips ...net.IP) Pair {
 	t.Helper()
 	key := mustKey(t)
 	tmpl := &x509.Certificate{
@@ -85,7 +96,7 @@ func (ca *CA) issue(t testing.TB, cn string, usage x509.ExtKeyUsage, from, until
 		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
 	}
 	if usage == x509.ExtKeyUsageServerAuth {
-		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
+		tmpl.IPAddresses = append([]net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, ips...)
 		tmpl.DNSNames = []string{"localhost"}
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.Key)
