@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"time"
@@ -52,6 +53,7 @@ func (m *Manager) opsLoop(ctx context.Context) {
 	wg.Add(1)
 	go func() { defer wg.Done(); m.deliverLoop(ctx) }()
 	defer wg.Wait()
+	lastPrune := m.opts.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -63,6 +65,10 @@ func (m *Manager) opsLoop(ctx context.Context) {
 		m.dispatchJobs(now)
 		m.reconcileConfig(now)
 		m.notifyTick(now)
+		if now.Sub(lastPrune) > time.Hour {
+			lastPrune = now
+			m.pruneOps(now.Add(-m.opts.Retention))
+		}
 	}
 }
 
@@ -136,4 +142,58 @@ func (m *Manager) signAndSend(c fleet.Command, rec CommandRecord, ops ...Op) (Co
 	m.metrics.commands.Add(1)
 	m.hub.publish(ref.String(), changeHealth)
 	return rec, nil
+}
+
+// writeOpsMetrics writes issue 19's metrics: kiosks by configuration
+// state, active jobs and their kiosks by state, notifications.
+func (m *Manager) writeOpsMetrics(w io.Writer) {
+	fmt.Fprintln(w, "# HELP fleetd_kiosks_config Kiosks by central configuration state.\n# TYPE fleetd_kiosks_config gauge")
+	counts := m.ConfigCounts(User{})
+	for _, s := range ConfigStates {
+		fmt.Fprintf(w, "fleetd_kiosks_config{state=%q} %d\n", s, counts[s])
+	}
+	targets := map[TargetState]int{}
+	m.ops.jobs.mu.Lock()
+	active := len(m.ops.jobs.active)
+	for _, j := range m.ops.jobs.active {
+		for s, n := range j.count() {
+			targets[s] += n
+		}
+	}
+	m.ops.jobs.mu.Unlock()
+	fmt.Fprintf(w, "# HELP fleetd_jobs_active Bulk jobs still sending.\n# TYPE fleetd_jobs_active gauge\nfleetd_jobs_active %d\n", active)
+	fmt.Fprintln(w, "# HELP fleetd_job_kiosks Kiosks of active jobs by state.\n# TYPE fleetd_job_kiosks gauge")
+	for _, s := range TargetStates {
+		fmt.Fprintf(w, "fleetd_job_kiosks{state=%q} %d\n", s, targets[s])
+	}
+	n := &m.ops.notify
+	fmt.Fprintln(w, "# HELP fleetd_notifications_total Notifications by outcome (a failed try counts once).\n# TYPE fleetd_notifications_total counter")
+	fmt.Fprintf(w, "fleetd_notifications_total{result=\"sent\"} %d\nfleetd_notifications_total{result=\"failed\"} %d\nfleetd_notifications_total{result=\"dropped\"} %d\n",
+		n.sent.Load(), n.failed.Load(), n.dropped.Load())
+}
+
+// pruneOps deletes finished jobs (and their kiosks' records) older than
+// the retention.
+func (m *Manager) pruneOps(cutoff time.Time) {
+	var ops []Op
+	var old []string
+	EachJSON(m.store, BucketJobs, nil, func(_ []byte, j Job) error {
+		if !j.Finished.IsZero() && j.Finished.Before(cutoff) {
+			old = append(old, j.ID)
+		}
+		return nil
+	})
+	for _, id := range old { // not inside the scan above: one read transaction at a time
+		ops = append(ops, Del(BucketJobs, []byte(id)))
+		m.store.Each(BucketJobTargets, append([]byte(id), 0), func(tk, _ []byte) error {
+			ops = append(ops, Del(BucketJobTargets, append([]byte(nil), tk...)))
+			return nil
+		})
+	}
+	if len(ops) == 0 {
+		return
+	}
+	if err := m.store.Write(ops...); err != nil {
+		m.log.Error("fleetd prune jobs", "err", err)
+	}
 }
