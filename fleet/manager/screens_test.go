@@ -159,4 +159,41 @@ func TestConsoleChinese(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The other pages, for a look (FLEETD_SCREENSHOT_DIR, as in
+	// TestDashboardChromium); the last in English.
+	dir := os.Getenv("FLEETD_SCREENSHOT_DIR")
+	if dir == "" {
+		return
+	}
+	if _, err := f.m.SetRule(admin, manager.Rule{Name: "北區值班", Sites: []string{"taipei-branch", "ntuh-lobby"}, Email: []string{"oncall@fleet.test"},
+		OnNew: true, OnResolved: true, EscalateAfter: manager.Duration(30 * time.Minute), QuietFrom: "22:00", QuietTo: "07:00"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct{ name, path string }{{"config", "/config"}, {"groups", "/groups"}, {"jobs", "/jobs"}, {"users", "/users"},
+		{"account", "/account"}, {"notify", "/notify"}, {"sites", "/sites"}, {"alerts", "/alerts"}, {"audit", "/audit"}} {
+		shoot(t, ctx, f.web.URL+p.path, filepath.Join(dir, "zh-"+p.name+".png"))
+	}
+	// The language switch in the header.
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector(".langswitch button").click()`),
+		chromedp.Sleep(500*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct{ name, path string }{{"overview", "/"}, {"job", "/jobs/" + job.ID}, {"drift", "/kiosks/taichung-branch/k2"}} {
+		shoot(t, ctx, f.web.URL+p.path, filepath.Join(dir, "en-"+p.name+".png"))
+	}
+}
+
+// shoot writes a screenshot of url to file.
+func shoot(t *testing.T, ctx context.Context, url, file string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS(`main`)), chromedp.Sleep(200*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
