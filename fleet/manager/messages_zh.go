@@ -77,7 +77,7 @@ var zhTW = map[string]string{
 	"attempts": "嘗試次數", "again %s": "再試 %s", "unanswered": "未回覆", "send failed": "送出失敗",
 
 	// Central configuration.
-	"Central configuration": "集中設定", "The whole fleet": "全平台",
+	"Central configuration": "集中設定", ": ": "：", "The %d sites with the most kiosks in trouble; %d more on the Sites page.": "列出異常服務機最多的 %d 個據點；其餘 %d 個請見據點頁。", "All sites": "所有據點", "The whole fleet": "全平台",
 	"fleetd sends each kiosk the fleet's layer, then its groups' (by rank), then its own: a later layer wins field by field. A layer is checked by the same rules as kiosk -check-config before it is accepted; each kiosk checks it again with its own config.json and switches to it between sessions. Secrets, file paths, identity and the broker connection are never part of it.": "平台依序將全平台設定層、各群組設定層（依順位）與服務機專屬設定層送給每台服務機，後面的設定層逐欄覆蓋前面的。設定層儲存前會以與 kiosk -check-config 相同的規則檢查；每台服務機也會再以本機 config.json 檢查，並在沒有民眾使用時切換。密鑰、檔案路徑、識別資料與代理伺服器連線永遠不在集中設定中。",
 	"rank %d": "順位 %d", "No group has a layer.": "沒有群組設定層。", "New group layer": "新增群組設定層",
 	"No kiosk has a layer of its own. Set one on the kiosk's page.":          "沒有服務機專屬設定層，可在服務機頁面設定。",

@@ -75,6 +75,7 @@ func (w *Web) overview(rw http.ResponseWriter, r *http.Request, u User) {
 		w.render(rw, r, "overview", data)
 		return
 	}
+	data["SiteRows"], data["MoreSites"] = siteRows(w.m.SummaryFor(u), OverviewSites)
 	list, next, total := w.m.KioskPage(f, q.Get("after"), PageRows)
 	sites, versions := w.m.sitesAndVersions()
 	sites = slices.DeleteFunc(sites, func(s string) bool { return !u.MaySee(s) })

@@ -279,25 +279,49 @@ func (w *Web) kioskCentral(name string) kioskCentral {
 	return c
 }
 
-// siteRow is one site on the sites page.
-type siteRow struct {
-	ID, Name string
-	Kiosks   int
+// OverviewSites is how many sites the overview lists: with hundreds of
+// sites, those with the most kiosks in trouble (the Sites page has all).
+const OverviewSites = 10
+
+// siteStat is one site and its kiosks by state.
+type siteStat struct {
+	ID             string
+	Name           string
+	By             map[Status]int
+	Total, Trouble int
+}
+
+// siteRows lists s's sites, those with the most kiosks offline, faulty
+// or unknown first, at most limit (0: all), and how many are left out.
+func siteRows(s Summary, limit int) ([]siteStat, int) {
+	rows := make([]siteStat, 0, len(s.Sites))
+	for id, by := range s.Sites {
+		st := siteStat{ID: id, By: by, Trouble: by[StatusOffline] + by[StatusFaulty] + by[StatusUnknown]}
+		for _, n := range by {
+			st.Total += n
+		}
+		rows = append(rows, st)
+	}
+	slices.SortFunc(rows, func(a, b siteStat) int {
+		if a.Trouble != b.Trouble {
+			return b.Trouble - a.Trouble
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	if limit > 0 && len(rows) > limit {
+		return rows[:limit], len(rows) - limit
+	}
+	return rows, 0
 }
 
 func (w *Web) sitesPage(rw http.ResponseWriter, r *http.Request, u User) {
-	s := w.m.SummaryFor(u)
+	rows, _ := siteRows(w.m.SummaryFor(u), 0)
 	names := w.m.SiteNames()
-	var rows []siteRow
-	for id, by := range s.Sites {
-		n := 0
-		for _, c := range by {
-			n += c
-		}
-		rows = append(rows, siteRow{id, names[id], n})
+	for i := range rows {
+		rows[i].Name = names[rows[i].ID]
 	}
-	slices.SortFunc(rows, func(a, b siteRow) int { return strings.Compare(a.ID, b.ID) })
-	w.page(rw, r, "sites", u, map[string]any{"Title": "Sites", "Nav": "sites", "Sites": rows})
+	slices.SortFunc(rows, func(a, b siteStat) int { return strings.Compare(a.ID, b.ID) })
+	w.page(rw, r, "sites", u, map[string]any{"Title": "Sites", "Nav": "sites", "Sites": rows, "Statuses": Statuses})
 }
 
 func (w *Web) siteForm(rw http.ResponseWriter, r *http.Request, u User) {
