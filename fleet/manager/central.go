@@ -116,11 +116,19 @@ func (k Kiosk) ConfigState() string {
 type configTable struct {
 	mu     sync.RWMutex
 	layers map[string]ConfigLayer
-	docs   map[string]config.Overlay // desired hash → configuration, for sending
+	// idle: the last pass found no layer and left no kiosk managed, so
+	// passes can stop until a layer is set.
+	idle bool
 }
 
+// configEvery is every how many ticks the configuration is reckoned
+// without a kick (a layer, a tag, an answer): drift is counted in
+// minutes, and a kiosk back online is sent its configuration within
+// seconds.
+const configEvery = 5
+
 func (m *Manager) loadConfigLayers() error {
-	m.ops.cfg.layers, m.ops.cfg.docs = map[string]ConfigLayer{}, map[string]config.Overlay{}
+	m.ops.cfg.layers = map[string]ConfigLayer{}
 	return EachJSON(m.store, BucketConfig, nil, func(_ []byte, l ConfigLayer) error {
 		o, err := config.ParseOverlay(l.Config)
 		if err != nil {
@@ -257,7 +265,7 @@ func (m *Manager) SetConfigLayer(u User, scope string, rank int, doc []byte) err
 		if err := m.store.Write(Del(BucketConfig, []byte(scope)), m.auditOp(now, u.Name, "config_remove", scopeKiosk(scope), scope)); err != nil {
 			return fmt.Errorf("remove configuration: %w", err)
 		}
-		m.kickOps()
+		m.configChangedSoon()
 		return nil
 	}
 	o, err := config.ParseOverlay(doc)
@@ -270,13 +278,14 @@ func (m *Manager) SetConfigLayer(u User, scope string, rank int, doc []byte) err
 	}
 	m.ops.cfg.mu.Lock()
 	m.ops.cfg.layers[scope] = l
+	m.ops.cfg.idle = false
 	m.ops.cfg.mu.Unlock()
 	if err := m.store.Write(Put(BucketConfig, []byte(scope), l),
 		m.auditOp(now, u.Name, "config_set", scopeKiosk(scope), scope+" "+o.Hash()+" "+string(l.Config))); err != nil {
 		return fmt.Errorf("set configuration: %w", err)
 	}
 	m.log.Info("fleetd configuration layer set", "user", u.Name, "scope", scope, "config_hash", o.Hash())
-	m.kickOps()
+	m.configChangedSoon()
 	return nil
 }
 
@@ -364,38 +373,75 @@ type configSend struct {
 
 // reconcileConfig works out every kiosk's desired configuration, raises
 // and clears drift alerts, and sends apply_config to reachable kiosks that
-// do not run what fleetd wants and have not answered for it yet.
+// do not run what fleetd wants and have not answered for it yet. It reads
+// the fleet under the read lock and takes the write lock only for the
+// kiosks that change, so the message path is not held up.
 func (m *Manager) reconcileConfig(now time.Time) {
 	m.ops.cfg.mu.RLock()
 	layers := m.ops.cfg.layers
-	cache := map[string]config.Overlay{}
+	if len(layers) == 0 && m.ops.cfg.idle {
+		m.ops.cfg.mu.RUnlock()
+		return
+	}
+	// Kiosks share few combinations of layers: merge and hash each once.
+	type merged struct {
+		o    config.Overlay
+		hash string
+	}
+	cache := map[string]merged{}
 	var sends []configSend
-	var changed []string
-	m.mu.Lock()
+	type update struct{ name, desired string }
+	var updates []update
+	var key []byte
+	_, fleetLayer := layers[ScopeFleet]
+	m.mu.RLock()
 	for name, k := range m.kiosks {
-		ls := layersFor(layers, name, k.Tags)
 		desired := ""
-		if len(ls) > 0 {
-			key := ""
-			for _, l := range ls {
-				key += l.Scope + "\x00"
-			}
-			o, ok := cache[key]
-			if !ok {
-				o = merge(ls)
-				cache[key] = o
-			}
-			desired = o.Hash()
-			if len(sends) < configSendsPerTick && m.needsConfig(k, desired, now) {
-				sends = append(sends, configSend{name, desired, o})
+		// The layers a kiosk takes are named by its tags that have one
+		// and its own: a key found without building them.
+		key = key[:0]
+		for _, t := range k.Tags {
+			if _, ok := layers[scopeGroupPrefix+t]; ok {
+				key = append(append(key, t...), 0)
 			}
 		}
-		if m.configChanged(k, desired, now) {
-			changed = append(changed, name)
+		_, own := layers[scopeKioskPrefix+name]
+		if own {
+			key = append(append(key, 1), name...)
+		}
+		if fleetLayer || len(key) > 0 {
+			mg, ok := cache[string(key)]
+			if !ok {
+				o := merge(layersFor(layers, name, k.Tags))
+				mg = merged{o, o.Hash()}
+				cache[string(key)] = mg
+			}
+			desired = mg.hash
+			if len(sends) < configSendsPerTick && needsConfig(k, desired, now) {
+				sends = append(sends, configSend{name, desired, mg.o})
+			}
+		}
+		if c, drift := k.wantConfig(desired, now); c != k.Config || drift != (k.alert(AlertConfigDrift) != nil) {
+			updates = append(updates, update{name, desired})
 		}
 	}
-	m.mu.Unlock()
+	m.mu.RUnlock()
 	m.ops.cfg.mu.RUnlock()
+	if len(layers) == 0 && len(updates) == 0 {
+		m.ops.cfg.mu.Lock()
+		m.ops.cfg.idle = len(m.ops.cfg.layers) == 0
+		m.ops.cfg.mu.Unlock()
+	}
+	var changed []string
+	if len(updates) > 0 {
+		m.mu.Lock()
+		for _, u := range updates {
+			if k := m.kiosks[u.name]; k != nil && m.configChanged(k, u.desired, now) {
+				changed = append(changed, u.name)
+			}
+		}
+		m.mu.Unlock()
+	}
 	for _, s := range sends {
 		m.sendConfig(s, now)
 	}
@@ -405,8 +451,8 @@ func (m *Manager) reconcileConfig(now time.Time) {
 }
 
 // needsConfig reports whether kiosk k should be sent desired now; m.mu is
-// held.
-func (m *Manager) needsConfig(k *Kiosk, desired string, now time.Time) bool {
+// held (for reading).
+func needsConfig(k *Kiosk, desired string, now time.Time) bool {
 	c := k.Config
 	switch {
 	case !reachable(k), k.ReportedConfig() == desired, c.Acked == desired:
@@ -419,25 +465,37 @@ func (m *Manager) needsConfig(k *Kiosk, desired string, now time.Time) bool {
 	return true
 }
 
-// configChanged updates k's desired hash and drift alert; it reports
-// whether what the lists show changed. m.mu is held.
-func (m *Manager) configChanged(k *Kiosk, desired string, now time.Time) bool {
-	before, alerts := k.Config, k.alertBits()
-	if k.Config.Desired != desired {
-		k.Config.Desired, k.Config.DriftSince = desired, time.Time{}
+// wantConfig is k's configuration state with desired at now, and whether
+// it should have the drift alert; it changes nothing.
+func (k *Kiosk) wantConfig(desired string, now time.Time) (ConfigStatus, bool) {
+	c := k.Config
+	if c.Desired != desired {
+		c.Desired, c.DriftSince = desired, time.Time{}
 	}
-	state := k.ConfigState()
-	drift := false
+	kk := Kiosk{Birth: k.Birth, Config: c}
+	state := kk.ConfigState()
 	switch state {
 	case ConfigUnmanaged, ConfigInSync:
-		k.Config.DriftSince = time.Time{}
-	default:
-		if k.Config.DriftSince.IsZero() {
-			k.Config.DriftSince = now.UTC()
-		}
-		drift = state == ConfigRefused || reachable(k) && now.Sub(k.Config.DriftSince) > ConfigDriftAfter
+		c.DriftSince = time.Time{}
+		return c, false
 	}
-	if a := k.alert(AlertConfigDrift); drift && a == nil || !drift && a != nil && (state == ConfigInSync || state == ConfigUnmanaged) {
+	if c.DriftSince.IsZero() {
+		c.DriftSince = now.UTC()
+	}
+	if state == ConfigRefused || reachable(k) && now.Sub(c.DriftSince) > ConfigDriftAfter {
+		return c, true
+	}
+	// Keep an alert raised until the kiosk runs what fleetd wants.
+	return c, k.alert(AlertConfigDrift) != nil
+}
+
+// configChanged updates k's desired hash and drift alert; it reports
+// whether anything changed. m.mu is held.
+func (m *Manager) configChanged(k *Kiosk, desired string, now time.Time) bool {
+	before, alerts := k.Config, k.alertBits()
+	c, drift := k.wantConfig(desired, now)
+	k.Config = c
+	if (k.alert(AlertConfigDrift) != nil) != drift {
 		k.setAlert(AlertConfigDrift, drift, now.UTC())
 		k.evaluate(now, m.hearingLocked(k), m.lv)
 	}
@@ -496,7 +554,7 @@ func (m *Manager) configAck(r CommandRecord) {
 	if changed {
 		m.hub.publish(r.Kiosk, changeView|changeAlerts)
 	}
-	m.kickOps()
+	m.configChangedSoon()
 }
 
 // ConfigCounts counts u's kiosks by configuration state.

@@ -447,7 +447,7 @@ func (m *Manager) jobAck(r CommandRecord) {
 		m.log.Error("fleetd job answer", "err", err)
 	}
 	m.hub.publish(jobWatch(j.ID), changeHealth)
-	m.kickOps() // finish the job if this was its last answer
+	// The next tick finishes the job if this was its last answer.
 }
 
 // isBusy reports whether a refusal reason means "not now" (issue 15's

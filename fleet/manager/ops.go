@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nhikiosk/nhikiosk/fleet"
@@ -23,7 +24,8 @@ var opsBuckets = []Bucket{BucketTokens, BucketSites, BucketJobs, BucketJobTarget
 
 type opsState struct {
 	accountsMu sync.Mutex
-	kick       chan struct{} // dispatch now (a job was created, a configuration changed)
+	kick       chan struct{} // dispatch jobs now (one was created, answered or cancelled)
+	configDue  atomic.Bool   // reckon the configuration at the next tick
 	sites      siteNames
 	jobs       jobTable
 	cfg        configTable
@@ -54,16 +56,22 @@ func (m *Manager) opsLoop(ctx context.Context) {
 	go func() { defer wg.Done(); m.deliverLoop(ctx) }()
 	defer wg.Wait()
 	lastPrune := m.opts.Now()
-	for {
+	for n := 0; ; {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tk.C:
 		case <-m.ops.kick:
+			// A job was created or answered: send what it can now.
+			m.dispatchJobs(m.opts.Now())
+			continue
+		case <-tk.C:
 		}
 		now := m.opts.Now()
 		m.dispatchJobs(now)
-		m.reconcileConfig(now)
+		if m.ops.configDue.Swap(false) || n%configEvery == 0 {
+			m.reconcileConfig(now)
+		}
+		n++
 		m.notifyTick(now)
 		if now.Sub(lastPrune) > time.Hour {
 			lastPrune = now
@@ -72,13 +80,17 @@ func (m *Manager) opsLoop(ctx context.Context) {
 	}
 }
 
-// kickOps makes the ops loop run now.
+// kickOps makes the ops loop dispatch jobs now.
 func (m *Manager) kickOps() {
 	select {
 	case m.ops.kick <- struct{}{}:
 	default:
 	}
 }
+
+// configChangedSoon has the configuration reckoned at the next tick
+// rather than within configEvery ticks (a layer, tags, an answer).
+func (m *Manager) configChangedSoon() { m.ops.configDue.Store(true) }
 
 // afterAck routes a kiosk's answer to the job or configuration that sent
 // the command.

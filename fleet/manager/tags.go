@@ -83,7 +83,7 @@ func (m *Manager) SetTags(u User, names, add, remove []string) (int, error) {
 	for _, n := range changed {
 		m.hub.publish(n, changeView)
 	}
-	m.kickOps() // a group's configuration may now apply
+	m.configChangedSoon() // a group's configuration may now apply
 	return len(changed), nil
 }
 
