@@ -29,6 +29,14 @@ type upstreamProbe interface {
 	Terms(ctx context.Context) (upstream.Terms, error)
 }
 
+// outboxView is what the fleet side reads of the outbox
+// (*upstream.Outbox): queued entries, dead letters, entries set aside.
+type outboxView interface {
+	Len() (int, error)
+	Dead() (int, error)
+	SetAside() (int, error)
+}
+
 // eventSink receives fleet events (the agent; a recorder in tests).
 type eventSink interface {
 	Event(kind fleet.EventKind, f fleet.EventFields)
@@ -54,7 +62,7 @@ type kioskFleet struct {
 	k       kioskView
 	screen  *recScreen
 	probe   upstreamProbe
-	outbox  func() (int, error) // queued registrations
+	outbox  outboxView
 	paths   sysPaths
 	now     func() time.Time
 	booted  time.Time
@@ -78,6 +86,9 @@ type kioskFleet struct {
 	outDepth   int
 	outSince   time.Time // when the outbox last shrank or was empty
 	outStuck   bool      // outbox_stuck sent for the current stall
+	outDead    int       // dead letters at the last reading
+	outAside   int       // entries set aside at the last reading
+	deadRead   bool      // outDead has been read once
 
 	// Central configuration (central.go): the agent's SetConfigHash, the
 	// end of start, and whether a restart waits for a session to end.

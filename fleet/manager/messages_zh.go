@@ -140,7 +140,7 @@ var zhTW = map[string]string{
 	"not yet valid": "尚未生效",
 
 	// Events, errors and session ends.
-	"touch missing": "觸控裝置未連接", "touch restored": "觸控裝置已恢復", "reader unplugged": "讀卡機拔除", "reader replugged": "讀卡機接回", "card error": "卡片錯誤", "help requested": "民眾求助",
+	"touch missing": "觸控裝置未連接", "outbox dead letter": "待送資料遭上游拒收", "touch restored": "觸控裝置已恢復", "reader unplugged": "讀卡機拔除", "reader replugged": "讀卡機接回", "card error": "卡片錯誤", "help requested": "民眾求助",
 	"command rejected": "拒絕指令", "config reloaded": "設定已重新載入", "unreadable": "無法讀取", "not nhi": "非健保卡",
 	"removed mid read": "讀取中拔卡", "protocol": "通訊協定錯誤", "card removed": "拔出卡片", "idle timeout": "閒置逾時",
 	"max duration": "超過使用時限", "upstream error": "上游服務錯誤", "card": "卡片", "internal": "內部錯誤",
