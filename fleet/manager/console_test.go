@@ -357,3 +357,37 @@ func TestAPITokens(t *testing.T) {
 func base32NoPad(s string) ([]byte, error) {
 	return base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(s)
 }
+
+// TestLiveUpdatesWithinSites: a user restricted to one site follows the
+// overview live, and is never told the names of other sites' kiosks, nor
+// may follow one of them.
+func TestLiveUpdatesWithinSites(t *testing.T) {
+	f := startFleet(t)
+	mine, other := f.ref("k1"), "other-site/k1"
+	f.kiosk(mine, &fleettest.Handler{})
+	f.kiosk(other, &fleettest.Handler{})
+	f.waitStatus(mine, manager.StatusOnline)
+	f.waitStatus(other, manager.StatusOnline)
+	pw, err := f.m.AddUser(testAdmin, "site-viewer", manager.RoleViewer, []string{f.site})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := f.login("site-viewer", pw)
+	evs := sseEvents(t, s.c, f.web.URL, manager.WatchFleet)
+	f.proxies[other].Cut()
+	f.proxies[mine].Cut()
+	f.waitStatus(other, manager.StatusOffline)
+	f.waitStatus(mine, manager.StatusOffline)
+	got := strings.Join(drain(evs, 2500*time.Millisecond), "\n")
+	if strings.Contains(got, "other-site") || !strings.Contains(got, mine) {
+		t.Errorf("updates to the viewer of %s:\n%s", f.site, got)
+	}
+	resp, err := s.c.Get(f.web.URL + "/events?watch=" + url.QueryEscape(other))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("following %s: %d, want 403", other, resp.StatusCode)
+	}
+}

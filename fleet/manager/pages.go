@@ -190,7 +190,14 @@ func (w *Web) sse(rw http.ResponseWriter, r *http.Request, u User) {
 		case <-ping.C:
 			fmt.Fprint(rw, ": ping\n\n")
 		case <-s.notify:
-			b, _ := json.Marshal(s.take())
+			up := s.take()
+			if !u.AllSites() { // not even the names of other sites' kiosks
+				up.Kiosks = slices.DeleteFunc(up.Kiosks, func(n string) bool {
+					site, _, _ := strings.Cut(n, "/")
+					return !u.MaySee(site)
+				})
+			}
+			b, _ := json.Marshal(up)
 			fmt.Fprintf(rw, "event: change\ndata: %s\n\n", b)
 		}
 		fl.Flush()
