@@ -209,10 +209,10 @@ func TestConfigLayers(t *testing.T) {
 	if got, want := string(o.JSON()), `{"language":"en","panel":{"buzzer":"GPIO23"},"session":{"idle_timeout":"10m0s"}}`; got != want {
 		t.Errorf("desired = %s, want %s (pilot, ranked later, wins)", got, want)
 	}
-	f.waitFor("both in sync", func() bool {
+	f.waitFor("both in sync with the last layers", func() bool {
 		ka, _ := f.m.Kiosk(a)
 		kb, _ := f.m.Kiosk(b)
-		return ka.ConfigState() == manager.ConfigInSync && kb.ConfigState() == manager.ConfigInSync
+		return ka.ConfigState() == manager.ConfigInSync && kb.ConfigState() == manager.ConfigInSync && kb.Config.Desired == o.Hash()
 	})
 	if hb.Applied["panel.buzzer"] == nil || string(hb.Applied["panel.buzzer"]) != `"GPIO23"` {
 		t.Errorf("%s runs %s", b, hb.Applied.JSON())
