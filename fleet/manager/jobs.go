@@ -214,7 +214,7 @@ func (m *Manager) CreateJob(u User, req JobRequest) (Job, error) {
 	for _, n := range names {
 		t := &JobTarget{Kiosk: n, State: TargetWaiting}
 		j.byKiosk[n] = t
-		ops = append(ops, Put(BucketJobTargets, targetKey(j.ID, n), t))
+		ops = append(ops, Put(BucketJobTargets, targetKey(j.ID, n), *t))
 		ref, _ := fleet.ParseKioskRef(n)
 		sites[ref.Site] = true
 	}
@@ -328,7 +328,7 @@ func (m *Manager) dispatchJobs(now time.Time) {
 			for _, t := range j.byKiosk {
 				if !t.State.final() {
 					t.State = end
-					writes = append(writes, Put(BucketJobTargets, targetKey(id, t.Kiosk), t))
+					writes = append(writes, Put(BucketJobTargets, targetKey(id, t.Kiosk), *t))
 				}
 			}
 		}
@@ -337,7 +337,7 @@ func (m *Manager) dispatchJobs(now time.Time) {
 			case t.State == TargetSent && now.After(t.SentAt.Add(CommandLifetime+answerGrace)):
 				// Unanswered: the kiosk went away; ask again when it is back.
 				t.State, t.Reason = TargetWaiting, "unanswered"
-				writes = append(writes, Put(BucketJobTargets, targetKey(id, t.Kiosk), t))
+				writes = append(writes, Put(BucketJobTargets, targetKey(id, t.Kiosk), *t))
 			case t.State == TargetWaiting && !now.Before(t.RetryAt) && len(sends) < jobSendsPerTick:
 				if k, ok := m.Kiosk(t.Kiosk); ok && reachable(&k) && j.Expires.Sub(now) > 5*time.Second {
 					sends = append(sends, jobSend{job: j, target: t.Kiosk, expires: minTime(now.Add(CommandLifetime), j.Expires)})
@@ -406,7 +406,7 @@ func (m *Manager) sendForJob(s jobSend, now time.Time) []Op {
 		t.State, t.Command, t.SentAt, t.Reason = TargetSent, rec.ID, now.UTC(), ""
 		j.byCmd[rec.ID] = struct{}{}
 	}
-	return []Op{Put(BucketJobTargets, targetKey(j.ID, s.target), t)}
+	return []Op{Put(BucketJobTargets, targetKey(j.ID, s.target), *t)}
 }
 
 // jobAck records a kiosk's answer to a job's command.

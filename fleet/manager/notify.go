@@ -322,7 +322,7 @@ func (m *Manager) notifyTick(now time.Time) {
 			}
 			if *t != before {
 				n.told[key] = t
-				ops = append(ops, Put(BucketNotified, []byte(key), t))
+				ops = append(ops, Put(BucketNotified, []byte(key), *t))
 			}
 		}
 	}
