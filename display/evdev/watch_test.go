@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -244,4 +246,111 @@ func TestScan(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("Scan = %q, want %q", got, want)
 	}
+}
+
+// fakeNow is a clock that moves only when told.
+type fakeNow struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeNow) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeNow) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// A touch device whose reads fail with EIO (plugged in, its controller
+// not answering) is logged once and counted as missing; it is opened
+// again only after a backoff that doubles, and counted again only once it
+// reads: no "attached"/"failed" pairs, no missing/restored flapping.
+func TestWatcherReadFails(t *testing.T) {
+	tree := evdevtest.NewTree(t)
+	g := tree.Plug(evdevtest.Goodix)
+	now := &fakeNow{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	var log syncBuffer
+	const rescan = 5 * time.Millisecond
+	w := watch(t, tree, func(o *evdev.Options) {
+		o.Rescan, o.Now = rescan, now.Now
+		o.Log = slog.New(slog.NewTextHandler(&log, nil))
+	})
+	d := tree.Opened(t)
+	w.devices(t, g)
+	d.Fail(syscall.EIO)
+	w.devices(t)
+	closed(t, d)
+
+	// Rescans come every 5 ms, but the clock does not move: no retry.
+	time.Sleep(50 * time.Millisecond)
+	tree.NotOpened(t)
+	for i, wait := range []time.Duration{rescan, 2 * rescan, 4 * rescan} { // the backoff doubles
+		now.Advance(wait - time.Millisecond)
+		time.Sleep(30 * time.Millisecond) // several rescans, still inside the backoff
+		tree.NotOpened(t)
+		now.Advance(time.Millisecond)
+		d = tree.Opened(t)
+		d.Fail(syscall.EIO)
+		closed(t, d)
+		select {
+		case got := <-w.changes:
+			t.Fatalf("retry %d: touch devices changed to %q while the device fails", i, got)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	// Opened again and reading: counted again.
+	now.Advance(8 * rescan)
+	d = tree.Opened(t)
+	w.tap(t, d, 360, 640, image.Pt(400, 240))
+	w.devices(t, g)
+	select {
+	case got := <-w.changes:
+		t.Errorf("touch devices changed again to %q", got)
+	default:
+	}
+	out := log.String()
+	if n := strings.Count(out, "touch device failed"); n != 1 {
+		t.Errorf("logged %d failures, want 1:\n%s", n, out)
+	}
+	if n := strings.Count(out, "touch device attached"); n != 1 {
+		t.Errorf("logged %d attachments, want 1:\n%s", n, out)
+	}
+	if !strings.Contains(out, "input/output error") || !strings.Contains(out, "touch device reads again") {
+		t.Errorf("log lacks the EIO or the recovery:\n%s", out)
+	}
+}
+
+// closed waits until the watcher closed d: it has noted d's failure.
+func closed(t *testing.T, d *evdevtest.Device) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !d.Closed() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not closed after its read failed", d.Node)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// syncBuffer is a strings.Builder safe for the watcher's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
