@@ -35,9 +35,13 @@ type Options struct {
 	// was missed or that could not be opened at once; 0 means 10 s.
 	// Events lost from a full socket buffer cause a rescan at once.
 	Rescan time.Duration
-	// Size is the framebuffer's size in pixels: each device's axis ranges
-	// are mapped onto it.
+	// Size is the framebuffer's size in pixels (the panel's): each
+	// device's axis ranges are mapped onto it.
 	Size image.Point
+	// Rotation is how the frame is turned on the panel (a panel mounted
+	// rotated): touches are mapped back to the frame's pixels, of size
+	// Rotation.Size(Size).
+	Rotation display.Rotation
 	// Calibration, if set, overrides the devices' own calibration: its
 	// axes where they are set (Max > Min), and always its swap and invert
 	// flags (a panel mounted rotated or mirrored).
@@ -313,7 +317,8 @@ func (w *Watcher) attach(ctx context.Context, f Found) {
 	w.mu.Unlock()
 	if !t.quiet {
 		w.o.Log.Info("evdev: touch device attached", "device", f.DevNode, "name", f.Name,
-			"x_min", cal.X.Min, "x_max", cal.X.Max, "y_min", cal.Y.Min, "y_max", cal.Y.Max, "screen", w.o.Size.String())
+			"x_min", cal.X.Min, "x_max", cal.X.Max, "y_min", cal.Y.Min, "y_max", cal.Y.Max, "screen", w.o.Size.String(),
+			"rotation", int(cal.Rotation))
 	}
 	w.wg.Add(1)
 	go w.read(ctx, t, dec)
@@ -334,6 +339,7 @@ func (w *Watcher) calibration(info Info) Calibration {
 		}
 		cal.SwapXY, cal.InvertX, cal.InvertY = c.SwapXY, c.InvertX, c.InvertY
 	}
+	cal.Rotation = w.o.Rotation
 	return cal
 }
 

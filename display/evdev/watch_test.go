@@ -354,3 +354,34 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// Touch Display 2 (goodix, a 720×1280 portrait panel) mounted in
+// landscape: with the frame turned by display.rotation, a touch on the
+// panel lands on the frame's pixel shown there (1280×720 frame).
+func TestWatcherRotation(t *testing.T) {
+	panel := image.Pt(720, 1280)
+	for _, tt := range []struct {
+		rot display.Rotation
+		// raw panel positions of the frame's top-left and bottom-right
+		// corners (the goodix's axes are the panel's pixels)
+		topLeft, bottomRight [2]int32
+	}{
+		{display.Rotate0, [2]int32{0, 0}, [2]int32{719, 1279}},
+		{display.Rotate90, [2]int32{719, 0}, [2]int32{0, 1279}},
+		{display.Rotate180, [2]int32{719, 1279}, [2]int32{0, 0}},
+		{display.Rotate270, [2]int32{0, 1279}, [2]int32{719, 0}},
+	} {
+		t.Run(tt.rot.String(), func(t *testing.T) {
+			tree := evdevtest.NewTree(t)
+			tree.Plug(evdevtest.Goodix)
+			w := watch(t, tree, func(o *evdev.Options) { o.Size, o.Rotation = panel, tt.rot })
+			d := tree.Opened(t)
+			size := tt.rot.Size(panel)
+			w.tap(t, d, tt.topLeft[0], tt.topLeft[1], image.Pt(0, 0))
+			w.tap(t, d, tt.bottomRight[0], tt.bottomRight[1], size.Sub(image.Pt(1, 1)))
+			// Any pixel: where the frame's (100, 50) is shown.
+			q := tt.rot.ToPanel(image.Pt(100, 50), panel)
+			w.tap(t, d, int32(q.X), int32(q.Y), image.Pt(100, 50))
+		})
+	}
+}
