@@ -231,6 +231,9 @@ func TestFloorProbation(t *testing.T) {
 			if got := savedFloor(t, file); !got.Before(r.world.Now()) || got.Before(r.world.Now().Add(-2*time.Minute)) {
 				t.Errorf("clock.json saved %v after the probation, want just before %v", got, r.world.Now())
 			}
+			if n := strings.Count(r.log.String(), clock.ErrTooEarly.Error()); n > 2 {
+				t.Errorf("the same refusal logged %d times over %d rounds, want once a source", n, rounds)
+			}
 			for _, want := range []string{"the floor is ahead of the upstream's time", "floor lowered"} {
 				if !strings.Contains(r.log.String(), want) {
 					t.Errorf("log lacks %q:\n%s", want, r.log)

@@ -2,6 +2,8 @@ package clock
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -358,12 +360,19 @@ func (k *Keeper) notify(st Status) {
 	}
 }
 
-// noteError logs a source's error when it differs from its last one, and
-// forgets it once the source answers believably.
+// noteError logs a source's error when it differs from its last one (a
+// refusal of the same kind, with another time, is the same), and forgets
+// it once the source answers believably.
 func (k *Keeper) noteError(s Source, from string, err error) {
 	key := string(s.Kind()) + " " + from
 	msg := ""
-	if err != nil {
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrTooEarly), errors.Is(err, ErrTooLate), errors.Is(err, ErrDisagrees):
+		// The same refusal with another time each round (every 30 s while
+		// the floor is on probation) is one event, logged once.
+		msg = fmt.Sprint(errors.Unwrap(err))
+	default:
 		msg = err.Error()
 	}
 	k.mu.Lock()
