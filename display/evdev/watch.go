@@ -280,6 +280,7 @@ func (w *Watcher) attach(ctx context.Context, f Found) {
 		w.mu.Unlock()
 		return
 	}
+	oldListed := old != nil && !old.quiet // Changed must hear it go
 	fl := w.failed[f.DevNode]
 	if fl != nil && fl.sysPath != f.SysPath {
 		delete(w.failed, f.DevNode) // another device now
@@ -297,7 +298,7 @@ func (w *Watcher) attach(ctx context.Context, f Found) {
 	dev, err := w.o.Open(f)
 	if err != nil {
 		w.fail(f, false, err)
-		if old != nil && !old.quiet {
+		if oldListed {
 			w.changed()
 		}
 		return
@@ -306,7 +307,8 @@ func (w *Watcher) attach(ctx context.Context, f Found) {
 	cal := w.calibration(info)
 	dec := NewDecoder(cal, w.o.Size.X, w.o.Size.Y)
 	dec.Seed(info.PosX, info.PosY, info.Slot)
-	t := &touch{found: f, dev: dev, quiet: fl != nil && fl.read}
+	quiet := fl != nil && fl.read
+	t := &touch{found: f, dev: dev, quiet: quiet}
 	w.mu.Lock()
 	if fl != nil && !fl.read && w.failed[f.DevNode] == fl {
 		delete(w.failed, f.DevNode) // it opens now: the failure is over
@@ -315,14 +317,14 @@ func (w *Watcher) attach(ctx context.Context, f Found) {
 	dec.Pointer = w.nextID
 	w.devs[f.DevNode] = t
 	w.mu.Unlock()
-	if !t.quiet {
+	if !quiet {
 		w.o.Log.Info("evdev: touch device attached", "device", f.DevNode, "name", f.Name,
 			"x_min", cal.X.Min, "x_max", cal.X.Max, "y_min", cal.Y.Min, "y_max", cal.Y.Max, "screen", w.o.Size.String(),
 			"rotation", int(cal.Rotation))
 	}
 	w.wg.Add(1)
-	go w.read(ctx, t, dec)
-	if !t.quiet || (old != nil && !old.quiet) {
+	go w.read(ctx, t, dec, quiet)
+	if !quiet || oldListed {
 		w.changed()
 	}
 }
@@ -371,11 +373,8 @@ func (w *Watcher) fail(f Found, read bool, err error) {
 // read decodes one device's events until it fails (ENODEV: unplugged) or
 // is closed, then cancels a touch in progress and forgets the device. A
 // device opened again after failing counts once a read returns events.
-func (w *Watcher) read(ctx context.Context, t *touch, dec *Decoder) {
+func (w *Watcher) read(ctx context.Context, t *touch, dec *Decoder, quiet bool) {
 	defer w.wg.Done()
-	w.mu.Lock()
-	quiet := t.quiet
-	w.mu.Unlock()
 	buf := make([]byte, EventSize*64)
 	have := 0
 	var err error
