@@ -75,13 +75,21 @@ type Registration struct {
 }
 
 // Household is the household number and the household registration
-// address as far as the website asks for it.
+// address as far as the website asks for it: the county, township and
+// village by their official codes (GET /v1/divisions), and the
+// neighbourhood.
 type Household struct {
-	Number        string `json:"number"` // 戶號
-	County        string `json:"county"`
-	Township      string `json:"township"`
-	Village       string `json:"village"`
+	Number        string `json:"number"`        // 戶號
+	CountyCode    string `json:"county_code"`   // 5 digits
+	TownshipCode  string `json:"township_code"` // 8 digits
+	VillageCode   string `json:"village_code"`  // 11 digits
 	Neighbourhood int    `json:"neighbourhood"` // 鄰
+	// County, Township and Village are the Chinese names that kiosks sent
+	// before the codes. The upstream still takes them, without codes, from
+	// registrations queued then (ResolveNames); new kiosks send codes only.
+	County   string `json:"county,omitempty"`
+	Township string `json:"township,omitempty"`
+	Village  string `json:"village,omitempty"`
 }
 
 // Contact is how the NHI reaches the person.
@@ -155,43 +163,6 @@ const (
 type Terms struct {
 	Version string            `json:"version"`
 	Text    map[string]string `json:"text"` // "zh-TW", "en"
-}
-
-// Divisions is the administrative division tree for the address pickers.
-type Divisions struct {
-	Counties []County `json:"counties"`
-}
-
-// County is a county or special municipality (縣市).
-type County struct {
-	Name      string     `json:"name"`
-	Townships []Township `json:"townships"`
-}
-
-// Township is a township or district (鄉鎮市區).
-type Township struct {
-	Name     string   `json:"name"`
-	Villages []string `json:"villages"` // 村里
-}
-
-// Has reports whether county/township/village is in d.
-func (d Divisions) Has(county, township, village string) bool {
-	for _, c := range d.Counties {
-		if c.Name != county {
-			continue
-		}
-		for _, t := range c.Townships {
-			if t.Name != township {
-				continue
-			}
-			for _, v := range t.Villages {
-				if v == village {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 // Verification codes and their limits, enforced by the server

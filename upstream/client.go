@@ -106,13 +106,6 @@ func (c *Client) Terms(ctx context.Context) (Terms, error) {
 	return t, err
 }
 
-// Divisions fetches the county → township → village tree.
-func (c *Client) Divisions(ctx context.Context) (Divisions, error) {
-	var d Divisions
-	err := c.do(ctx, http.MethodGet, PathDivisions, "", "", nil, &d, c.attempts)
-	return d, err
-}
-
 // Register validates r by the shared rules (a *Error with status 422 and
 // every invalid field if it breaks one, nothing sent), then submits it.
 // If the upstream cannot be reached and the client has an outbox, r is
@@ -234,6 +227,14 @@ func (c *Client) do(ctx context.Context, method, path, key, ctype string, body [
 
 // doTok is do with a session token (Authorization: Bearer), if not empty.
 func (c *Client) doTok(ctx context.Context, token, method, path, key, ctype string, body []byte, out any, attempts int) error {
+	return c.retry(ctx, method, path, attempts, func() (bool, error) {
+		return c.once(ctx, token, method, path, key, ctype, body, out)
+	})
+}
+
+// retry runs once up to attempts times, with backoff between, until it
+// says not to retry; the last failure wraps ErrUnavailable.
+func (c *Client) retry(ctx context.Context, method, path string, attempts int, once func() (retry bool, err error)) error {
 	var last error
 	for i := range attempts {
 		if i > 0 {
@@ -242,7 +243,7 @@ func (c *Client) doTok(ctx context.Context, token, method, path, key, ctype stri
 			}
 		}
 		var retry bool
-		retry, last = c.once(ctx, token, method, path, key, ctype, body, out)
+		retry, last = once()
 		if !retry {
 			return last
 		}

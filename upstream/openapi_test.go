@@ -73,7 +73,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"Phone": upstream.Phone{}, "Registered": upstream.Registered{}, "Identify": upstream.Identify{},
 		"Verification": upstream.Verification{}, "Cancellation": upstream.Cancellation{},
 		"ResetConfirm": upstream.ResetConfirm{}, "StatusReply": upstream.StatusReply{}, "Terms": upstream.Terms{},
-		"Divisions": upstream.Divisions{}, "County": upstream.County{}, "Township": upstream.Township{},
+		"Divisions": upstream.Divisions{}, "County": upstream.County{}, "Township": upstream.Township{}, "Village": upstream.Village{},
 		"ErrorBody": upstream.ErrorBody{}, "Error": upstream.Error{}, "FieldError": upstream.FieldError{},
 		"Login": upstream.Login{}, "Session": upstream.Session{}, "Account": upstream.Account{},
 		"ContactChanged": upstream.ContactChanged{}, "EmailConfirm": upstream.EmailConfirm{},

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nhikiosk/nhikiosk/divisions"
 	"github.com/nhikiosk/nhikiosk/rules"
 )
 
@@ -42,8 +43,8 @@ func (f *fields) add(field, code, msg string) {
 
 // Validate checks every field of r by the shared rules and returns every
 // problem (nil if none). The kiosk calls it before sending and the server
-// calls it again; only the division lookup and the terms version are left
-// to the server. now is used for the birth date.
+// calls it again; only the division lookup (that the codes name a village
+// of the list) and the terms version are left to the server. now is used for the birth date.
 func (r Registration) Validate(now time.Time) []FieldError {
 	var f fields
 	f.check("card_number", rules.CardNumber(r.CardNumber))
@@ -57,12 +58,12 @@ func (r Registration) Validate(now time.Time) []FieldError {
 	}
 	h := r.Household
 	f.check("household.number", rules.HouseholdNumber(h.Number))
+	f = append(f, h.validateCodes()...)
+	// The names of older kiosks' queued registrations, when there.
 	for _, p := range []struct{ field, v string }{
 		{"household.county", h.County}, {"household.township", h.Township}, {"household.village", h.Village},
 	} {
-		if p.v == "" {
-			f.add(p.field, rules.CodeRequired, "choose it from the list")
-		} else {
+		if p.v != "" {
 			f.check(p.field, rules.Text(p.v, DivisionMaxRunes))
 		}
 	}
@@ -169,6 +170,30 @@ func ValidateCode(code string) []FieldError {
 			f.add("code", rules.CodeFormat, "the code has only digits")
 			break
 		}
+	}
+	return f
+}
+
+// validateCodes checks the form of the address's codes: each given, with
+// its length in digits, and each starting with the one above it.
+func (h Household) validateCodes() []FieldError {
+	var f fields
+	parent := ""
+	for _, p := range []struct {
+		field, v string
+		n        int
+	}{
+		{"household.county_code", h.CountyCode, divisions.CountyCodeLen},
+		{"household.township_code", h.TownshipCode, divisions.TownshipCodeLen},
+		{"household.village_code", h.VillageCode, divisions.VillageCodeLen},
+	} {
+		switch {
+		case p.v == "":
+			f.add(p.field, rules.CodeRequired, "choose it from the list")
+		case len(p.v) != p.n || strings.Trim(p.v, "0123456789") != "" || !strings.HasPrefix(p.v, parent):
+			f.add(p.field, rules.CodeFormat, "a code from the division list")
+		}
+		parent = p.v
 	}
 	return f
 }

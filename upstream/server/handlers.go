@@ -65,11 +65,7 @@ func (s *Server) prepRegister(c client, plain []byte) (writeFunc, *answer) {
 		return nil, a
 	}
 	now := s.o.Now()
-	f := reg.Validate(now)
-	h := reg.Household
-	if h.County != "" && h.Township != "" && h.Village != "" && !s.divs.Has(h.County, h.Township, h.Village) {
-		f = append(f, upstream.FieldError{Field: "household.village", Code: upstream.FieldCodeUnknown, Message: "no such county, township and village; choose from the list"})
-	}
+	f := s.checkRegistration(&reg, now)
 	if len(f) > 0 {
 		a := invalid(f)
 		return nil, &a
@@ -139,6 +135,13 @@ func (s *Server) prepRegister(c client, plain []byte) (writeFunc, *answer) {
 		s.stats.created.Add(1)
 		return answer{status: http.StatusCreated, body: upstream.Registered{RegistrationID: rec.ID, Reference: rec.Reference, Status: rec.Status}}
 	}, nil
+}
+
+// checkRegistration applies every rule and the address check to reg
+// (whose names from an older kiosk become codes first).
+func (s *Server) checkRegistration(reg *upstream.Registration, now time.Time) []upstream.FieldError {
+	s.resolveNames(&reg.Household)
+	return append(reg.Validate(now), s.checkAddress(reg.Household)...)
 }
 
 // ownReplay reports whether the registration of ID number id was

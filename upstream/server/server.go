@@ -31,6 +31,7 @@ import (
 	"filippo.io/age"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/nhikiosk/nhikiosk/divisions"
 	"github.com/nhikiosk/nhikiosk/upstream"
 )
 
@@ -55,8 +56,9 @@ type Options struct {
 	// "https://nhisim.example"); empty uses "http://localhost".
 	PublicURL string
 	// Divisions for GET /v1/divisions and address checks; zero uses
-	// the built-in Sample.
-	Divisions upstream.Divisions
+	// the full list built in (divisions.Builtin). SetDivisions replaces
+	// it while serving.
+	Divisions divisions.List
 	// Terms served by GET /v1/terms; zero uses the built-in DefaultTerms.
 	Terms upstream.Terms
 	// FailRate (0–1) answers that share of requests with 503, and Delay
@@ -95,10 +97,9 @@ type Options struct {
 type Server struct {
 	o        Options
 	st       *store
-	divs     upstream.Divisions
+	divs     atomic.Pointer[divisionSet]
 	terms    upstream.Terms
 	termsTag string
-	divsTag  string
 	wake     chan struct{}
 	stats    stats
 	closeMu  sync.Mutex
@@ -169,15 +170,21 @@ func New(o Options) (*Server, error) {
 	if o.Compares <= 0 {
 		o.Compares = max(1, runtime.GOMAXPROCS(0)/2)
 	}
-	s := &Server{o: o, st: st, divs: o.Divisions, terms: o.Terms, wake: make(chan struct{}, 1), changedCh: make(chan struct{}),
-		dummyHash: dummy, mailDomain: mailDomain(o.MailFrom), compares: make(chan struct{}, o.Compares), cards: newCardAuth(cm)}
-	if len(s.divs.Counties) == 0 {
-		s.divs = Sample()
+	if len(o.Divisions.Counties) == 0 {
+		o.Divisions = divisions.Builtin()
 	}
+	s := &Server{o: o, st: st, terms: o.Terms, wake: make(chan struct{}, 1), changedCh: make(chan struct{}),
+		dummyHash: dummy, mailDomain: mailDomain(o.MailFrom), compares: make(chan struct{}, o.Compares), cards: newCardAuth(cm)}
+	ds, err := newDivisionSet(o.Divisions)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	s.divs.Store(ds)
 	if s.terms.Version == "" {
 		s.terms = DefaultTerms()
 	}
-	s.termsTag, s.divsTag = etagOf(s.terms), etagOf(s.divs)
+	s.termsTag = etagOf(s.terms)
 	return s, nil
 }
 
