@@ -14,7 +14,11 @@ type ScrollText struct {
 	// Height of the box in dp.
 	Height float64
 	// OnEnd runs once, the first time the last line is in view.
-	OnEnd   func()
+	OnEnd func()
+	// Speech, when set, is the text's paragraphs as they are said (the
+	// tactile keys step through them); else the text is one paragraph.
+	Speech  []Msg
+	para    int
 	offset  int
 	reached bool
 	lines   []string
