@@ -80,22 +80,25 @@ func (a *account) login(w wizard) []Job {
 		w.point(FieldPassword)
 		return nil
 	}
-	au := w.upstream().(AccountUpstream) // the menu offers login only then
-	card, pw := w.identity(), p.value(FieldPassword)
-	p.drop(FieldPassword)
-	w.busy("busy.login")
-	return []Job{w.jobOr(func(ctx context.Context) (reply, func()) {
-		as, err := au.Login(ctx, card, pw)
-		return func(w wizard) []Job {
-			if err != nil {
-				return w.refused(err, ScreenLogin)
-			}
-			w.loggedIn(as)
-			w.info("logged in")
-			a.resume(w, "")
-			return nil
-		}, func() { logoutLater(as) }
-	})}
+	return w.checkCard(PurposeLogin, ScreenLogin, func(w wizard, card Identity) []Job {
+		p := w.person()
+		au := w.upstream().(AccountUpstream) // the menu offers login only then
+		pw := p.value(FieldPassword)
+		p.drop(FieldPassword)
+		w.busy("busy.login")
+		return []Job{w.jobOr(func(ctx context.Context) (reply, func()) {
+			as, err := au.Login(ctx, card, pw)
+			return func(w wizard) []Job {
+				if err != nil {
+					return w.refused(err, ScreenLogin)
+				}
+				w.loggedIn(as)
+				w.info("logged in")
+				a.resume(w, "")
+				return nil
+			}, func() { logoutLater(as) }
+		})}
+	})
 }
 
 func (a *account) page(w wizard, v *view) *display.Page {

@@ -10,7 +10,8 @@ import (
 
 // Login is the fake upstream's account side: it accepts u.password and
 // hands out a session on u's device list.
-func (u *fakeUpstream) Login(_ context.Context, _ Identity, pw string) (AccountSession, error) {
+func (u *fakeUpstream) Login(_ context.Context, id Identity, pw string) (AccountSession, error) {
+	u.proved(id)
 	if err := u.call("Login"); err != nil {
 		return nil, err
 	}

@@ -65,9 +65,13 @@ func newCountdown(id string, deadline time.Time) *countdown {
 	return &countdown{Label: l, deadline: deadline, shown: -1}
 }
 
-// Animate changes the text when the whole seconds left change.
+// Animate changes the text when the whole seconds left change, and asks
+// to run again at the next change.
 func (w *countdown) Animate(c *display.Ctx) {
 	left := max(0, int(math.Ceil(w.deadline.Sub(c.Now()).Seconds())))
+	if left > 0 {
+		c.WakeAt(w.deadline.Add(-time.Duration(left-1) * time.Second))
+	}
 	if left == w.shown {
 		return
 	}

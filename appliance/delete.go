@@ -35,9 +35,11 @@ func (*deletion) tap(w wizard, id string) []Job {
 		if !w.check() {
 			return nil
 		}
-		card, pw, up := w.identity(), w.person().value(FieldPassword), w.upstream()
-		return w.call(ScreenDelete, "busy.delete", "result.deleted",
-			func(ctx context.Context) error { return up.Cancel(ctx, card, pw) })
+		return w.checkCard(PurposeCancellation, ScreenDelete, func(w wizard, card Identity) []Job {
+			pw, up := w.person().value(FieldPassword), w.upstream()
+			return w.call(ScreenDelete, "busy.delete", "result.deleted",
+				func(ctx context.Context) error { return up.Cancel(ctx, card, pw) })
+		})
 	}
 	return nil
 }

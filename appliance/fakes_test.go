@@ -80,6 +80,7 @@ type fakeUpstream struct {
 	bindings   int        // bindings started
 	contact    Contact    // the account's contact data
 	bindStatus string     // what BindingStatus answers (\"\" waiting)
+	proofs     []string   // the card check's proofs the calls carried, in order
 	mu         sync.Mutex // calls may come from a late logout's goroutine
 }
 
@@ -103,6 +104,13 @@ func (u *fakeUpstream) call(name string) error {
 	return u.errs[name]
 }
 
+// proved records the proof a call that needs one carried.
+func (u *fakeUpstream) proved(id Identity) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.proofs = append(u.proofs, id.CardProof)
+}
+
 func (u *fakeUpstream) Terms(_ context.Context, lang string) (Terms, error) {
 	if err := u.call("Terms"); err != nil {
 		return Terms{}, err
@@ -118,6 +126,7 @@ func (u *fakeUpstream) Divisions(context.Context) ([]Division, error) {
 }
 
 func (u *fakeUpstream) Register(_ context.Context, r Registration) (Receipt, error) {
+	u.proved(r.Identity)
 	if err := u.call("Register"); err == ErrUnavailable && !u.outboxDown {
 		u.outbox = append(u.outbox, r)
 		return Receipt{Queued: true}, nil
@@ -128,7 +137,8 @@ func (u *fakeUpstream) Register(_ context.Context, r Registration) (Receipt, err
 	return Receipt{Reference: "R-0001"}, nil
 }
 
-func (u *fakeUpstream) Verify(_ context.Context, _ Identity, code string) error {
+func (u *fakeUpstream) Verify(_ context.Context, id Identity, code string) error {
+	u.proved(id)
 	if err := u.call("Verify"); err != nil {
 		return err
 	}
@@ -142,7 +152,8 @@ func (u *fakeUpstream) Resend(context.Context, Identity) error { return u.call("
 
 func (u *fakeUpstream) RequestReset(context.Context, Identity) error { return u.call("RequestReset") }
 
-func (u *fakeUpstream) ResetPassword(_ context.Context, _ Identity, code, _ string) error {
+func (u *fakeUpstream) ResetPassword(_ context.Context, id Identity, code, _ string) error {
+	u.proved(id)
 	if err := u.call("ResetPassword"); err != nil {
 		return err
 	}
@@ -152,7 +163,8 @@ func (u *fakeUpstream) ResetPassword(_ context.Context, _ Identity, code, _ stri
 	return nil
 }
 
-func (u *fakeUpstream) Cancel(_ context.Context, _ Identity, pw string) error {
+func (u *fakeUpstream) Cancel(_ context.Context, id Identity, pw string) error {
+	u.proved(id)
 	if err := u.call("Cancel"); err != nil {
 		return err
 	}

@@ -44,10 +44,12 @@ func (*forgot) tap(w wizard, id string) []Job {
 	case id == IDSubmit && w.screen() == ScreenForgot:
 		return requestReset(w)
 	case id == IDSubmit:
-		p := w.person()
-		card, code, pw, up := w.identity(), p.value(FieldCode), p.value(FieldPassword), w.upstream()
-		return w.call(ScreenReset, "busy.reset", "result.reset",
-			func(ctx context.Context) error { return up.ResetPassword(ctx, card, code, pw) })
+		return w.checkCard(PurposePasswordReset, ScreenReset, func(w wizard, card Identity) []Job {
+			p := w.person()
+			code, pw, up := p.value(FieldCode), p.value(FieldPassword), w.upstream()
+			return w.call(ScreenReset, "busy.reset", "result.reset",
+				func(ctx context.Context) error { return up.ResetPassword(ctx, card, code, pw) })
+		})
 	}
 	return nil
 }

@@ -30,6 +30,11 @@ type Kiosk struct {
 	// were last told.
 	observers []func(State)
 	observed  State
+	// timed carries whether the machine's clock must run (timedNow),
+	// from the display's goroutine to Run's ticker; wasTimed is what it
+	// last carried.
+	timed    chan bool
+	wasTimed bool
 }
 
 // NewKiosk returns the wizard on ui, on its attract screen. It adds the
@@ -66,7 +71,36 @@ func (k *Kiosk) Dispatch(ev Event) {
 	}
 	k.v.sync()
 	k.notify()
+	k.clock()
 	k.runJobs(jobs)
+}
+
+// timedNow says whether time passing can change anything: in a session
+// (idle warning, maximum time, polls) and on screens that time out. On
+// the attract and out-of-service screens between sessions nothing does,
+// and the kiosk sleeps.
+func (k *Kiosk) timedNow() bool {
+	switch k.m.Screen() {
+	case ScreenAttract, ScreenOutOfService:
+		return k.m.SessionID() != ""
+	}
+	return true
+}
+
+// clock tells Run's ticker when the machine's clock starts or stops
+// mattering.
+func (k *Kiosk) clock() {
+	if k.timed == nil {
+		return
+	}
+	if on := k.timedNow(); on != k.wasTimed {
+		k.wasTimed = on
+		select {
+		case <-k.timed: // replace what was not taken yet
+		default:
+		}
+		k.timed <- on
+	}
 }
 
 func (k *Kiosk) runJobs(jobs []Job) {
@@ -92,23 +126,41 @@ func (k *Kiosk) runJobs(jobs []Job) {
 func (k *Kiosk) Post(ev Event) { k.ui.Do(func() { k.Dispatch(ev) }) }
 
 // Run shows the wizard on s until ctx ends or the screen closes: card
-// events from cards, a clock tick four times a second, touches from the
-// screen.
+// events from cards, touches from the screen, and a clock tick four times
+// a second while time passing matters (timedNow): between sessions the
+// kiosk sleeps until a card or a touch comes.
 func (k *Kiosk) Run(ctx context.Context, s display.Screen, cards <-chan Event) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	timed := make(chan bool, 1)
 	k.ui.Do(func() {
 		k.async, k.base = true, ctx
+		k.timed, k.wasTimed = timed, false
 		k.Start()
+		k.clock()
 	})
 	go func() {
-		t := time.NewTicker(250 * time.Millisecond)
-		defer t.Stop()
+		var t *time.Ticker
+		var tick <-chan time.Time
+		defer func() {
+			if t != nil {
+				t.Stop()
+			}
+		}()
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-t.C:
+			case on := <-timed:
+				switch {
+				case on && t == nil:
+					t = time.NewTicker(250 * time.Millisecond)
+					tick = t.C
+				case !on && t != nil:
+					t.Stop()
+					t, tick = nil, nil
+				}
+			case <-tick:
 				k.Post(Tick{})
 			case ev, ok := <-cards:
 				if !ok {

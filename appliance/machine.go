@@ -48,6 +48,10 @@ type Options struct {
 	Card     CardReader
 	CardKey  CardErrorKey
 	Upstream Upstream
+	// CardCheck has the upstream authenticate the card before the calls
+	// that need proof of it (cardcheck.go); nil goes without, for unit
+	// tests of the flows. cmd/kiosk always sets it.
+	CardCheck CardChecker
 
 	// ClockUnknown starts the machine without the correct time: out of
 	// service, saying so, until Clock{Known: true} (issue 21).
@@ -71,7 +75,8 @@ type Machine struct {
 	terms       map[string]Terms // by language; public text, kept across sessions
 	divisions   []Division
 	maintenance bool
-	tampered    bool // the case is open (Tamper)
+	tampered    bool     // the case is open (Tamper)
+	hw          Hardware // devices missing (Hardware)
 	lastTouch   time.Time
 	warnSince   time.Time // zero: no idle warning
 	removedAt   time.Time
@@ -181,6 +186,8 @@ func (m *Machine) handle(ev Event) []Job {
 		m.setTamper(ev.Open)
 	case Clock:
 		return m.setClock(ev.Known)
+	case Hardware:
+		m.setHardware(ev)
 	case DefaultLanguage:
 		if ev.Lang == LangZhTW || ev.Lang == LangEn {
 			m.opt.Lang = ev.Lang

@@ -8,6 +8,10 @@ type State struct {
 	Screen ScreenID
 	// Session is set while a person's session runs.
 	Session bool
+	// Hardware is the kiosk's own devices the wizard knows to be missing.
+	Hardware Hardware
+	// Closed is set in maintenance mode and while the case is open.
+	Closed bool
 }
 
 // Observe adds f, called with the current state at once and then after
@@ -20,7 +24,8 @@ func (k *Kiosk) Observe(f func(State)) {
 }
 
 func (k *Kiosk) state() State {
-	return State{Screen: k.m.Screen(), Session: k.m.SessionID() != ""}
+	return State{Screen: k.m.Screen(), Session: k.m.SessionID() != "", Hardware: k.m.hw,
+		Closed: k.m.maintenance || k.m.tampered}
 }
 
 // notify tells the observers when the state changed since they last heard.

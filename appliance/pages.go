@@ -14,6 +14,8 @@ func (v *view) build() *display.Page {
 		return v.attractPage()
 	case ScreenReading:
 		return v.waitPage("reading", "reading.title", "reading.body")
+	case ScreenCheckingCard:
+		return v.waitPage(string(ScreenCheckingCard), "checking.title", "checking.body")
 	case ScreenCardError:
 		return v.cardErrorPage()
 	case ScreenMenu:
@@ -91,8 +93,11 @@ func (v *view) messagePage(id, titleKey, bodyKey, noteKey string, buttons ...dis
 }
 
 func (v *view) cardErrorPage() *display.Page {
-	p := v.messagePage(string(ScreenCardError), "card_error.title", v.m.sess.cardErrKey, "",
-		v.button(IDHelp, "btn.help", display.Secondary), v.button(IDRetry, "btn.retry", display.Primary))
+	buttons := []display.Widget{v.button(IDHelp, "btn.help", display.Secondary), v.button(IDRetry, "btn.retry", display.Primary)}
+	if v.m.sess.check != nil { // a card check: back to the service's screen
+		buttons = append([]display.Widget{v.button(IDBack, "btn.back", display.Secondary)}, buttons...)
+	}
+	p := v.messagePage(string(ScreenCardError), "card_error.title", v.m.sess.cardErrKey, "", buttons...)
 	p.Body = append([]display.Widget{display.NewPicture("attract.picture", insertCardPicture(), 120)}, p.Body...)
 	return p
 }

@@ -66,6 +66,9 @@ type Division struct {
 type Identity struct {
 	IDNumber   string
 	CardNumber string
+	// CardProof is the upstream's proof that it authenticated the card for
+	// this call (cardcheck.go); empty when it authenticates none.
+	CardProof string
 }
 
 // Registration is what Register sends. Its strings are copies made for one

@@ -235,18 +235,21 @@ func (r *registration) submit(w wizard) []Job {
 			}
 		}
 	}
-	w.busy("busy.register")
-	reg, up := r.registration(w), w.upstream()
-	return []Job{w.job(func(ctx context.Context) reply {
-		rc, err := up.Register(ctx, reg)
-		return func(w wizard) []Job {
-			if err != nil {
-				return r.refused(w, err)
+	return w.checkCard(PurposeRegistration, ScreenReview, func(w wizard, card Identity) []Job {
+		w.busy("busy.register")
+		reg, up := r.registration(w), w.upstream()
+		reg.Identity = card
+		return []Job{w.job(func(ctx context.Context) reply {
+			rc, err := up.Register(ctx, reg)
+			return func(w wizard) []Job {
+				if err != nil {
+					return r.refused(w, err)
+				}
+				r.registered(w, rc.Reference, rc.Queued)
+				return nil
 			}
-			r.registered(w, rc.Reference, rc.Queued)
-			return nil
-		}
-	})}
+		})}
+	})
 }
 
 // registration copies the session's data into the request, for one call.

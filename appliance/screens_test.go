@@ -300,6 +300,9 @@ var screenStates = []screenState{
 	}},
 	{"out-of-service", func(d *screenDriver) { d.do(Maintenance{On: true}) }},
 	{"out-of-service-clock", func(d *screenDriver) { d.do(Clock{Known: false}) }},
+	{"out-of-service-no-reader", func(d *screenDriver) { d.do(Hardware{NoReader: true}) }},
+	{"out-of-service-no-touch", func(d *screenDriver) { d.do(Hardware{NoTouch: true}) }},
+	{"out-of-service-no-devices-tamper", func(d *screenDriver) { d.do(Tamper{Open: true}, Hardware{NoReader: true, NoTouch: true}) }},
 }
 
 // golden compares the frame with testdata/<name>.png pixel for pixel (the

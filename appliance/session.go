@@ -32,6 +32,9 @@ type session struct {
 	// account is the logged-in person's session at the upstream (nil
 	// when not logged in); it is logged out when the session ends.
 	account AccountSession
+	// check is the card check under way, or waiting on the card error
+	// screen (cardcheck.go).
+	check *cardCheck
 }
 
 // running is a flow in the session's stack.

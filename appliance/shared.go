@@ -19,6 +19,7 @@ var sharedScreens = map[ScreenID]screenSpec{
 	ScreenHelp:         {},
 	ScreenRemoved:      {},
 	ScreenOutOfService: {},
+	ScreenCheckingCard: {noIdle: true},
 }
 
 // tapShared handles a tap on one of the shared screens.
@@ -33,6 +34,9 @@ func (m *Machine) tapShared(id string) []Job {
 			m.helpBack()
 		}
 	case ScreenCardError:
+		if jobs, ok := m.tapCardError(id); ok {
+			return jobs
+		}
 		switch id {
 		case IDRetry:
 			m.sess.cardErrKey = ""

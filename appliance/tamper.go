@@ -27,5 +27,8 @@ func (m *Machine) setTamper(open bool) {
 }
 
 // outOfService reports whether the kiosk refuses sessions: maintenance
-// mode from the fleet, the case open, or the time not known.
-func (m *Machine) outOfService() bool { return m.maintenance || m.tampered || m.clockUnknown }
+// mode from the fleet, the case open, the time not known, or a device of
+// its own missing.
+func (m *Machine) outOfService() bool {
+	return m.maintenance || m.tampered || m.clockUnknown || m.hw.Missing()
+}

@@ -88,7 +88,7 @@ func TestKioskObserve(t *testing.T) {
 		{Screen: ScreenAttract},
 		{Screen: ScreenReading, Session: true},
 		{Screen: ScreenMenu, Session: true},
-		{Screen: ScreenOutOfService},
+		{Screen: ScreenOutOfService, Closed: true},
 		{Screen: ScreenAttract},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -34,13 +34,9 @@ func (m *Machine) setClock(known bool) []Job {
 	return nil
 }
 
-// outOfServicePage says why the kiosk is out of service: waiting for the
-// time (for staff: the text in both languages, this one first), or the
-// general notice.
-func (v *view) outOfServicePage() *display.Page {
-	if !v.m.clockUnknown {
-		return v.messagePage(string(ScreenOutOfService), "oos.title", "oos.body", "")
-	}
+// clockPage is the out-of-service page while only the time is unknown:
+// for staff, the text in both languages, the kiosk's first.
+func (v *view) clockPage() *display.Page {
 	other := LangEn
 	if v.m.lang == LangEn {
 		other = LangZhTW

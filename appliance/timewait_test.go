@@ -89,7 +89,7 @@ func TestClockScreen(t *testing.T) {
 			if d.UI.Find("out_of_service.note") != nil {
 				t.Error("maintenance screen shows the time note")
 			}
-			want := []State{{Screen: ScreenAttract}, {Screen: ScreenOutOfService}, {Screen: ScreenAttract}, {Screen: ScreenOutOfService}}
+			want := []State{{Screen: ScreenAttract}, {Screen: ScreenOutOfService}, {Screen: ScreenAttract}, {Screen: ScreenOutOfService, Closed: true}}
 			if diff := cmp.Diff(want, seen); diff != "" {
 				t.Errorf("observed states (-want +got):\n%s", diff)
 			}

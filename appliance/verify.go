@@ -36,9 +36,11 @@ func (*verify) tap(w wizard, id string) []Job {
 		if !w.check() {
 			return nil
 		}
-		card, code, up := w.identity(), w.person().value(FieldCode), w.upstream()
-		return w.call(ScreenVerify, "busy.verify", "result.verified",
-			func(ctx context.Context) error { return up.Verify(ctx, card, code) })
+		return w.checkCard(PurposeVerification, ScreenVerify, func(w wizard, card Identity) []Job {
+			code, up := w.person().value(FieldCode), w.upstream()
+			return w.call(ScreenVerify, "busy.verify", "result.verified",
+				func(ctx context.Context) error { return up.Verify(ctx, card, code) })
+		})
 	}
 	return nil
 }

@@ -48,6 +48,9 @@ func newView(m *Machine, ui *display.UI, post func(Event)) *view {
 func (v *view) pageKey() string {
 	m := v.m
 	k := fmt.Sprintf("%s|%s", m.screen, m.lang)
+	if m.screen == ScreenOutOfService {
+		k += fmt.Sprintf("|%v|%t", m.hw, m.maintenance || m.tampered)
+	}
 	if s := m.sess; s != nil {
 		k += fmt.Sprintf("|%s|%s|%s|%s|%t", s.busyKey, s.errKind, s.resultKey, s.cardErrKey, s.completed)
 		if l, ok := m.flow().(layouter); ok {
@@ -80,7 +83,9 @@ func (v *view) show() {
 	clear(v.fields)
 	v.patchers = nil
 	p := v.build()
-	p.Footer = append([]display.Widget{v.langButton()}, p.Footer...)
+	if p.ID != pageOutOfServiceHardware {
+		p.Footer = append([]display.Widget{v.langButton()}, p.Footer...)
+	}
 	v.ui.SetPage(p)
 	if s := v.m.sess; s != nil {
 		for f, w := range v.fields {

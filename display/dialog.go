@@ -105,6 +105,10 @@ func (d *Dialog) Animate(c *Ctx) {
 			d.OnExpire()
 		}
 	}
+	if left > 0 {
+		// The next whole second shown, or the expiry.
+		c.WakeAt(d.Deadline.Add(-time.Duration(left-1) * time.Second))
+	}
 }
 
 // Draw draws the box, text, countdown and buttons.

@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"time"
 
 	"github.com/nhikiosk/nhikiosk/rules"
 )
@@ -117,8 +118,14 @@ func (s *Spinner) side(c *Ctx) int {
 // Measure returns the spinner's side.
 func (s *Spinner) Measure(c *Ctx, w int) int { return s.side(c) }
 
-// Animate repaints the spinner.
-func (s *Spinner) Animate(c *Ctx) { c.Invalidate(s.R) }
+// Animate repaints the spinner, 20 times a second while it is shown.
+func (s *Spinner) Animate(c *Ctx) {
+	c.Invalidate(s.R)
+	c.WakeAt(c.Now().Add(SpinnerFrame))
+}
+
+// SpinnerFrame is how long a spinner's frame stays up.
+const SpinnerFrame = 50 * time.Millisecond
 
 // Draw draws a faint ring and a turning arc.
 func (s *Spinner) Draw(c *Ctx, dst *image.RGBA) {

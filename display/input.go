@@ -15,6 +15,9 @@ type Scroller interface {
 }
 
 // Animator is a widget that changes with time (spinner, countdown).
+// Animate runs after every input, every Do, and when the time it last
+// asked for with Ctx.WakeAt comes; an Animator that asks for none is not
+// run again until something else happens.
 type Animator interface {
 	Animate(c *Ctx)
 }
@@ -152,8 +155,10 @@ func (u *UI) key(ev Event) {
 	u.body.Reveal(c, f.Bounds())
 }
 
-// Tick advances animations and countdowns to the clock's now.
+// Tick advances animations and countdowns to the clock's now, and
+// notes when they next want to run (Next).
 func (u *UI) Tick() {
+	u.wake = time.Time{}
 	var walk func(w Widget)
 	walk = func(w Widget) {
 		if a, ok := w.(Animator); ok {
@@ -171,25 +176,39 @@ func (u *UI) Tick() {
 	}
 }
 
+// Next returns when an animator asked to run next, or the zero time when
+// none did (nothing on screen changes by itself).
+func (u *UI) Next() time.Time { return u.wake }
+
 // Do runs f on the goroutine running Run, so other goroutines (the wizard)
 // can change the UI safely. It does not wait for f.
 func (u *UI) Do(f func()) { u.doq <- f }
 
 // Run shows the UI on s until ctx ends or s closes its event channel:
-// input is handled as it arrives, animations tick every 50 ms, and only
-// changed parts are presented.
+// input and functions from Do are handled as they arrive, animations run
+// when they asked to (Ctx.WakeAt), and only changed parts are presented.
+// Between those it sleeps: a screen where nothing animates costs nothing.
 func (u *UI) Run(ctx context.Context, s Screen) error {
 	if s.Size() != u.Size() {
 		u.Resize(s.Size())
 	}
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
 	events := s.Events()
-	for {
+	for tick := true; ; {
+		if tick {
+			u.Tick()
+		}
 		if frame, dirty := u.Render(); len(dirty) > 0 {
 			if err := s.Present(frame, dirty); err != nil {
 				return fmt.Errorf("display: present: %w", err)
 			}
+		}
+		var wake <-chan time.Time
+		if !u.wake.IsZero() {
+			timer.Reset(max(u.wake.Sub(u.now()), 0))
+			wake = timer.C
 		}
 		select {
 		case <-ctx.Done():
@@ -201,8 +220,9 @@ func (u *UI) Run(ctx context.Context, s Screen) error {
 			u.Handle(ev)
 		case f := <-u.doq:
 			f()
-		case <-tick.C:
-			u.Tick()
+		case <-wake:
 		}
+		timer.Stop()
+		tick = true
 	}
 }

@@ -57,6 +57,9 @@ type UI struct {
 	// nav is the widget the tactile keys' focus is on (nav.go).
 	nav   Widget
 	onNav []func(NavEvent)
+	// wake is when an animator asked to run next (Ctx.WakeAt); zero:
+	// nothing animates, Run sleeps until input or Do.
+	wake time.Time
 }
 
 // ReferenceSize is the layout's design size in dp for landscape panels:

@@ -105,6 +105,16 @@ func (c *Ctx) Invalidate(r image.Rectangle) { c.ui.invalidate(r) }
 // Relayout asks for a new layout (a widget's height changed).
 func (c *Ctx) Relayout() { c.ui.needLayout = true }
 
+// WakeAt asks for the animators to be run again at t (the next frame of a
+// spinner, the next second of a countdown). An Animator calls it from
+// Animate each time it wants another turn; the UI loop otherwise sleeps
+// until input arrives or Do is called.
+func (c *Ctx) WakeAt(t time.Time) {
+	if u := c.ui; u.wake.IsZero() || t.Before(u.wake) {
+		u.wake = t
+	}
+}
+
 // Focus gives the keyboard to f (nil closes the keyboard).
 func (c *Ctx) Focus(f *Field) { c.ui.setFocus(f) }
 

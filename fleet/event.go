@@ -21,10 +21,15 @@ const (
 	EvMaintenanceOff   EventKind = "maintenance_off"
 	EvConfigReloaded   EventKind = "config_reloaded"
 	EvTelemetryDropped EventKind = "telemetry_dropped"
+	// EvTouchMissing: the kiosk has no touch device (it shows
+	// out-of-service until one is back, EvTouchRestored).
+	EvTouchMissing  EventKind = "touch_missing"
+	EvTouchRestored EventKind = "touch_restored"
 )
 
 var eventKinds = set(EvReaderUnplugged, EvReaderReplugged, EvCardError, EvTamper, EvOutboxStuck,
-	EvHelpRequested, EvCommandRejected, EvMaintenanceOn, EvMaintenanceOff, EvConfigReloaded, EvTelemetryDropped)
+	EvHelpRequested, EvCommandRejected, EvMaintenanceOn, EvMaintenanceOff, EvConfigReloaded, EvTelemetryDropped,
+	EvTouchMissing, EvTouchRestored)
 
 // CardErrorKind classifies a card error (EvCardError).
 type CardErrorKind string

@@ -28,6 +28,14 @@ type Device interface {
 	// while Run runs; calls must not overlap each other. It blocks for the
 	// two exchanges with the card and returns early when ctx ends.
 	Read(ctx context.Context) (Profile, error)
+	// Authenticate reads the card's profile and relays the card
+	// authentication ex to it (see the package's Authenticate: the
+	// allow-list, the limits), in one transaction where the transport
+	// has them (PC/SC) and holding the slot otherwise (CCID), so no other
+	// command reaches the card in between. Like Read it never waits for
+	// a card and must not overlap Read or another Authenticate; it blocks
+	// for the whole exchange, card and network, so bound it with ctx.
+	Authenticate(ctx context.Context, ex Exchange) error
 }
 
 // EventKind says what happened in an Event.

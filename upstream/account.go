@@ -52,6 +52,7 @@ type Login struct {
 	CardNumber string `json:"card_number"`
 	IDNumber   string `json:"id_number"`
 	Password   string `json:"password"`
+	CardAuth   string `json:"card_auth,omitempty"`
 }
 
 // Session is the answer to a Login: a bearer token for the account

@@ -38,6 +38,7 @@ var Endpoints = []Endpoint{
 	{"POST", PathEmailConfirm}, {"POST", PathPassword}, {"POST", PathBindings}, {"GET", PathBindingStatus},
 	{"POST", PathBind}, {"GET", PathDevices}, {"POST", PathDeviceRemove},
 	{"GET", PathTime},
+	{"POST", PathCardAuth}, {"POST", PathCardAuthRespond},
 }
 
 // Content types. A queued registration is sent exactly as the outbox holds
@@ -68,6 +69,9 @@ type Registration struct {
 	Contact      Contact   `json:"contact"`
 	TermsVersion string    `json:"terms_version"`
 	KioskID      string    `json:"kiosk_id"`
+	// CardAuth is the proof of a card authentication for registration
+	// (cardauth.go); it goes into the outbox with the rest.
+	CardAuth string `json:"card_auth,omitempty"`
 }
 
 // Household is the household number and the household registration
@@ -114,6 +118,7 @@ type Verification struct {
 	CardNumber string `json:"card_number"`
 	IDNumber   string `json:"id_number"`
 	Code       string `json:"code"`
+	CardAuth   string `json:"card_auth,omitempty"`
 }
 
 // Cancellation deletes a pending application (刪除註冊申請).
@@ -121,6 +126,7 @@ type Cancellation struct {
 	CardNumber string `json:"card_number"`
 	IDNumber   string `json:"id_number"`
 	Password   string `json:"password"`
+	CardAuth   string `json:"card_auth,omitempty"`
 }
 
 // ResetConfirm sets a new password with the code from the reset e-mail.
@@ -129,6 +135,7 @@ type ResetConfirm struct {
 	IDNumber    string `json:"id_number"`
 	Code        string `json:"code"`
 	NewPassword string `json:"new_password"`
+	CardAuth    string `json:"card_auth,omitempty"`
 }
 
 // StatusReply is the body of answers that only report a state:

@@ -21,7 +21,7 @@ func BenchmarkRegisterRoundTrip(b *testing.B) {
 		cost int
 	}{{"bcrypt=default", bcrypt.DefaultCost}, {"bcrypt=min", bcrypt.MinCost}} {
 		b.Run(bc.name, func(b *testing.B) {
-			sim := upstreamtest.Start(b, server.Options{PasswordCost: bc.cost}, nil)
+			sim := upstreamtest.Start(b, server.Options{PasswordCost: bc.cost, CardAuth: server.CardAuthOff}, nil)
 			c := upstream.New(upstream.Options{BaseURL: sim.URL, Attempts: 1})
 			ctx := context.Background()
 			b.ResetTimer()
@@ -55,7 +55,7 @@ func BenchmarkOutboxEnqueue(b *testing.B) {
 // (kiosk) — three requests, two bbolt commits. Login is outside the loop.
 func BenchmarkBindingRoundTrip(b *testing.B) {
 	box := upstreamtest.NewMailbox()
-	sim := upstreamtest.Start(b, server.Options{Mailer: box, PasswordCost: bcrypt.DefaultCost}, nil)
+	sim := upstreamtest.Start(b, server.Options{Mailer: box, PasswordCost: bcrypt.DefaultCost, CardAuth: server.CardAuthOff}, nil)
 	c := upstream.New(upstream.Options{BaseURL: sim.URL, Attempts: 1})
 	ctx := context.Background()
 	p := upstreamtest.Person(1)
@@ -87,7 +87,7 @@ func BenchmarkBindingRoundTrip(b *testing.B) {
 // compare inside the bbolt transaction, a session stored).
 func BenchmarkLogin(b *testing.B) {
 	box := upstreamtest.NewMailbox()
-	sim := upstreamtest.Start(b, server.Options{Mailer: box, PasswordCost: bcrypt.DefaultCost}, nil)
+	sim := upstreamtest.Start(b, server.Options{Mailer: box, PasswordCost: bcrypt.DefaultCost, CardAuth: server.CardAuthOff}, nil)
 	c := upstream.New(upstream.Options{BaseURL: sim.URL, Attempts: 1})
 	ctx := context.Background()
 	p := upstreamtest.Person(1)

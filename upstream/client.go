@@ -36,6 +36,7 @@ type Client struct {
 	log      *slog.Logger
 	now      func() time.Time
 	timeout  time.Duration // bound on one request, if known (long-polls stay below it)
+	prover   CardProver
 }
 
 // Options configure a Client built with New.
@@ -58,12 +59,16 @@ type Options struct {
 	Outbox *Outbox
 	// Logger gets one line per failed attempt (path and error kind only).
 	Logger *slog.Logger
+	// CardProver, if set, runs the card authentication of the calls that
+	// need one and were given no proof (see CardProver); nil sends them
+	// without one.
+	CardProver CardProver
 }
 
 // New returns a Client.
 func New(o Options) *Client {
 	c := &Client{base: strings.TrimRight(o.BaseURL, "/"), hc: o.HTTPClient, attempts: o.Attempts,
-		backoff: o.Backoff, outbox: o.Outbox, log: o.Logger, now: time.Now}
+		backoff: o.Backoff, outbox: o.Outbox, log: o.Logger, now: time.Now, prover: o.CardProver}
 	if c.hc == nil {
 		t := o.Timeout
 		if t == 0 {
@@ -114,11 +119,19 @@ func (c *Client) Divisions(ctx context.Context) (Divisions, error) {
 // stored there, encrypted, under the same Idempotency-Key, and Register
 // returns Result{Queued: true}: the outbox sends it later, exactly once.
 // If ctx ends first (the session is over) nothing is queued and the error
-// wraps ctx.Err().
+// wraps ctx.Err(). r carries the card authentication's proof (CardAuth),
+// which the outbox keeps with the rest; without one, a client with a
+// CardProver gets one first, and queues nothing if that fails (a proof
+// needs the upstream).
 func (c *Client) Register(ctx context.Context, r Registration) (Result, error) {
 	if f := r.Validate(c.now()); len(f) > 0 {
 		return Result{}, local(f)
 	}
+	proof, err := c.cardProof(ctx, PurposeRegistration, r.CardNumber, r.IDNumber, []CallOption{WithCardAuth(r.CardAuth)})
+	if err != nil {
+		return Result{}, err
+	}
+	r.CardAuth = proof
 	plain, err := json.Marshal(r)
 	if err != nil {
 		return Result{}, fmt.Errorf("register: encode: %w", err)
@@ -136,9 +149,15 @@ func (c *Client) Register(ctx context.Context, r Registration) (Result, error) {
 	return Result{Queued: true}, nil
 }
 
-// Verify confirms the 6-digit code from the e-mail.
-func (c *Client) Verify(ctx context.Context, card, id, code string) error {
-	return c.write(ctx, PathVerifications, Verification{CardNumber: card, IDNumber: id, Code: code})
+// Verify confirms the 6-digit code from the e-mail. It needs a card
+// authentication's proof (WithCardAuth) where the upstream authenticates
+// cards.
+func (c *Client) Verify(ctx context.Context, card, id, code string, opts ...CallOption) error {
+	proof, err := c.cardProof(ctx, PurposeVerification, card, id, opts)
+	if err != nil {
+		return err
+	}
+	return c.write(ctx, PathVerifications, Verification{CardNumber: card, IDNumber: id, Code: code, CardAuth: proof})
 }
 
 // Resend asks for a new confirmation e-mail; the old code stops working.
@@ -146,9 +165,14 @@ func (c *Client) Resend(ctx context.Context, card, id string) error {
 	return c.write(ctx, PathResend, Identify{CardNumber: card, IDNumber: id})
 }
 
-// Cancel deletes a pending application (刪除註冊申請).
-func (c *Client) Cancel(ctx context.Context, card, id, password string) error {
-	return c.write(ctx, PathCancel, Cancellation{CardNumber: card, IDNumber: id, Password: password})
+// Cancel deletes a pending application (刪除註冊申請). It needs a card
+// authentication's proof, as Verify.
+func (c *Client) Cancel(ctx context.Context, card, id, password string, opts ...CallOption) error {
+	proof, err := c.cardProof(ctx, PurposeCancellation, card, id, opts)
+	if err != nil {
+		return err
+	}
+	return c.write(ctx, PathCancel, Cancellation{CardNumber: card, IDNumber: id, Password: password, CardAuth: proof})
 }
 
 // PasswordReset asks for a reset code by e-mail (忘記註冊密碼).
@@ -157,8 +181,13 @@ func (c *Client) PasswordReset(ctx context.Context, card, id string) error {
 }
 
 // PasswordResetConfirm sets a new password with the code from the e-mail.
-func (c *Client) PasswordResetConfirm(ctx context.Context, card, id, code, newPassword string) error {
-	return c.write(ctx, PathResetConfirm, ResetConfirm{CardNumber: card, IDNumber: id, Code: code, NewPassword: newPassword})
+// It needs a card authentication's proof, as Verify.
+func (c *Client) PasswordResetConfirm(ctx context.Context, card, id, code, newPassword string, opts ...CallOption) error {
+	proof, err := c.cardProof(ctx, PurposePasswordReset, card, id, opts)
+	if err != nil {
+		return err
+	}
+	return c.write(ctx, PathResetConfirm, ResetConfirm{CardNumber: card, IDNumber: id, Code: code, NewPassword: newPassword, CardAuth: proof})
 }
 
 func (c *Client) write(ctx context.Context, path string, body any) error {

@@ -47,6 +47,9 @@ func TestRegisterQueuedThenSent(t *testing.T) {
 	ob := openOutbox(t, sim.Recipient)
 	down := upstream.New(upstream.Options{BaseURL: deadURL(t), Attempts: 2, Backoff: time.Millisecond, Outbox: ob})
 	p := upstreamtest.Person(40)
+	// The card was authenticated while the upstream answered; the proof
+	// goes into the outbox with the registration.
+	p.CardAuth = sim.Proof(t, upstream.PurposeRegistration, p.CardNumber, p.IDNumber)
 	res, err := down.Register(context.Background(), p)
 	if err != nil || !res.Queued {
 		t.Fatalf("Register with the upstream down = %+v, %v; want queued", res, err)
@@ -96,6 +99,7 @@ func TestAnswerLostThenQueued(t *testing.T) {
 	ob := openOutbox(t, sim.Recipient)
 	c := upstream.New(upstream.Options{BaseURL: lossy.URL, Attempts: 3, Backoff: time.Millisecond, Outbox: ob})
 	p := upstreamtest.Person(41)
+	p.CardAuth = sim.Proof(t, upstream.PurposeRegistration, p.CardNumber, p.IDNumber)
 	res, err := c.Register(context.Background(), p)
 	if err != nil || !res.Queued {
 		t.Fatalf("Register = %+v, %v; want queued", res, err)
@@ -123,7 +127,9 @@ func TestRetryOn5xx(t *testing.T) {
 	}))
 	defer flaky.Close()
 	c := upstream.New(upstream.Options{BaseURL: flaky.URL, Attempts: 3, Backoff: time.Millisecond})
-	res, err := c.Register(context.Background(), upstreamtest.Person(42))
+	p := upstreamtest.Person(42)
+	p.CardAuth = sim.Proof(t, upstream.PurposeRegistration, p.CardNumber, p.IDNumber)
+	res, err := c.Register(context.Background(), p)
 	if err != nil || res.Queued || res.Status != upstream.StatusPendingEmail {
 		t.Fatalf("Register after two 502s = %+v, %v", res, err)
 	}
@@ -190,7 +196,8 @@ func TestOutboxFinalAndHeld(t *testing.T) {
 
 func TestOutboxRun(t *testing.T) {
 	box := upstreamtest.NewMailbox()
-	sim := upstreamtest.Start(t, server.Options{Mailer: box}, nil)
+	// About the outbox's sending: registrations without card proofs.
+	sim := upstreamtest.Start(t, server.Options{Mailer: box, CardAuth: server.CardAuthOff}, nil)
 	ob := openOutbox(t, sim.Recipient)
 	c := upstream.New(upstream.Options{BaseURL: sim.URL, Outbox: ob})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -31,6 +31,11 @@ const (
 	ErrCodeUnauthorized      = "unauthorized"           // 401: no, expired or another kiosk's session
 	ErrCodeAccountLocked     = "account_locked"         // 423: 5 wrong passwords; use forgot password
 	ErrCodeCodeUsed          = "code_used"              // 409: binding code already used
+	ErrCodeCardNotGenuine    = "card_not_genuine"       // 403: the security module refused the card
+	ErrCodeCardAuthRequired  = "card_auth_required"     // 403: the call needs a card authentication's proof
+	ErrCodeCardAuthInvalid   = "card_auth_invalid"      // 403: proof unknown, used, expired, or another card's, purpose's or kiosk's
+	ErrCodeCardAuthRound     = "card_auth_round"        // 409: not the exchange's open round
+	ErrCodeCardAuthProtocol  = "card_auth_protocol"     // 400: a card authentication protocol this upstream does not speak
 )
 
 // FieldError is one invalid field: its JSON path ("contact.email"), a

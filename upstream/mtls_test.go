@@ -52,12 +52,13 @@ func TestMutualTLS(t *testing.T) {
 				}
 				hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 					TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
-				cl = upstream.New(upstream.Options{BaseURL: sim.URL, HTTPClient: hc, Attempts: 1})
+				cl = upstream.New(upstream.Options{BaseURL: sim.URL, HTTPClient: hc, Attempts: 1, CardProver: upstreamtest.Genuine})
 			} else {
 				var err error
 				if cl, err = upstream.FromConfig(c, nil); err != nil {
 					t.Fatal(err)
 				}
+				cl = cl.WithCardProver(upstreamtest.Genuine)
 			}
 			before := sim.Server.Stats().Created
 			_, err := cl.Register(context.Background(), upstreamtest.Person(60+i))
@@ -95,7 +96,7 @@ func TestSessionBoundToKiosk(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return cl
+		return cl.WithCardProver(upstreamtest.Genuine)
 	}
 	k1, k2 := kiosk("kiosk-1"), kiosk("kiosk-2")
 	ctx := context.Background()

@@ -80,9 +80,14 @@ func TestOpenAPISchemas(t *testing.T) {
 		"PasswordChange": upstream.PasswordChange{}, "BindingStart": upstream.BindingStart{}, "Binding": upstream.Binding{},
 		"BindingStatus": upstream.BindingStatus{}, "Bind": upstream.Bind{}, "Device": upstream.Device{},
 		"DeviceList": upstream.DeviceList{}, "DeviceRemove": upstream.DeviceRemove{},
-		"ServerTime": upstream.ServerTime{},
+		"ServerTime":    upstream.ServerTime{},
+		"CardAuthBegin": upstream.CardAuthBegin{}, "CardAuthStep": upstream.CardAuthStep{},
+		"CardAuthRespond": upstream.CardAuthRespond{}, "CardResponse": upstream.CardResponse{},
 	}
 	for name := range doc.Components.Schemas {
+		if name == "CardProof" { // a string, not an object
+			continue
+		}
 		if _, ok := types[name]; !ok {
 			t.Errorf("schema %s has no Go type in this test", name)
 		}

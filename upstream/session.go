@@ -22,9 +22,13 @@ type AccountSession struct {
 // Refusals: 403 wrong_password (counted by the upstream), 423
 // account_locked (after MaxPasswordFails in a row: use forgot password,
 // whose confirmation unlocks), 409 not_active, 404 not_found.
-func (c *Client) Login(ctx context.Context, card, id, password string) (*AccountSession, error) {
+func (c *Client) Login(ctx context.Context, card, id, password string, opts ...CallOption) (*AccountSession, error) {
+	proof, err := c.cardProof(ctx, PurposeLogin, card, id, opts)
+	if err != nil {
+		return nil, err
+	}
 	var s Session
-	if err := c.post(ctx, "", PathSessions, Login{CardNumber: card, IDNumber: id, Password: password}, &s); err != nil {
+	if err := c.post(ctx, "", PathSessions, Login{CardNumber: card, IDNumber: id, Password: password, CardAuth: proof}, &s); err != nil {
 		return nil, err
 	}
 	return &AccountSession{c: c, token: s.Token, ExpiresAt: s.ExpiresAt}, nil

@@ -16,7 +16,7 @@ import (
 func TestLongPollBelowTimeout(t *testing.T) {
 	box := upstreamtest.NewMailbox()
 	sim := upstreamtest.Start(t, server.Options{Mailer: box}, nil)
-	c := upstream.New(upstream.Options{BaseURL: sim.URL, Timeout: 900 * time.Millisecond, Attempts: 1})
+	c := upstream.New(upstream.Options{BaseURL: sim.URL, Timeout: 900 * time.Millisecond, Attempts: 1, CardProver: upstreamtest.Genuine})
 	ctx := context.Background()
 	p := upstreamtest.Person(71)
 	if _, err := c.Register(ctx, p); err != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/nhikiosk/nhikiosk/appliance"
+	"github.com/nhikiosk/nhikiosk/upstream"
 )
 
 // TestRegisterThenVerify is the citizen's whole visit: register on the
@@ -87,13 +88,14 @@ func TestDeleteApplication(t *testing.T) {
 	}
 }
 
-// TestUpstreamDownQueues registers while the upstream cannot be reached:
-// the kiosk says it is queued; once the upstream is back the outbox sends
-// it and the e-mail follows.
+// TestUpstreamDownQueues registers while the upstream cannot be reached
+// (after it checked the card): the kiosk says it is queued; once the
+// upstream is back the outbox sends it, with the card's proof, and the
+// e-mail follows.
 func TestUpstreamDownQueues(t *testing.T) {
 	k := New(t, Options{})
 	k.RegisterUntil(appliance.ScreenReview)
-	k.SetDown(true)
+	k.SetDownFor(upstream.PathRegistrations)
 	k.Tap(appliance.IDSubmit)
 	k.Want(appliance.ScreenReceipt)
 	if !strings.Contains(k.Texts(), "稍後送出") {
@@ -102,7 +104,7 @@ func TestUpstreamDownQueues(t *testing.T) {
 	if n, err := k.Client.Outbox().Len(); err != nil || n != 1 {
 		t.Fatalf("outbox holds %d (%v), want 1", n, err)
 	}
-	k.SetDown(false)
+	k.SetDownFor("")
 	if err := k.Client.Outbox().Flush(t.Context(), k.Client.SendQueued); err != nil {
 		t.Fatalf("flush outbox: %v", err)
 	}

@@ -1,9 +1,11 @@
 // Package appliancetest runs the whole kiosk wizard inside a test: the
 // headless display (taps by widget id, typing on the on-screen keyboards),
-// the in-process virtual card reader with the real NHI card protocol, and
-// an in-process nhisim whose e-mails go to a real SMTP catcher (Mailpit,
-// started by scripts/test.sh) and are read back from it. It is for tests
-// only.
+// a card reader with the real NHI card protocol and card check (the
+// in-process virtual reader, or pcscd with vpcd, or the CCID backend over
+// its fake reader: internal/cardslot), and an in-process nhisim (with its
+// simulated card authentication) whose e-mails go to a real SMTP catcher
+// (Mailpit, started by scripts/test.sh) and are read back from it. It is
+// for tests only.
 package appliancetest
 
 import (
@@ -26,6 +28,7 @@ import (
 	"github.com/nhikiosk/nhikiosk/appliance/devices"
 	"github.com/nhikiosk/nhikiosk/display"
 	"github.com/nhikiosk/nhikiosk/display/displaytest"
+	"github.com/nhikiosk/nhikiosk/internal/cardslot"
 	"github.com/nhikiosk/nhikiosk/internal/itest"
 	"github.com/nhikiosk/nhikiosk/reader/readertest"
 	"github.com/nhikiosk/nhikiosk/upstream"
@@ -36,9 +39,15 @@ import (
 // Kiosk is the wizard wired to real parts, driven by a test.
 type Kiosk struct {
 	*displaytest.Harness
-	K      *appliance.Kiosk
-	Reader *readertest.Device
-	Sim    *upstreamtest.Sim
+	K *appliance.Kiosk
+	// Slot is the card reader; Card the card last inserted.
+	Slot *cardslot.Slot
+	Card *readertest.Card
+	Sim  *upstreamtest.Sim
+	// Client reaches nhisim for a test's own calls, proving them with the
+	// test person's genuine virtual card (upstreamtest.Genuine); the
+	// wizard's client is the same without that, so the wizard's own card
+	// check is what its calls carry.
 	Client *upstream.Client
 	Mail   upstreamtest.Mailpit
 	// Person is the card holder of this test, with a name, ID and e-mail
@@ -51,9 +60,11 @@ type Kiosk struct {
 	// (binding codes) are printed: the test's phone reads them there.
 	SMS *SyncBuffer
 
-	down  atomic.Bool
-	later atomic.Int64 // how far nhisim's clock is ahead, in ns
-	cards chan appliance.Event
+	down     atomic.Bool
+	downPath atomic.Value // string: only this path is down
+	stall    atomic.Int64 // ns the answers to the card check's rounds are held back
+	later    atomic.Int64 // how far nhisim's clock is ahead, in ns
+	cards    chan appliance.Event
 }
 
 // Options change the kiosk a test gets.
@@ -64,6 +75,14 @@ type Options struct {
 	Down bool
 	// Divisions replaces nhisim's sample division list.
 	Divisions upstream.Divisions
+	// Reader is the reader backend (cardslot.Virtual, PCSC, CCID); empty
+	// is the virtual one.
+	Reader string
+	// CardModule replaces nhisim's simulated card authentication (a test's
+	// hostile module, say).
+	CardModule server.CardModule
+	// CheckTimeout bounds the wizard's card check; 0 is the kiosk's own.
+	CheckTimeout time.Duration
 }
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -99,17 +118,29 @@ func New(t *testing.T, o Options) *Kiosk {
 	if o.Lang == "" {
 		o.Lang = appliance.LangZhTW
 	}
+	if o.Reader == "" {
+		o.Reader = cardslot.Virtual
+	}
 	k := &Kiosk{Mail: upstreamtest.Mailpit{API: api}, Logs: &SyncBuffer{}, SMS: &SyncBuffer{}, cards: make(chan appliance.Event, 8)}
 	log := slog.New(slog.NewJSONHandler(k.Logs, nil))
 	k.Sim = upstreamtest.Start(t, server.Options{Mailer: server.SMTPMailer{Addr: smtp}, Logger: log, Divisions: o.Divisions, DevOut: k.SMS,
-		Now: func() time.Time { return time.Now().Add(time.Duration(k.later.Load())) }}, nil)
+		Now: func() time.Time { return time.Now().Add(time.Duration(k.later.Load())) }, CardModule: o.CardModule}, nil)
 	k.down.Store(o.Down)
+	k.downPath.Store("")
 	// The kiosk reaches nhisim through a switch, so a test can take the
-	// upstream away and bring it back.
+	// upstream away (or one path of it) and bring it back, or hold the card
+	// check's answers back.
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if k.down.Load() {
+		if k.down.Load() || k.downPath.Load() == r.URL.Path {
 			http.Error(w, `{"error":{"code":"unavailable"}}`, http.StatusServiceUnavailable)
 			return
+		}
+		if d := time.Duration(k.stall.Load()); d > 0 && r.URL.Path == upstream.PathCardAuthRespond {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
 		}
 		k.Sim.Server.Handler().ServeHTTP(w, r)
 	}))
@@ -118,8 +149,9 @@ func New(t *testing.T, o Options) *Kiosk {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k.Client = upstream.New(upstream.Options{BaseURL: front.URL, Timeout: 5 * time.Second, Attempts: 2,
+	wizard := upstream.New(upstream.Options{BaseURL: front.URL, Timeout: 5 * time.Second, Attempts: 2,
 		Backoff: time.Millisecond, Outbox: ob, Logger: log})
+	k.Client = wizard.WithCardProver(upstreamtest.Genuine)
 
 	n := seq.Add(1)
 	run := runID()
@@ -129,18 +161,20 @@ func New(t *testing.T, o Options) *Kiosk {
 	k.Person.CardNumber = fmt.Sprintf("%012d", 800000000000+time.Now().UnixNano()%100_000_000+n)
 
 	k.Harness = displaytest.New(t, o.Size, display.NewCatalog(), display.DefaultTheme(), o.Lang)
-	k.Reader = readertest.NewDevice("Virtual NHI reader")
+	k.Slot = cardslot.Open(t, o.Reader)
 	ctx, cancel := context.WithCancel(context.Background())
 	watched := make(chan error, 1)
-	go func() { watched <- devices.WatchCards(ctx, k.Reader, k.cards) }()
+	go func() { watched <- devices.WatchCards(ctx, k.Slot.Device, k.cards) }()
 	t.Cleanup(func() { cancel(); <-watched })
+	k.settle()
 
 	k.K, err = appliance.NewKiosk(k.UI, appliance.Options{
 		Lang: o.Lang, IdleTimeout: 60 * time.Second, WarningCountdown: 20 * time.Second,
 		RemovedScreen: 4 * time.Second, MaxDuration: 20 * time.Minute,
 		Now: k.Clock.Now, Log: log,
-		Card: devices.Card{Device: k.Reader}, CardKey: devices.CardErrorKey,
-		Upstream: devices.Upstream{Client: k.Client, KioskID: "e2e-1"},
+		Card: devices.Card{Device: k.Slot.Device}, CardKey: devices.CardErrorKey,
+		Upstream:  devices.Upstream{Client: wizard, KioskID: "e2e-1"},
+		CardCheck: devices.CardCheck{Device: k.Slot.Device, Client: wizard, Log: log, Timeout: o.CheckTimeout},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -163,6 +197,13 @@ func (k *Kiosk) Later(d time.Duration) { k.later.Add(int64(d)) }
 // SetDown makes the upstream unreachable (true) or reachable again.
 func (k *Kiosk) SetDown(down bool) { k.down.Store(down) }
 
+// SetDownFor makes only path unreachable ("": none).
+func (k *Kiosk) SetDownFor(path string) { k.downPath.Store(path) }
+
+// StallCardCheck holds the answers to the card check's rounds back for d
+// (0: not at all), as an upstream that stopped answering.
+func (k *Kiosk) StallCardCheck(d time.Duration) { k.stall.Store(int64(d)) }
+
 // Screen returns the wizard's screen.
 func (k *Kiosk) Screen() appliance.ScreenID { return k.K.Machine().Screen() }
 
@@ -181,28 +222,62 @@ func (k *Kiosk) event() {
 	case ev := <-k.cards:
 		k.K.Dispatch(ev)
 		k.Step()
-	case <-time.After(5 * time.Second):
-		k.T.Fatalf("no event from the virtual reader")
+	case <-time.After(10 * time.Second):
+		k.T.Fatalf("no event from the %s reader", k.Slot.Backend)
 	}
 }
 
-// Insert puts the test person's card in the reader.
-func (k *Kiosk) Insert() {
+// Event waits for the reader's next event (a card leaving by itself, say)
+// and hands it to the wizard.
+func (k *Kiosk) Event() {
+	k.T.Helper()
+	k.event()
+}
+
+// settle waits out a card another test left in vpcd that pcscd has not
+// seen leave yet, before the wizard runs.
+func (k *Kiosk) settle() {
+	select {
+	case ev := <-k.cards:
+		if _, ok := ev.(appliance.CardInserted); ok {
+			select {
+			case <-k.cards:
+			case <-time.After(10 * time.Second):
+				k.T.Fatalf("a stale card never left the %s reader", k.Slot.Backend)
+			}
+		}
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// NewCard is a genuine virtual card of the test person.
+func (k *Kiosk) NewCard() *readertest.Card {
 	k.T.Helper()
 	card, err := readertest.NewCard(k.Person)
 	if err != nil {
 		k.T.Fatal(err)
 	}
-	if err := k.Reader.Insert(card); err != nil {
-		k.T.Fatal(err)
-	}
+	return card
+}
+
+// Insert puts the test person's genuine card in the reader.
+func (k *Kiosk) Insert() {
+	k.T.Helper()
+	k.InsertCard(k.NewCard())
+}
+
+// InsertCard puts card in the reader and waits for the wizard to see it.
+func (k *Kiosk) InsertCard(card *readertest.Card) {
+	k.T.Helper()
+	k.Card = card
+	k.Slot.Insert(k.T, card)
 	k.event()
 }
 
 // Pull takes the card out.
 func (k *Kiosk) Pull() {
 	k.T.Helper()
-	k.Reader.Remove()
+	k.Slot.Remove()
 	k.event()
 }
 

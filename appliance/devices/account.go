@@ -13,7 +13,7 @@ var _ appliance.AccountUpstream = Upstream{}
 // Login opens an account session with the card and the registration
 // password.
 func (u Upstream) Login(ctx context.Context, id appliance.Identity, password string) (appliance.AccountSession, error) {
-	s, err := u.Client.Login(ctx, id.CardNumber, id.IDNumber, password)
+	s, err := u.Client.Login(ctx, id.CardNumber, id.IDNumber, password, upstream.WithCardAuth(id.CardProof))
 	if err != nil {
 		return nil, wizardError("login", err)
 	}

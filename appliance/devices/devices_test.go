@@ -59,7 +59,7 @@ func TestCardReadsAndWatches(t *testing.T) {
 // wizard's kinds and fields against a real nhisim.
 func TestUpstreamErrors(t *testing.T) {
 	sim := upstreamtest.Start(t, server.Options{}, nil)
-	u := Upstream{Client: upstream.New(upstream.Options{BaseURL: sim.URL, Attempts: 1}), KioskID: "t-1", CacheDir: t.TempDir()}
+	u := Upstream{Client: upstream.New(upstream.Options{BaseURL: sim.URL, Attempts: 1, CardProver: upstreamtest.Genuine}), KioskID: "t-1", CacheDir: t.TempDir()}
 	ctx := t.Context()
 	id := appliance.Identity{CardNumber: "900000000001", IDNumber: upstreamtest.IDNumber(1)}
 	var ue *appliance.UpstreamError
@@ -143,7 +143,7 @@ func TestCacheServesWhenDown(t *testing.T) {
 func TestAccountErrors(t *testing.T) {
 	mb := upstreamtest.NewMailbox()
 	sim := upstreamtest.Start(t, server.Options{Mailer: mb}, nil)
-	u := Upstream{Client: upstream.New(upstream.Options{BaseURL: sim.URL, Attempts: 1, Timeout: 5 * time.Second}), KioskID: "t-1"}
+	u := Upstream{Client: upstream.New(upstream.Options{BaseURL: sim.URL, Attempts: 1, Timeout: 5 * time.Second, CardProver: upstreamtest.Genuine}), KioskID: "t-1"}
 	ctx := t.Context()
 	id := appliance.Identity{CardNumber: "900000000003", IDNumber: upstreamtest.IDNumber(3)}
 	r := appliance.Registration{TermsVersion: server.DefaultTerms().Version, Identity: id, Name: "測試一", BirthDate: "1980-01-02",

@@ -99,6 +99,7 @@ func (u Upstream) Register(ctx context.Context, r appliance.Registration) (appli
 		},
 		TermsVersion: r.TermsVersion,
 		KioskID:      u.KioskID,
+		CardAuth:     r.CardProof,
 	})
 	if err != nil {
 		return appliance.Receipt{}, wizardError("register", err)
@@ -108,7 +109,7 @@ func (u Upstream) Register(ctx context.Context, r appliance.Registration) (appli
 
 // Verify completes e-mail verification.
 func (u Upstream) Verify(ctx context.Context, id appliance.Identity, code string) error {
-	return wizardError("verify", u.Client.Verify(ctx, id.CardNumber, id.IDNumber, code))
+	return wizardError("verify", u.Client.Verify(ctx, id.CardNumber, id.IDNumber, code, upstream.WithCardAuth(id.CardProof)))
 }
 
 // Resend sends the confirmation e-mail again.
@@ -123,12 +124,12 @@ func (u Upstream) RequestReset(ctx context.Context, id appliance.Identity) error
 
 // ResetPassword sets the new password with the e-mailed code.
 func (u Upstream) ResetPassword(ctx context.Context, id appliance.Identity, code, password string) error {
-	return wizardError("password reset confirm", u.Client.PasswordResetConfirm(ctx, id.CardNumber, id.IDNumber, code, password))
+	return wizardError("password reset confirm", u.Client.PasswordResetConfirm(ctx, id.CardNumber, id.IDNumber, code, password, upstream.WithCardAuth(id.CardProof)))
 }
 
 // Cancel deletes a pending application.
 func (u Upstream) Cancel(ctx context.Context, id appliance.Identity, password string) error {
-	return wizardError("cancel", u.Client.Cancel(ctx, id.CardNumber, id.IDNumber, password))
+	return wizardError("cancel", u.Client.Cancel(ctx, id.CardNumber, id.IDNumber, password, upstream.WithCardAuth(id.CardProof)))
 }
 
 // kinds maps the API's error codes to what the wizard does about them.
@@ -149,6 +150,11 @@ var kinds = map[string]string{
 	upstream.ErrCodeUnauthorized:      appliance.KindUnauthorized,
 	upstream.ErrCodeAccountLocked:     appliance.KindAccountLocked,
 	upstream.ErrCodeCodeUsed:          appliance.KindCodeUsed,
+	upstream.ErrCodeCardNotGenuine:    appliance.KindCardNotGenuine,
+	upstream.ErrCodeCardAuthRequired:  appliance.KindCardCheckFailed,
+	upstream.ErrCodeCardAuthInvalid:   appliance.KindCardCheckFailed,
+	upstream.ErrCodeCardAuthRound:     appliance.KindCardCheckFailed,
+	upstream.ErrCodeCardAuthProtocol:  appliance.KindCardCheckFailed,
 }
 
 // fields maps the API's field paths to the wizard's fields.

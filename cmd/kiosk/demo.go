@@ -87,7 +87,7 @@ func openDemoScreen(cfg *config.Config, o options, strip []stripButton, font *di
 		}
 		return openWeb(*cfg, strip, log, stdout)
 	}
-	screen, err := openScreen(*cfg, log, stdout)
+	screen, err := openScreen(*cfg, log, stdout, nil, nil)
 	if err != nil && cfg.Display.Backend == config.DisplayGLFW && !o.chose("display.backend") {
 		log.Warn("demo: the window did not open, so the kiosk's screen is a web page", "err", err)
 		cfg.Display.Backend = config.DisplayWeb

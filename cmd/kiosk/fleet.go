@@ -185,9 +185,23 @@ type tapReader struct {
 // Read reads the card and reports a failure's kind.
 func (t tapReader) Read(ctx context.Context) (reader.Profile, error) {
 	p, err := t.Device.Read(ctx)
+	t.report(err)
+	return p, err
+}
+
+// Authenticate relays the card check and reports a card failure's kind
+// (the upstream's refusals are not the card's).
+func (t tapReader) Authenticate(ctx context.Context, ex reader.Exchange) error {
+	err := t.Device.Authenticate(ctx, ex)
+	if reader.CatalogKey(err) != "card.error.unknown" {
+		t.report(err)
+	}
+	return err
+}
+
+func (t tapReader) report(err error) {
 	if kind, ok := cardErrorKind(err); ok {
 		t.kf.countError(fleet.ErrKindCard)
 		t.kf.event(fleet.EvCardError, fleet.EventFields{CardError: kind})
 	}
-	return p, err
 }

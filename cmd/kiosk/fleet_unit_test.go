@@ -250,3 +250,5 @@ func TestOutboxStuck(t *testing.T) {
 		t.Fatal("still stuck after the outbox shrank")
 	}
 }
+
+func (r failingReader) Authenticate(context.Context, reader.Exchange) error { return r.err }

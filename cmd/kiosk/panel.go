@@ -26,8 +26,8 @@ const dimCheck = time.Second
 // kioskPanel connects the panel (LEDs, buzzer, presence sensor, tamper
 // switch) and the backlight to the wizard (issue 7):
 //   - LEDs: ready on the attract screen, busy in a session, fault without
-//     a card reader, out-of-service (fault blinking) in maintenance or with
-//     the case open;
+//     a card reader or touch device, out-of-service (fault blinking) in
+//     maintenance or with the case open;
 //   - buzzer: card inserted, card removed, card read error;
 //   - backlight: dim after dimAfter on the attract screen, wake on a
 //     touch, on presence and when the screen changes;
@@ -164,12 +164,15 @@ func (kp *kioskPanel) cardEvent(ev reader.Event) {
 	kp.setStatusLocked()
 }
 
-// ledStatus is what the LEDs show for the wizard's state s.
+// ledStatus is what the LEDs show for the wizard's state s: out of
+// service (fault blinking) in maintenance or with the case open, fault
+// (steady) while the kiosk misses a reader or touch device, whether the
+// wizard shows out-of-service for it or a session still runs.
 func ledStatus(s appliance.State, reader bool) panel.Status {
 	switch {
-	case s.Screen == appliance.ScreenOutOfService:
+	case s.Screen == appliance.ScreenOutOfService && (s.Closed || !s.Hardware.Missing()):
 		return panel.StatusOutOfService
-	case !reader:
+	case !reader || s.Hardware.Missing():
 		return panel.StatusFault
 	case s.Session:
 		return panel.StatusBusy

@@ -294,6 +294,10 @@ func TestLEDStatus(t *testing.T) {
 		{"no reader", appliance.State{Screen: appliance.ScreenAttract}, false, panel.StatusFault},
 		{"out of service", appliance.State{Screen: appliance.ScreenOutOfService}, true, panel.StatusOutOfService},
 		{"out of service without reader", appliance.State{Screen: appliance.ScreenOutOfService}, false, panel.StatusOutOfService},
+		{"out of service: no reader", appliance.State{Screen: appliance.ScreenOutOfService, Hardware: appliance.Hardware{NoReader: true}}, false, panel.StatusFault},
+		{"out of service: no touch", appliance.State{Screen: appliance.ScreenOutOfService, Hardware: appliance.Hardware{NoTouch: true}}, true, panel.StatusFault},
+		{"session without touch", appliance.State{Screen: appliance.ScreenMenu, Session: true, Hardware: appliance.Hardware{NoTouch: true}}, true, panel.StatusFault},
+		{"case open and no touch", appliance.State{Screen: appliance.ScreenOutOfService, Closed: true, Hardware: appliance.Hardware{NoTouch: true}}, true, panel.StatusOutOfService},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

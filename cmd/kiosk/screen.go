@@ -10,17 +10,21 @@ import (
 
 	"github.com/nhikiosk/nhikiosk/config"
 	"github.com/nhikiosk/nhikiosk/display"
+	"github.com/nhikiosk/nhikiosk/display/evdev"
 	"github.com/nhikiosk/nhikiosk/display/fbdev"
 	"github.com/nhikiosk/nhikiosk/display/glfwscreen"
 	"github.com/nhikiosk/nhikiosk/display/headless"
+	"github.com/nhikiosk/nhikiosk/internal/uevent"
 	"github.com/nhikiosk/nhikiosk/reader"
 	"github.com/nhikiosk/nhikiosk/reader/pcsc"
 )
 
 // openScreen opens the configured display backend: a GLFW window (cgo;
 // without cgo glfwscreen.Open says so), the framebuffer, a page in a
-// browser (whose address it prints on stdout), or none.
-func openScreen(cfg config.Config, log *slog.Logger, stdout io.Writer) (display.Screen, error) {
+// browser (whose address it prints on stdout), or none. With fbdev, the
+// touch devices follow hotplug through the shared uevent socket, and hw
+// (if not nil) hears which there are.
+func openScreen(cfg config.Config, log *slog.Logger, stdout io.Writer, hotplug *uevent.Mux, hw *hardware) (display.Screen, error) {
 	var s display.Screen
 	var err error
 	switch cfg.Display.Backend {
@@ -33,7 +37,12 @@ func openScreen(cfg config.Config, log *slog.Logger, stdout io.Writer) (display.
 		}
 		s, err = glfwscreen.Open(glfwscreen.Options{Width: size.X, Height: size.Y, Fullscreen: cfg.Display.Fullscreen, Title: "nhikiosk"})
 	case config.DisplayFBDev:
-		s, err = fbdev.Open(fbdev.Options{Log: log})
+		to := evdev.Options{Uevents: subscribe(hotplug, log)}
+		if hw != nil {
+			hw.followTouch()
+			to.Changed = hw.touchDevices
+		}
+		s, err = fbdev.Open(fbdev.Options{Log: log, Touch: to})
 	default:
 		s = headless.New(screenSize(cfg, image.Pt(800, 480)))
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/nhikiosk/nhikiosk/config"
 	"github.com/nhikiosk/nhikiosk/display"
 	"github.com/nhikiosk/nhikiosk/fleet"
+	"github.com/nhikiosk/nhikiosk/internal/uevent"
 	"github.com/nhikiosk/nhikiosk/reader"
 	"github.com/nhikiosk/nhikiosk/reader/ccid"
 	"github.com/nhikiosk/nhikiosk/upstream"
@@ -41,6 +42,7 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 	defer cancel(nil)
 	var p parts
 	var err error
+	hw := newHardware(log, hardwareGrace)
 	if o.demo {
 		var stop func()
 		p, stop, err = demoParts(ctx, &cfg, o, log, stdout)
@@ -48,7 +50,7 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 			defer stop()
 		}
 	} else {
-		p, err = realParts(cfg, log, stdout)
+		p, err = realParts(cfg, log, stdout, hw)
 	}
 	if err != nil {
 		return err
@@ -77,6 +79,7 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 		RemovedScreen: s.RemovedScreen.D(), MaxDuration: s.MaxDuration.D(), Log: log,
 		Card: devices.Card{Device: tapReader{p.reader, kf}}, CardKey: devices.CardErrorKey,
 		Upstream:     devices.Upstream{Client: p.client, KioskID: cfg.KioskID, CacheDir: filepath.Join(cfg.DataDir, "cache"), Log: log},
+		CardCheck:    devices.CardCheck{Device: tapReader{p.reader, kf}, Client: p.client, Log: log},
 		ClockUnknown: !kc.known,
 	})
 	if err != nil {
@@ -85,6 +88,7 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 	kp.attach(k)
 	kc.attach(k.Post)
 	kf.k, kf.clock = k, kc.health
+	hw.attach(k.Post, func(kind fleet.EventKind) { kf.event(kind, fleet.EventFields{}) })
 	// An opened case is an alert for the operator (fleetd keeps it until
 	// acknowledged); closing it needs no event.
 	kp.OnTamper(func(open bool) {
@@ -102,7 +106,13 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 		g.Go(func() error { return agent.Run(gctx) })
 		g.Go(func() error { return kf.run(gctx) })
 	}
-	g.Go(func() error { return devices.WatchCardsObserved(gctx, p.reader, cards, kf.observeReader) })
+	g.Go(func() error {
+		return devices.WatchCardsObserved(gctx, p.reader, cards, func(ev reader.Event) {
+			kf.observeReader(ev)
+			hw.readerEvent(ev)
+		})
+	})
+	g.Go(func() error { return hw.run(gctx) })
 	g.Go(func() error { return p.client.Run(gctx) })
 	g.Go(func() error { return watchUI(gctx, ui, uiStallTimeout) })
 	g.Go(func() error { return kp.Run(gctx) })
@@ -139,19 +149,22 @@ func newKioskFleet(cfg config.Config, o options, p parts, screen *recScreen, log
 
 // realParts opens the configured reader, screen, font and upstream. What
 // is missing or not built in is an exitNoRestart error saying so.
-func realParts(cfg config.Config, log *slog.Logger, stdout io.Writer) (parts, error) {
+func realParts(cfg config.Config, log *slog.Logger, stdout io.Writer, hw *hardware) (parts, error) {
 	var p parts
 	var err error
 	if p.font, p.theme, err = display.Configured(cfg.Display); err != nil {
 		return p, &exitError{exitNoRestart, err}
 	}
-	if p.reader, err = openReader(cfg, log); err != nil {
+	// One kernel uevent socket for the card readers and the touch
+	// devices, which both come and go.
+	hotplug := uevent.NewMux(uevent.Netlink)
+	if p.reader, err = openReader(cfg, log, hotplug); err != nil {
 		return p, &exitError{exitNoRestart, err}
 	}
 	if p.client, err = upstream.FromConfig(cfg, log); err != nil {
 		return p, &exitError{exitNoRestart, fmt.Errorf("upstream: %w", err)}
 	}
-	if p.screen, err = openScreen(cfg, log, stdout); err != nil {
+	if p.screen, err = openScreen(cfg, log, stdout, hotplug, hw); err != nil {
 		return p, &exitError{exitNoRestart, err}
 	}
 	return p, nil
@@ -160,7 +173,7 @@ func realParts(cfg config.Config, log *slog.Logger, stdout io.Writer) (parts, er
 // openReader builds the configured card reader: PC/SC through pcscd
 // (cgo), or CCID over usbfs (pure Go, the appliance). Neither touches the
 // hardware until the wizard runs it.
-func openReader(cfg config.Config, log *slog.Logger) (reader.Device, error) {
+func openReader(cfg config.Config, log *slog.Logger, hotplug *uevent.Mux) (reader.Device, error) {
 	switch cfg.Reader.Backend {
 	case config.ReaderPCSC:
 		d, err := newPCSC(cfg.Reader.Name)
@@ -169,9 +182,24 @@ func openReader(cfg config.Config, log *slog.Logger) (reader.Device, error) {
 		}
 		return d, nil
 	case config.ReaderCCID:
-		return ccid.NewDevice(ccid.Options{Name: cfg.Reader.Name, Log: log}), nil
+		return ccid.NewDevice(ccid.Options{Name: cfg.Reader.Name, Log: log, Uevents: subscribe(hotplug, log)}), nil
 	}
 	return nil, fmt.Errorf("reader.backend %s is only for -demo", cfg.Reader.Backend)
+}
+
+// subscribe returns a subscription to the shared uevent socket, or nil
+// (the part then opens its own, and says why it cannot) when there is
+// none.
+func subscribe(hotplug *uevent.Mux, log *slog.Logger) uevent.Source {
+	if hotplug == nil {
+		return nil
+	}
+	src, err := hotplug.Subscribe()
+	if err != nil {
+		log.Warn("no kernel uevents", "err", err)
+		return nil
+	}
+	return src
 }
 
 // screenSize is the configured size, or a default for backends that have

@@ -59,7 +59,7 @@ func TestOpenReader(t *testing.T) {
 		t.Run(tt.backend, func(t *testing.T) {
 			cfg := config.Default()
 			cfg.Reader.Backend = tt.backend
-			dev, err := openReader(cfg, slog.New(slog.DiscardHandler))
+			dev, err := openReader(cfg, slog.New(slog.DiscardHandler), nil)
 			if tt.wantType == "" {
 				if err == nil {
 					t.Fatalf("openReader(%s) = %T, want an error", tt.backend, dev)

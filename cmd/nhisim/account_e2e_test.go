@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nhikiosk/nhikiosk/upstream"
+	"github.com/nhikiosk/nhikiosk/upstream/upstreamtest"
 )
 
 // bindCmd runs "nhisim bind" (the phone) and returns its output.
@@ -117,7 +118,7 @@ func TestAccountEndToEnd(t *testing.T) {
 func TestDevBindBySMS(t *testing.T) {
 	dir := t.TempDir()
 	p := start(t, "-dev", "-listen", "127.0.0.1:0", "-db", dir+"/dev.db")
-	c := upstream.New(upstream.Options{BaseURL: p.url})
+	c := upstream.New(upstream.Options{BaseURL: p.url, CardProver: upstreamtest.Genuine})
 	ctx := context.Background()
 	person := upstreamPerson(21)
 	if _, err := c.Register(ctx, person); err != nil {

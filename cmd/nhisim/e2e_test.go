@@ -163,6 +163,7 @@ func newE2E(t *testing.T) *e2e {
 	if e.c, err = upstream.FromConfig(e.cfg, nil); err != nil {
 		t.Fatal(err)
 	}
+	e.c = e.c.WithCardProver(upstreamtest.Genuine) // nhisim authenticates cards (sim) by default
 	return e
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nhikiosk/nhikiosk/upstream"
+	"github.com/nhikiosk/nhikiosk/upstream/upstreamtest"
 )
 
 // TestEndToEnd drives every flow against the nhisim binary over mutual
@@ -146,6 +147,7 @@ func TestEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		c = c.WithCardProver(upstreamtest.Genuine)
 		if err := c.Verify(ctx, p.CardNumber, p.IDNumber, code); err != nil {
 			t.Fatalf("Verify after restart: %v", err)
 		}
@@ -157,7 +159,7 @@ func TestEndToEnd(t *testing.T) {
 func TestDevMode(t *testing.T) {
 	dir := t.TempDir()
 	p := start(t, "-dev", "-listen", "127.0.0.1:0", "-db", dir+"/dev.db")
-	c := upstream.New(upstream.Options{BaseURL: p.url})
+	c := upstream.New(upstream.Options{BaseURL: p.url, CardProver: upstreamtest.Genuine})
 	person := upstreamPerson(8)
 	res, err := c.Register(context.Background(), person)
 	if err != nil {
@@ -193,6 +195,9 @@ func TestFlags(t *testing.T) {
 		{[]string{"-listen", ":8443"}, false},
 		{[]string{"-listen", ":8443", "-tls-cert", "c", "-tls-key", "k", "-client-ca", "ca", "-age-identity", "id"}, true},
 		{[]string{"-dev", "-listen", "127.0.0.1:1", "-fail", "1.5"}, false},
+		{[]string{"-dev", "-listen", "127.0.0.1:1", "-card-auth", "off"}, true},
+		{[]string{"-dev", "-listen", "127.0.0.1:1", "-card-auth", "sim"}, true},
+		{[]string{"-dev", "-listen", "127.0.0.1:1", "-card-auth", "nhi"}, false},
 	} {
 		var stderr bytes.Buffer
 		if _, err := parse(tt.args, &stderr); (err == nil) != tt.ok {

@@ -51,6 +51,7 @@ func main() {
 type options struct {
 	listen, db, smtp, identity, divisions   string
 	tlsCert, tlsKey, clientCA, from, public string
+	cardAuth                                string
 	dev                                     bool
 	fail                                    float64
 	delay                                   time.Duration
@@ -73,6 +74,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.dev, "dev", false, "plain HTTP on loopback only; print e-mails to stdout")
 	fs.Float64Var(&o.fail, "fail", 0, "answer this share (0–1) of requests with 503")
 	fs.DurationVar(&o.delay, "delay", 0, "hold every request back this long")
+	fs.StringVar(&o.cardAuth, "card-auth", server.CardAuthSim, "card authentication: sim (the protocol's simulated reference module; only virtual test cards pass) or off")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -81,6 +83,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.fail < 0 || o.fail > 1 {
 		return o, errors.New("-fail must be between 0 and 1")
+	}
+	if o.cardAuth != server.CardAuthSim && o.cardAuth != server.CardAuthOff {
+		return o, fmt.Errorf("-card-auth is %s or %s, not %q", server.CardAuthSim, server.CardAuthOff, o.cardAuth)
 	}
 	if o.dev {
 		host, _, err := net.SplitHostPort(o.listen)
@@ -110,7 +115,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	so := server.Options{DBPath: o.db, Identity: id, MailFrom: o.from, PublicURL: o.public,
-		FailRate: o.fail, Delay: o.delay, Logger: log}
+		FailRate: o.fail, Delay: o.delay, Logger: log, CardAuth: o.cardAuth}
 	if o.smtp != "" {
 		so.Mailer = server.SMTPMailer{Addr: o.smtp}
 	}
@@ -150,7 +155,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer srv.Close()
-	log.Info("nhisim serving", "url", scheme+"://"+ln.Addr().String(), "age_recipient", id.Recipient().String(), "dev", o.dev)
+	log.Info("nhisim serving", "url", scheme+"://"+ln.Addr().String(), "age_recipient", id.Recipient().String(), "dev", o.dev, "card_auth", o.cardAuth)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return serve(ctx, srv, ln)

@@ -53,6 +53,10 @@ type Harness struct {
 	UI     *display.UI
 	Screen *headless.Screen
 	Clock  *Clock
+	// Mirror, if set, gets the pointer events of every tap and drag once
+	// the UI has handled them, so a test can repeat them on another
+	// kiosk drawing the same screens (the VM test's, through QEMU).
+	Mirror func([]display.Event)
 }
 
 // New returns a harness of size pixels with the font, a catalog from cat
@@ -111,9 +115,19 @@ func (h *Harness) Tap(id string) {
 	h.UI.Reveal(w)
 	h.Step()
 	p := center(w.Bounds().Intersect(image.Rectangle{Max: h.UI.Size()}))
-	h.Screen.Inject(display.Event{Kind: display.PointerDown, X: p.X, Y: p.Y})
-	h.Screen.Inject(display.Event{Kind: display.PointerUp, X: p.X, Y: p.Y})
+	h.inject(display.Event{Kind: display.PointerDown, X: p.X, Y: p.Y}, display.Event{Kind: display.PointerUp, X: p.X, Y: p.Y})
+}
+
+// inject hands evs to the UI, steps, and tells Mirror.
+func (h *Harness) inject(evs ...display.Event) {
+	h.T.Helper()
+	for _, ev := range evs {
+		h.Screen.Inject(ev)
+	}
 	h.Step()
+	if h.Mirror != nil {
+		h.Mirror(evs)
+	}
 }
 
 func center(r image.Rectangle) image.Point {
@@ -122,12 +136,12 @@ func center(r image.Rectangle) image.Point {
 
 // Drag drags from (x, y) by dy pixels in steps, as a finger scrolling.
 func (h *Harness) Drag(x, y, dy int) {
-	h.Screen.Inject(display.Event{Kind: display.PointerDown, X: x, Y: y})
+	h.T.Helper()
+	evs := []display.Event{{Kind: display.PointerDown, X: x, Y: y}}
 	for i := 1; i <= 8; i++ {
-		h.Screen.Inject(display.Event{Kind: display.PointerMove, X: x, Y: y + dy*i/8})
+		evs = append(evs, display.Event{Kind: display.PointerMove, X: x, Y: y + dy*i/8})
 	}
-	h.Screen.Inject(display.Event{Kind: display.PointerUp, X: x, Y: y + dy})
-	h.Step()
+	h.inject(append(evs, display.Event{Kind: display.PointerUp, X: x, Y: y + dy})...)
 }
 
 // Type types s on the on-screen keyboard that is open, switching shift and

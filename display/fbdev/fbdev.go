@@ -2,15 +2,16 @@
 // Go: it maps the Linux framebuffer (/dev/fb0, geometry and pixel format
 // from the FBIOGET_*SCREENINFO ioctls), converts frames to its pixel
 // format (RGB565, XRGB8888 and other packed RGB layouts), reads touches
-// from evdev devices (/dev/input/event*; single-touch and multi-touch
-// protocols A and B, calibrated to the screen), and switches the console
-// to graphics mode (KDSETMODE) so kernel messages do not draw over the UI,
-// restoring text mode on Close.
+// from every touch device as they come and go (display/evdev, calibrated
+// to the framebuffer), and switches the console to graphics mode
+// (KDSETMODE) so kernel messages do not draw over the UI, restoring text
+// mode on Close.
 //
 // It only shows frames and reports touches; it never interprets them.
 package fbdev
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -22,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nhikiosk/nhikiosk/display"
+	"github.com/nhikiosk/nhikiosk/display/evdev"
 )
 
 // Options say which devices to use. Zero values pick the defaults of a
@@ -32,15 +34,17 @@ type Options struct {
 	// Geometry, if set, is used instead of asking the device (for a plain
 	// file standing in for the framebuffer in tests).
 	Geometry *Geometry
-	// Touch lists evdev devices to read; nil finds every device under
-	// /dev/input that reports absolute positions.
-	Touch []string
+	// Touch says how touch devices are found and followed (its Size and
+	// Send are the screen's own); the zero value follows every touch
+	// device of the running system as it comes and goes. Its Calibration
+	// also applies to TouchStreams.
+	Touch evdev.Options
+	// NoTouchDevices turns the evdev watcher off (tests that only use
+	// TouchStreams).
+	NoTouchDevices bool
 	// TouchStreams are extra event streams with their calibration (tests,
 	// or a touch controller reached another way).
 	TouchStreams []TouchStream
-	// Calibration overrides the calibration read from the devices (e.g.
-	// for a panel mounted upside down); nil keeps the devices' ranges.
-	Calibration *Calibration
 	// Console is the tty switched to graphics mode; "" means /dev/tty0,
 	// "-" leaves the console alone.
 	Console string
@@ -50,7 +54,7 @@ type Options struct {
 // TouchStream is a source of raw input_event records.
 type TouchStream struct {
 	R   io.Reader
-	Cal Calibration
+	Cal evdev.Calibration
 }
 
 // Screen is a framebuffer display.Screen. Present and Events may be used
@@ -64,9 +68,12 @@ type Screen struct {
 	console *os.File
 	log     *slog.Logger
 
-	mu      sync.Mutex
-	closers []io.Closer
-	closed  bool
+	touch     *evdev.Watcher // nil without touch devices
+	stopTouch context.CancelFunc
+	touchDone chan struct{}
+
+	mu     sync.Mutex
+	closed bool
 }
 
 // Open maps the framebuffer and starts reading touches.
@@ -110,25 +117,33 @@ func (s *Screen) setup(o Options) error {
 	if o.Console != "-" {
 		s.graphicsMode(o.Console)
 	}
-	for _, ts := range o.TouchStreams {
-		s.read(ts.R, ts.Cal, o.Calibration)
+	for i, ts := range o.TouchStreams {
+		s.read(ts.R, ts.Cal, o.Touch.Calibration, 1000+i)
 	}
-	paths := o.Touch
-	if paths == nil && len(o.TouchStreams) == 0 {
-		paths = findTouchDevices()
-	}
-	for _, p := range paths {
-		f, cal, err := openTouch(p)
-		if err != nil {
-			return fmt.Errorf("fbdev: touch device: %w", err)
+	if !o.NoTouchDevices {
+		to := o.Touch
+		to.Size = image.Pt(s.geo.Width, s.geo.Height)
+		to.Send = s.send
+		if to.Log == nil {
+			to.Log = s.log
 		}
-		s.closers = append(s.closers, f)
-		s.read(f, cal, o.Calibration)
-	}
-	if len(paths)+len(o.TouchStreams) == 0 {
-		s.log.Warn("fbdev: no touch device found", "dir", "/dev/input")
+		s.touch = evdev.NewWatcher(to)
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopTouch, s.touchDone = cancel, make(chan struct{})
+		go func() {
+			defer close(s.touchDone)
+			s.touch.Run(ctx)
+		}()
 	}
 	return nil
+}
+
+// TouchDevices returns the touch devices in use now.
+func (s *Screen) TouchDevices() []evdev.Found {
+	if s.touch == nil {
+		return nil
+	}
+	return s.touch.Devices()
 }
 
 // graphicsMode stops the kernel console from drawing over the UI.
@@ -151,17 +166,18 @@ func (s *Screen) graphicsMode(tty string) {
 }
 
 // read decodes one touch stream until it ends or the screen closes.
-func (s *Screen) read(r io.Reader, cal Calibration, override *Calibration) {
+func (s *Screen) read(r io.Reader, cal evdev.Calibration, override *evdev.Calibration, pointer int) {
 	if override != nil {
 		cal = *override
 	}
-	dec := NewDecoder(cal, s.geo.Width, s.geo.Height)
+	dec := evdev.NewDecoder(cal, s.geo.Width, s.geo.Height)
+	dec.Pointer = pointer
 	go func() {
-		buf := make([]byte, EventSize*64)
+		buf := make([]byte, evdev.EventSize*64)
 		for {
-			n, err := io.ReadAtLeast(r, buf, EventSize)
-			for i := 0; i+EventSize <= n; i += EventSize {
-				for _, ev := range dec.Decode(buf[i : i+EventSize]) {
+			n, err := io.ReadAtLeast(r, buf, evdev.EventSize)
+			for i := 0; i+evdev.EventSize <= n; i += evdev.EventSize {
+				for _, ev := range dec.Decode(buf[i : i+evdev.EventSize]) {
 					s.send(ev)
 				}
 			}
@@ -223,12 +239,13 @@ func (s *Screen) Close() error {
 	s.closed = true
 	close(s.events)
 	s.mu.Unlock()
+	if s.stopTouch != nil {
+		s.stopTouch()
+		<-s.touchDone
+	}
 	var errs []error
 	if s.console != nil {
 		errs = append(errs, unix.IoctlSetInt(int(s.console.Fd()), kdSetMode, kdText), s.console.Close())
-	}
-	for _, c := range s.closers {
-		c.Close()
 	}
 	if s.mmapped {
 		errs = append(errs, unix.Munmap(s.mem))

@@ -9,9 +9,13 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/nhikiosk/nhikiosk/display"
 	"github.com/nhikiosk/nhikiosk/display/displaytest"
+	"github.com/nhikiosk/nhikiosk/display/evdev"
+	"github.com/nhikiosk/nhikiosk/display/evdev/evdevtest"
+	"github.com/nhikiosk/nhikiosk/internal/uevent/ueventtest"
 )
 
 // fakeFB makes a file standing in for /dev/fb0 with g's size.
@@ -50,7 +54,7 @@ func TestPresentPixelFormats(t *testing.T) {
 			g := Geometry{Width: 64, Height: 40, Format: tc.fmt}
 			g.Stride = g.Width*tc.fmt.BitsPerPixel/8 + 32
 			path := fakeFB(t, g)
-			s, err := Open(Options{Device: path, Geometry: &g, Console: "-", TouchStreams: []TouchStream{{R: eofReader{}}}})
+			s, err := Open(Options{Device: path, Geometry: &g, Console: "-", NoTouchDevices: true, TouchStreams: []TouchStream{{R: eofReader{}}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,7 +128,7 @@ func TestParseScreenInfo(t *testing.T) {
 	put(v, 56, 0)
 	put(v, 60, 5)
 	fix := make([]byte, 128)
-	long := int(EventSize-8) / 2
+	long := int(unsafe.Sizeof(uintptr(0)))
 	put(fix, (16+long+16+6+3)&^3, 1600)
 	g := parseScreenInfo(v, fix)
 	want := Geometry{Width: 800, Height: 480, Stride: 1600, Format: RGB565}
@@ -134,14 +138,17 @@ func TestParseScreenInfo(t *testing.T) {
 }
 
 // TestUIOnFramebuffer runs the engine on the framebuffer backend: a touch
-// from a fake evdev stream taps a button, and the framebuffer file ends up
-// holding the frame the UI drew.
+// from a fake evdev device taps a button, the device is unplugged
+// (ENODEV) and plugged in again, a touch taps it again, and the
+// framebuffer file ends up holding the frame the UI drew.
 func TestUIOnFramebuffer(t *testing.T) {
 	g := Geometry{Width: 800, Height: 480, Stride: 800 * 4, Format: XRGB8888}
 	path := fakeFB(t, g)
-	pr, pw := io.Pipe()
-	cal := Calibration{X: Axis{0, 4095}, Y: Axis{0, 4095}}
-	s, err := Open(Options{Device: path, Geometry: &g, Console: "-", TouchStreams: []TouchStream{{R: pr, Cal: cal}}})
+	tree := evdevtest.NewTree(t)
+	uevents := ueventtest.New()
+	name := tree.Plug(evdevtest.QEMUTablet)
+	s, err := Open(Options{Device: path, Geometry: &g, Console: "-",
+		Touch: evdev.Options{SysRoot: tree.Sys, DevRoot: tree.Dev, Uevents: uevents, Open: tree.Open}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,21 +169,31 @@ func TestUIOnFramebuffer(t *testing.T) {
 	ui.Do(func() { b = ui.Find("ok").Bounds(); close(found) })
 	<-found
 	cx, cy := (b.Min.X+b.Max.X)/2, (b.Min.Y+b.Max.Y)/2
-	raw := func(v, n int) int32 { return int32(v * 4095 / (n - 1)) }
-	for _, e := range [][]byte{
-		EncodeEvent(evAbs, absX, raw(cx, 800)), EncodeEvent(evAbs, absY, raw(cy, 480)),
-		EncodeEvent(evKey, btnTouch, 1), EncodeEvent(evSyn, synReport, 0),
-		EncodeEvent(evKey, btnTouch, 0), EncodeEvent(evSyn, synReport, 0),
-	} {
-		if _, err := pw.Write(e); err != nil {
+	raw := func(v, n int) int32 { return int32(v * 32767 / (n - 1)) }
+	tap := func(d *evdevtest.Device) {
+		t.Helper()
+		if err := d.Send(evdevtest.Tap(raw(cx, 800), raw(cy, 480))...); err != nil {
 			t.Fatal(err)
 		}
+		select {
+		case <-tapped:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the touch never reached the button")
+		}
 	}
-	select {
-	case <-tapped:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the touch never reached the button")
+	tap(tree.Opened(t))
+	if got := s.TouchDevices(); len(got) != 1 || got[0].DevNode != tree.Node(name) {
+		t.Errorf("TouchDevices = %v, want %s", got, tree.Node(name))
 	}
+
+	// Unplugged (the kernel says remove) and plugged in again: the new
+	// device taps the button too.
+	uevents.Send(tree.Remove(name))
+	tree.Unplug(name)
+	name = tree.Plug(evdevtest.QEMUTablet)
+	uevents.Send(tree.Add(name))
+	tap(tree.Opened(t))
+
 	shown := make(chan *image.RGBA)
 	ui.Do(func() {
 		f, _ := ui.Render()
@@ -187,7 +204,6 @@ func TestUIOnFramebuffer(t *testing.T) {
 	})
 	want := <-shown
 	cancel()
-	pw.Close()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -202,5 +218,35 @@ func TestUIOnFramebuffer(t *testing.T) {
 				t.Fatalf("framebuffer (%d,%d) = %d,%d,%d, want %v", x, y, r, gr, bl, w)
 			}
 		}
+	}
+}
+
+// TestTouchStream reads a fixed event stream with its own calibration.
+func TestTouchStream(t *testing.T) {
+	g := Geometry{Width: 100, Height: 100, Stride: 400, Format: XRGB8888}
+	pr, pw := io.Pipe()
+	s, err := Open(Options{Device: fakeFB(t, g), Geometry: &g, Console: "-", NoTouchDevices: true,
+		TouchStreams: []TouchStream{{R: pr, Cal: evdev.Calibration{X: evdev.Axis{Max: 4095}, Y: evdev.Axis{Max: 4095}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	go func() {
+		for _, e := range evdevtest.Tap(4095, 0) {
+			pw.Write(e)
+		}
+	}()
+	for _, want := range []display.EventKind{display.PointerDown, display.PointerUp} {
+		select {
+		case ev := <-s.Events():
+			if ev.Kind != want || ev.X != 99 || ev.Y != 0 {
+				t.Errorf("event %+v, want %v at (99,0)", ev, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no touch from the stream")
+		}
+	}
+	if got := s.TouchDevices(); got != nil {
+		t.Errorf("TouchDevices without a watcher = %v", got)
 	}
 }

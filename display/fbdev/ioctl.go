@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"path/filepath"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -66,65 +65,4 @@ func parseScreenInfo(v, fix []byte) Geometry {
 		},
 		Stride: int(u(fix, lineOff)),
 	}
-}
-
-// Input ioctls (linux/input.h).
-func eviocgbit(ev, n int) uintptr { return ioc(2, 'E', uintptr(0x20+ev), uintptr(n)) }
-func eviocgabs(abs int) uintptr   { return ioc(2, 'E', uintptr(0x40+abs), 24) }
-
-// ioc is the kernel's _IOC(dir, type, nr, size) on arm, arm64 and x86.
-func ioc(dir, typ, nr, size uintptr) uintptr {
-	return dir<<30 | size<<16 | typ<<8 | nr
-}
-
-// openTouch opens an evdev device and reads its axis ranges, preferring
-// the multi-touch axes.
-func openTouch(path string) (*os.File, Calibration, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, Calibration{}, err
-	}
-	axis := func(code int) (Axis, bool) {
-		var info [24]byte // struct input_absinfo: value, minimum, maximum, …
-		if ioctl(f, eviocgabs(code), info[:]) != nil {
-			return Axis{}, false
-		}
-		a := Axis{Min: int32(binary.LittleEndian.Uint32(info[4:])), Max: int32(binary.LittleEndian.Uint32(info[8:]))}
-		return a, a.Max > a.Min
-	}
-	var cal Calibration
-	var okX, okY bool
-	if cal.X, okX = axis(absMTPosX); !okX {
-		cal.X, okX = axis(absX)
-	}
-	if cal.Y, okY = axis(absMTPosY); !okY {
-		cal.Y, okY = axis(absY)
-	}
-	if !okX || !okY {
-		f.Close()
-		return nil, Calibration{}, fmt.Errorf("%s reports no absolute position", path)
-	}
-	return f, cal, nil
-}
-
-// findTouchDevices returns the evdev devices that report absolute X and Y
-// (touch screens; not mice or keyboards).
-func findTouchDevices() []string {
-	paths, _ := filepath.Glob("/dev/input/event*")
-	var touch []string
-	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			continue
-		}
-		var bits [8]byte // ABS_CNT is 64 bits
-		if ioctl(f, eviocgbit(evAbs, len(bits)), bits[:]) == nil {
-			has := func(code int) bool { return bits[code/8]&(1<<(code%8)) != 0 }
-			if has(absX) && has(absY) || has(absMTPosX) && has(absMTPosY) {
-				touch = append(touch, p)
-			}
-		}
-		f.Close()
-	}
-	return touch
 }

@@ -236,8 +236,11 @@ func (m *Manager) applyPayload(msg inMsg) error {
 			return err
 		}
 		if m.update(msg, now, func(k *Kiosk) {
-			if e.Kind == fleet.EvTamper {
+			switch e.Kind {
+			case fleet.EvTamper:
 				k.setAlert(AlertTamper, true, now)
+			case fleet.EvTouchMissing, fleet.EvTouchRestored:
+				k.setAlert(AlertTouchMissing, e.Kind == fleet.EvTouchMissing, now)
 			}
 		}) {
 			m.history(BucketEvents, TimeKey(name, e.TS, e.Seq), EventRecord{name, e})

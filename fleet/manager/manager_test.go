@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -130,5 +131,40 @@ func TestLiveness(t *testing.T) {
 				t.Errorf("offline alert = %v, want %v (%+v)", got, tt.alert, k.Alerts)
 			}
 		})
+	}
+}
+
+// A kiosk without a touch device says so (touch_missing): an alert until
+// it says touch_restored (issue 18).
+func TestTouchMissingAlert(t *testing.T) {
+	store, err := OpenStore(filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	m, err := New(Options{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := fleet.KioskRef{Site: "s", Kiosk: "k"}
+	apply := func(ch, payload string) {
+		t.Helper()
+		if err := m.applyPayload(inMsg{ref: ref, ch: ch, payload: []byte(payload)}); err != nil {
+			t.Fatalf("apply %s %s: %v", ch, payload, err)
+		}
+		for len(m.writes) > 0 {
+			<-m.writes
+		}
+	}
+	ts := time.Now().UTC().Format(time.RFC3339Nano)
+	apply("state", `{"v":1,"state":"online","birth":{"version":"v1"}}`)
+	apply("health", `{"v":1,"ts":"`+ts+`","reader":{"present":true},"perm_free_pct":50}`)
+	apply("event", `{"v":1,"ts":"`+ts+`","kind":"touch_missing","seq":1}`)
+	if k, _ := m.Kiosk("s/k"); k.alert(AlertTouchMissing) == nil {
+		t.Fatalf("after touch_missing: alerts %v, want touch_missing", k.Alerts)
+	}
+	apply("event", `{"v":1,"ts":"`+ts+`","kind":"touch_restored","seq":2}`)
+	if k, _ := m.Kiosk("s/k"); k.alert(AlertTouchMissing) != nil {
+		t.Fatalf("after touch_restored: alerts %v, want none of touch_missing", k.Alerts)
 	}
 }

@@ -51,12 +51,13 @@ const (
 	AlertDiskLow       AlertKind = "disk_low"       // /perm under 10 % free
 	AlertHot           AlertKind = "temperature"    // over 80 °C
 	AlertTamper        AlertKind = "tamper"         // tamper event; stays until acknowledged
+	AlertTouchMissing  AlertKind = "touch_missing"  // touch_missing event, until touch_restored
 	// AlertBrokerDown is fleet-wide: fleetd cannot hear the fleet.
 	AlertBrokerDown AlertKind = "broker_down"
 )
 
 // AlertKinds lists every kind, for filters and metrics.
-var AlertKinds = []AlertKind{AlertOffline, AlertReaderMissing, AlertOutboxStuck, AlertDiskLow, AlertHot, AlertTamper, AlertBrokerDown}
+var AlertKinds = []AlertKind{AlertOffline, AlertReaderMissing, AlertTouchMissing, AlertOutboxStuck, AlertDiskLow, AlertHot, AlertTamper, AlertBrokerDown}
 
 // Alert thresholds.
 const (

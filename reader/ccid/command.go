@@ -63,8 +63,33 @@ func (r *Reader) command(ctx context.Context, typ byte, param [3]byte, data []by
 		case cmdFailed:
 			return m, r.slotError(typ, m)
 		}
+		if err := r.slotGone(typ, m); err != nil {
+			return m, err
+		}
 		return m, nil
 	}
+}
+
+// slotGone reads the slot status of every successful answer: a reader
+// may answer a command it had pending when the card left with an empty,
+// successful block whose bmICCStatus says "no ICC" (QEMU's usb-ccid
+// flushes its pending XfrBlock that way, issue 18). That is a removal,
+// not a mute card. For XfrBlock an ICC present but no longer active
+// (pulled out and pushed back between two blocks) is one too. The answer
+// to GetSlotStatus is the status itself, and PowerOff expects no card.
+func (r *Reader) slotGone(typ byte, m Message) error {
+	switch typ {
+	case PCtoRDRGetSlotStatus, PCtoRDRIccPowerOff:
+		return nil
+	}
+	st := m.ICCStatus()
+	if st != ICCAbsent && (typ != PCtoRDRXfrBlock || st != ICCInactive) {
+		return nil
+	}
+	if r.on.Swap(false) {
+		return fmt.Errorf("%w (answer to %#02x with slot status %d)", reader.ErrCardRemoved, typ, st)
+	}
+	return fmt.Errorf("%w (answer to %#02x with slot status %d)", reader.ErrNoCard, typ, st)
 }
 
 // read waits for one bulk-in message, bounded by ReadTimeout.
@@ -156,17 +181,34 @@ func chainLevel(from, to, n int) int {
 }
 
 // WaitCardChange blocks until the slot's state differs from was (a card
-// inserted or removed) and reports whether a card is now present. It reads NotifySlotChange from the interrupt
-// endpoint, or polls GetSlotStatus every PollInterval on readers without
-// one.
+// inserted or removed) and reports whether a card is now present. It reads
+// NotifySlotChange from the interrupt endpoint, asking GetSlotStatus after
+// SlotCheck without one in case a notification was lost, or polls
+// GetSlotStatus every PollInterval on readers without that endpoint.
 func (r *Reader) WaitCardChange(ctx context.Context, was bool) (bool, error) {
 	buf := make([]byte, 8)
 	for {
-		n, err := r.dev.Interrupt(ctx, buf)
-		if errors.Is(err, ErrNoInterrupt) {
-			return r.pollCardChange(ctx, was)
+		ictx, cancel := ctx, context.CancelFunc(func() {})
+		if r.SlotCheck > 0 {
+			ictx, cancel = context.WithTimeout(ctx, r.SlotCheck)
 		}
-		if err != nil {
+		n, err := r.dev.Interrupt(ictx, buf)
+		cancel()
+		switch {
+		case errors.Is(err, ErrNoInterrupt):
+			return r.pollCardChange(ctx, was)
+		case err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
+			// Quiet for SlotCheck: make sure no notification was lost
+			// (a card pulled out must never look present).
+			now, err := r.CardPresent(ctx)
+			if err != nil {
+				return was, fmt.Errorf("ccid: wait for card: %w", err)
+			}
+			if now != was {
+				return now, nil
+			}
+			continue
+		case err != nil:
 			return was, fmt.Errorf("ccid: wait for card: %w", err)
 		}
 		changes, err := ParseInterrupt(buf[:n], r.desc.MaxSlot+1)

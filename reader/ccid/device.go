@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"time"
 
+	"github.com/nhikiosk/nhikiosk/internal/uevent"
 	"github.com/nhikiosk/nhikiosk/reader"
 )
 
@@ -21,11 +23,16 @@ type Options struct {
 	// SysRoot and DevRoot are where sysfs and the device nodes live;
 	// empty means "/sys" and "/dev" (tests point them at a fake tree).
 	SysRoot, DevRoot string
-	// Uevents delivers hotplug events; nil opens the kernel's netlink
-	// socket when Run starts.
-	Uevents UeventSource
+	// Uevents delivers hotplug events (a uevent.Mux subscription where
+	// several parts follow hotplug); nil opens the kernel's netlink
+	// socket when Run starts. Run closes it.
+	Uevents uevent.Source
 	// Open claims a found reader; nil opens it through usbfs (OpenUSB).
 	Open func(Found) (USB, error)
+	// SlotCheck is how long a reader's slot may stay quiet before its
+	// status is asked, in case a change notification was lost; 0 means
+	// Reader's default (5 s).
+	SlotCheck time.Duration
 	// Log receives one line per reader and card event (never card data);
 	// nil is slog.Default().
 	Log *slog.Logger
@@ -112,24 +119,44 @@ func (d *device) Run(ctx context.Context) error {
 // Read implements reader.Device: reader.ReadProfile over the powered card.
 // A card the reader could not power fails with the power-on error
 // (reader.ErrCardMute, reader.ErrNotNHICard).
-func (d *device) Read(ctx context.Context) (reader.Profile, error) {
-	s, err := d.pick()
+func (d *device) Read(ctx context.Context) (p reader.Profile, err error) {
+	err = d.withCard(func(r *Reader) (err error) {
+		p, err = reader.ReadProfile(ctx, r)
+		return err
+	})
 	if err != nil {
 		return reader.Profile{}, fmt.Errorf("ccid: read card: %w", err)
+	}
+	return p, nil
+}
+
+// Authenticate implements reader.Device: reader.Authenticate over the
+// powered card, holding the slot for the whole exchange (CCID has no
+// transactions; nothing else of the kiosk's drives the card meanwhile,
+// and the watcher still sees the card leave).
+func (d *device) Authenticate(ctx context.Context, ex reader.Exchange) error {
+	if err := d.withCard(func(r *Reader) error { return reader.Authenticate(ctx, r, ex) }); err != nil {
+		return fmt.Errorf("ccid: authenticate card: %w", err)
+	}
+	return nil
+}
+
+// withCard runs f with the powered card of the slot to read, holding the
+// slot.
+func (d *device) withCard(f func(r *Reader) error) error {
+	s, err := d.pick()
+	if err != nil {
+		return err
 	}
 	s.use.Lock()
 	defer s.use.Unlock()
 	switch present, perr := s.card(); {
 	case !present:
-		return reader.Profile{}, fmt.Errorf("ccid: read card: %w", reader.ErrNoCard)
+		return reader.ErrNoCard
 	case perr != nil:
-		return reader.Profile{}, fmt.Errorf("ccid: read card: %w", perr)
+		return perr
 	}
-	p, err := reader.ReadProfile(ctx, s.r)
-	if err != nil {
-		return reader.Profile{}, fmt.Errorf("ccid: read card: %w", err)
-	}
-	return p, nil
+	return f(s.r)
 }
 
 // pick returns the slot to read: the first attached reader (by sysfs path)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nhikiosk/nhikiosk/internal/uevent/ueventtest"
 	"github.com/nhikiosk/nhikiosk/reader"
 	"github.com/nhikiosk/nhikiosk/reader/ccid"
 	"github.com/nhikiosk/nhikiosk/reader/ccid/ccidtest"
@@ -41,19 +42,6 @@ func must(t *testing.T, err error) {
 // quiet drops the Device's event log lines (the failures say enough).
 var quiet = slog.New(slog.DiscardHandler)
 
-// chanUevents is a UeventSource fed by the test.
-type chanUevents chan ccid.Uevent
-
-func (c chanUevents) Next(ctx context.Context) (ccid.Uevent, error) {
-	select {
-	case u := <-c:
-		return u, nil
-	case <-ctx.Done():
-		return ccid.Uevent{}, ctx.Err()
-	}
-}
-func (c chanUevents) Close() error { return nil }
-
 // testOne is an NHI card for the fake person TEST ONE, answered by the
 // same card logic the PC/SC tests use.
 func testOne(t *testing.T) ccidtest.Card {
@@ -74,7 +62,7 @@ type started struct {
 	dev     reader.Device
 	fake    *ccidtest.Reader
 	path    string // the reader's sysfs path
-	uevents chanUevents
+	uevents *ueventtest.Source
 	done    chan error
 	cancel  context.CancelFunc
 }
@@ -85,7 +73,7 @@ func start(t *testing.T, level uint32, card ccidtest.Card, setup func(*ccidtest.
 	t.Helper()
 	root := t.TempDir()
 	fakeSysfs(t, root, "1-1", []byte{0x12, 0x01}) // not a CCID device
-	s := &started{fake: ccidtest.New(level), uevents: make(chanUevents), done: make(chan error, 1)}
+	s := &started{fake: ccidtest.New(level), uevents: ueventtest.New(), done: make(chan error, 1)}
 	s.path = fakeSysfs(t, root, "1-2", ccidtest.Descriptors(level))
 	if setup != nil {
 		setup(s.fake)
@@ -172,8 +160,10 @@ func TestDevice(t *testing.T) {
 			s.next(t, reader.CardInserted)
 			readTestOne(t, s.dev)
 			// A kernel uevent for a reader already attached changes nothing.
-			s.uevents <- ccid.Uevent{Action: "add", Subsystem: "usb", DevType: "usb_device", DevPath: "/devices/pci0000:00/usb1/1-2"}
-			s.uevents <- ccid.Uevent{Action: "add", Subsystem: "input"} // the add above was handled
+			s.uevents.Send(ueventtest.Add("usb", "usb_device", "/devices/pci0000:00/usb1/1-2", "bus/usb/001/004"))
+			// Nor does a rescan after lost events.
+			s.uevents.Overflow()
+			s.uevents.Send(ueventtest.Add("input", "", "/devices/virtual/input/input9", "")) // the two above were handled
 			s.fake.Unplug()
 			s.next(t, reader.ReaderDetached)
 			readErr(t, s.dev, reader.ErrNoReader)
@@ -216,7 +206,7 @@ func TestDeviceHotplug(t *testing.T) {
 	root := t.TempDir()
 	must(t, os.MkdirAll(filepath.Join(root, "bus", "usb", "devices"), 0o755))
 	fake := ccidtest.New(ccid.LevelShortAPDU)
-	uevents := make(chanUevents, 4)
+	uevents := ueventtest.New()
 	var want string
 	dev := ccid.NewDevice(ccid.Options{Log: quiet, SysRoot: root, Uevents: uevents,
 		Open: func(f ccid.Found) (ccid.USB, error) { return fake, nil }})
@@ -226,15 +216,35 @@ func TestDeviceHotplug(t *testing.T) {
 	readErr(t, dev, reader.ErrNoReader)
 
 	want = fakeSysfs(t, root, "3-1", ccidtest.Descriptors(ccid.LevelShortAPDU))
-	uevents <- ccid.Uevent{Action: "add", Subsystem: "usb", DevType: "usb_device", DevPath: "/devices/pci0000:00/usb1/3-1"}
+	uevents.Send(ueventtest.Add("usb", "usb_device", "/devices/pci0000:00/usb1/3-1", "bus/usb/001/004"))
 	s := &started{dev: dev, path: want}
 	s.next(t, reader.ReaderAttached)
 	readErr(t, dev, reader.ErrNoCard)
 	fake.Insert(testOne(t))
 	s.next(t, reader.CardInserted)
-	uevents <- ccid.Uevent{Action: "remove", Subsystem: "usb", DevType: "usb_device", DevPath: "/devices/pci0000:00/usb1/3-1"}
+	uevents.Send(ueventtest.Remove("usb", "usb_device", "/devices/pci0000:00/usb1/3-1", "bus/usb/001/004"))
 	s.next(t, reader.ReaderDetached)
 	readErr(t, dev, reader.ErrNoReader)
+}
+
+// A reader plugged in while uevents were lost (the socket's buffer
+// overflowed) is found by the rescan that follows.
+func TestDeviceRescanAfterLostUevents(t *testing.T) {
+	root := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(root, "bus", "usb", "devices"), 0o755))
+	fake := ccidtest.New(ccid.LevelShortAPDU)
+	uevents := ueventtest.New()
+	dev := ccid.NewDevice(ccid.Options{Log: quiet, SysRoot: root, Uevents: uevents,
+		Open: func(f ccid.Found) (ccid.USB, error) { return fake, nil }})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go dev.Run(ctx)
+	readErr(t, dev, reader.ErrNoReader)
+	path := fakeSysfs(t, root, "2-1", ccidtest.Descriptors(ccid.LevelShortAPDU))
+	uevents.Overflow() // its add event was among those lost
+	s := &started{dev: dev, path: path}
+	s.next(t, reader.ReaderAttached)
+	readErr(t, dev, reader.ErrNoCard)
 }
 
 // Options.Name (config reader.name) keeps the Device to one reader.
@@ -243,7 +253,7 @@ func TestDeviceName(t *testing.T) {
 	other := fakeSysfs(t, root, "1-1", ccidtest.Descriptors(ccid.LevelTPDU))
 	fake := ccidtest.New(ccid.LevelTPDU)
 	fake.Insert(testOne(t))
-	dev := ccid.NewDevice(ccid.Options{Log: quiet, Name: other + "-not", SysRoot: root, Uevents: make(chanUevents),
+	dev := ccid.NewDevice(ccid.Options{Log: quiet, Name: other + "-not", SysRoot: root, Uevents: ueventtest.New(),
 		Open: func(f ccid.Found) (ccid.USB, error) { return fake, nil }})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -256,4 +266,30 @@ func TestDeviceName(t *testing.T) {
 	readErr(t, dev, reader.ErrNoReader)
 	cancel()
 	must(t, <-done)
+}
+
+// A reader whose slot change notifications get lost: the slot is asked
+// after SlotCheck of quiet, so a card pulled out is still seen to go (and
+// one put in to come).
+func TestDeviceLostNotification(t *testing.T) {
+	root := t.TempDir()
+	path := fakeSysfs(t, root, "4-1", ccidtest.Descriptors(ccid.LevelTPDU))
+	fake := ccidtest.New(ccid.LevelTPDU)
+	fake.Faults.LoseNotify = true
+	fake.Insert(testOne(t))
+	dev := ccid.NewDevice(ccid.Options{Log: quiet, SysRoot: root, Uevents: ueventtest.New(), SlotCheck: 20 * time.Millisecond,
+		Open: func(f ccid.Found) (ccid.USB, error) { return fake, nil }})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go dev.Run(ctx)
+	s := &started{dev: dev, path: path}
+	s.next(t, reader.ReaderAttached)
+	s.next(t, reader.CardInserted)
+	readTestOne(t, dev)
+	fake.Remove()
+	s.next(t, reader.CardRemoved)
+	readErr(t, dev, reader.ErrNoCard)
+	fake.Insert(testOne(t))
+	s.next(t, reader.CardInserted)
+	readTestOne(t, dev)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/nhikiosk/nhikiosk/internal/uevent"
 	"github.com/nhikiosk/nhikiosk/reader"
 )
 
@@ -17,13 +18,34 @@ func (d *device) monitor(ctx context.Context) error {
 	src := d.o.Uevents
 	if src == nil {
 		var err error
-		if src, err = NetlinkUevents(); err != nil {
-			return err
+		if src, err = uevent.Netlink(); err != nil {
+			return fmt.Errorf("ccid: watch readers: %w", err)
 		}
 	}
 	defer src.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer func() { cancel(); d.wg.Wait() }()
+	d.scan(ctx)
+	for {
+		u, err := src.Next(ctx)
+		switch {
+		case errors.Is(err, uevent.ErrOverflow):
+			// Events were lost: whatever was plugged in meanwhile is
+			// found again; readers unplugged notice it themselves.
+			d.o.Log.Warn("ccid uevents lost; rescanning")
+			d.scan(ctx)
+			continue
+		case err != nil && ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil:
+			return fmt.Errorf("ccid: watch readers: %w", err)
+		}
+		d.uevent(ctx, u)
+	}
+}
+
+// scan attaches every CCID reader in sysfs not attached yet.
+func (d *device) scan(ctx context.Context) {
 	found, err := Scan(d.o.SysRoot, d.o.DevRoot)
 	if err != nil {
 		d.o.Log.Warn("ccid scan failed", "err", err)
@@ -31,22 +53,12 @@ func (d *device) monitor(ctx context.Context) error {
 	for _, f := range found {
 		d.attach(ctx, f)
 	}
-	for {
-		u, err := src.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("ccid: watch readers: %w", err)
-		}
-		d.uevent(ctx, u)
-	}
 }
 
 // uevent attaches readers that were plugged in; readers unplugged notice
 // it themselves (their transfers fail with ENODEV) and the remove event
 // stops them in any case.
-func (d *device) uevent(ctx context.Context, u Uevent) {
+func (d *device) uevent(ctx context.Context, u uevent.Event) {
 	if u.Subsystem != "usb" || u.DevType != "usb_device" {
 		return
 	}
@@ -86,7 +98,11 @@ func (d *device) attach(ctx context.Context, f Found) {
 		return
 	}
 	rctx, stop := context.WithCancel(ctx)
-	s := &slot{path: f.SysPath, r: NewReader(dev, f.Desc), stop: stop}
+	r := NewReader(dev, f.Desc)
+	if d.o.SlotCheck > 0 {
+		r.SlotCheck = d.o.SlotCheck
+	}
+	s := &slot{path: f.SysPath, r: r, stop: stop}
 	d.slots[f.SysPath] = s
 	d.wg.Add(1)
 	go func() {

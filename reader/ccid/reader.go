@@ -31,13 +31,18 @@ type Reader struct {
 	// PollInterval is how often WaitCardChange asks readers without an
 	// interrupt endpoint for their slot status.
 	PollInterval time.Duration
+	// SlotCheck is how long WaitCardChange waits for a slot change
+	// notification before asking the slot status itself, in case one was
+	// lost (seen once under QEMU, issue 18); 0 never asks.
+	SlotCheck time.Duration
 }
 
 var _ reader.Transport = (*Reader)(nil)
 
 // NewReader drives the claimed interface dev described by desc.
 func NewReader(dev USB, desc Descriptor) *Reader {
-	return &Reader{dev: dev, desc: desc, ReadTimeout: 10 * time.Second, PollInterval: 500 * time.Millisecond}
+	return &Reader{dev: dev, desc: desc, ReadTimeout: 10 * time.Second, PollInterval: 500 * time.Millisecond,
+		SlotCheck: 5 * time.Second}
 }
 
 // Descriptor returns the reader's capabilities.

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/nhikiosk/nhikiosk/reader"
 	"github.com/nhikiosk/nhikiosk/reader/ccid"
 )
 
@@ -114,6 +116,52 @@ func TestRecordedQEMU(t *testing.T) {
 	}
 	if c, err := ccid.ParseInterrupt(rec.intr[1], 1); err != nil || c[0].Present || !c[0].Changed {
 		t.Errorf("removal interrupt = %+v, %v", c, err)
+	}
+	if len(rec.out) != 0 || len(rec.in) != 0 {
+		t.Errorf("%d bulk out and %d bulk in transfers of the recording not replayed", len(rec.out), len(rec.in))
+	}
+}
+
+// TestRecordedQEMUCardPulled replays QEMU pulling the card out while
+// READ PROFILE waits for its answer (recorded by TestVMKiosk): its
+// empty, successful DataBlock says "no ICC" in bmICCStatus, and the read
+// must fail as a removal, not as a mute card (issue 18).
+func TestRecordedQEMUCardPulled(t *testing.T) {
+	raw, err := os.ReadFile("testdata/qemu-usb-ccid.descriptors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := ccid.ParseDescriptors(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := loadReplay(t, "testdata/qemu-usb-ccid-pulled.txt")
+	r := ccid.NewReader(rec, desc)
+	ctx := context.Background()
+	if present, err := r.CardPresent(ctx); err != nil || present {
+		t.Fatalf("CardPresent before insertion = %t, %v", present, err)
+	}
+	if err := r.PowerOn(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readCard(ctx, r); err != nil {
+		t.Fatalf("the first read: %v", err)
+	}
+	if err := r.PowerOn(ctx); err != nil { // the card out and in again
+		t.Fatal(err)
+	}
+	_, err = readCard(ctx, r)
+	if !errors.Is(err, reader.ErrCardRemoved) || errors.Is(err, reader.ErrCardMute) {
+		t.Errorf("read with the card pulled out = %v, want reader.ErrCardRemoved", err)
+	}
+	if _, err := r.Transmit(ctx, []byte{0x00, 0xCA, 0x11, 0x00, 0x02}); !errors.Is(err, reader.ErrNoCard) {
+		t.Errorf("Transmit after the removal = %v, want reader.ErrNoCard without a word to the reader", err)
+	}
+	for i, want := range []bool{true, false, true, false} { // in, out, in, out
+		c, err := ccid.ParseInterrupt(rec.intr[i], 1)
+		if err != nil || c[0].Present != want || !c[0].Changed {
+			t.Errorf("interrupt %d = %+v, %v, want present %t", i, c, err, want)
+		}
 	}
 	if len(rec.out) != 0 || len(rec.in) != 0 {
 		t.Errorf("%d bulk out and %d bulk in transfers of the recording not replayed", len(rec.out), len(rec.in))

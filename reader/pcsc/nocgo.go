@@ -34,3 +34,6 @@ func (*Device) Read(context.Context) (reader.Profile, error) { return reader.Pro
 
 // Readers fails with ErrNoCgo: this build has no PC/SC.
 func Readers() ([]string, error) { return nil, ErrNoCgo }
+
+// Authenticate implements reader.Device.
+func (*Device) Authenticate(context.Context, reader.Exchange) error { return ErrNoCgo }

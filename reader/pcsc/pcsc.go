@@ -41,6 +41,24 @@ func (d *Device) Events() <-chan reader.Event { return d.events }
 // own commands), and runs reader.ReadProfile. An exchange blocks until
 // pcscd answers; ctx is checked between exchanges.
 func (d *Device) Read(ctx context.Context) (p reader.Profile, err error) {
+	err = d.withCard(ctx, func(t *transport) (err error) {
+		p, err = reader.ReadProfile(ctx, t)
+		return err
+	})
+	return p, err
+}
+
+// Authenticate implements reader.Device: reader.Authenticate inside one
+// transaction, as Read. The hub (and with it the watcher) waits for the
+// whole exchange, network included, so a card pulled meanwhile is noticed
+// by the next command, or reported once the exchange is over.
+func (d *Device) Authenticate(ctx context.Context, ex reader.Exchange) error {
+	return d.withCard(ctx, func(t *transport) error { return reader.Authenticate(ctx, t, ex) })
+}
+
+// withCard runs f on the hub goroutine with the card connected inside a
+// transaction.
+func (d *Device) withCard(ctx context.Context, f func(t *transport) error) (err error) {
 	theHub.do(func(sc *scard.Context, herr error) {
 		switch {
 		case herr != nil:
@@ -48,32 +66,31 @@ func (d *Device) Read(ctx context.Context) (p reader.Profile, err error) {
 		case ctx.Err() != nil:
 			err = ctx.Err()
 		default:
-			p, err = d.read(ctx, sc)
+			err = d.connected(sc, f)
 		}
 	})
-	return p, err
+	return err
 }
 
-func (d *Device) read(ctx context.Context, sc *scard.Context) (reader.Profile, error) {
+func (d *Device) connected(sc *scard.Context, f func(t *transport) error) error {
 	name, state, err := d.pick(sc)
 	if err != nil {
-		return reader.Profile{}, err
+		return err
 	}
 	card, err := sc.Connect(name, scard.ShareShared, scard.ProtocolAny)
 	if err != nil {
-		return reader.Profile{}, fmt.Errorf("connect to the card in %q: %w", name, mapErr(err, reader.ErrNoCard))
+		return fmt.Errorf("connect to the card in %q: %w", name, mapErr(err, reader.ErrNoCard))
 	}
 	defer card.Disconnect(scard.LeaveCard)
 	if err := card.BeginTransaction(); err != nil {
-		return reader.Profile{}, fmt.Errorf("begin transaction on %q: %w", name, mapErr(err, reader.ErrCardRemoved))
+		return fmt.Errorf("begin transaction on %q: %w", name, mapErr(err, reader.ErrCardRemoved))
 	}
 	defer card.EndTransaction(scard.LeaveCard)
 	st, err := card.Status()
 	if err != nil {
-		return reader.Profile{}, fmt.Errorf("card status in %q: %w", name, mapErr(err, reader.ErrCardRemoved))
+		return fmt.Errorf("card status in %q: %w", name, mapErr(err, reader.ErrCardRemoved))
 	}
-	t := &transport{sc: sc, card: card, reader: name, state: state, atr: st.Atr}
-	return reader.ReadProfile(ctx, t)
+	return f(&transport{sc: sc, card: card, reader: name, state: state, atr: st.Atr})
 }
 
 // pick chooses the reader to read and returns its state flags: the named

@@ -10,6 +10,7 @@ package readertest
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"golang.org/x/text/encoding/traditionalchinese"
 
 	"github.com/nhikiosk/nhikiosk/reader"
+	"github.com/nhikiosk/nhikiosk/upstream/cardsim"
 )
 
 // ATRs the virtual cards answer with.
@@ -54,12 +56,36 @@ type Card struct {
 	// WantLe makes READ PROFILE answer 6C 39 unless the command carries
 	// Le = 0x39, the way cards that insist on the exact Le do.
 	WantLe bool
-	// PullOn is the INS (0xA4 SELECT, 0xCA READ PROFILE) at which the card
-	// is pulled out of the reader instead of answering; 0 never.
+	// PullOn is the INS (0xA4 SELECT, 0xCA READ PROFILE, 0x88 INTERNAL
+	// AUTHENTICATE) at which the card is pulled out of the reader instead
+	// of answering; 0 never.
 	PullOn byte
+	// MuteOn is the INS from which on the card stops answering sensibly,
+	// as a card that went dead mid-session: it answers one byte of noise
+	// (not nothing: vpcd would wait for that forever, and pcscd with it);
+	// 0 never.
+	MuteOn byte
+
+	// The simulated card authentication (upstream/cardsim): Key signs
+	// INTERNAL AUTHENTICATE's challenge (nil: the card lacks the command),
+	// Cert is the key certificate GET DATA 11 01 returns (nil: none).
+	// NewCard gives the person's genuine pair; tests replace them to make
+	// cards that are not genuine.
+	Key  ed25519.PrivateKey
+	Cert []byte
+	// Replay, if set, is what the card answers INTERNAL AUTHENTICATE with
+	// whatever the challenge: a signature recorded from another exchange.
+	Replay []byte
+	// Writable makes the card accept UPDATE BINARY (00 D6), which the
+	// kiosk's relay must never send it: Written shows what arrived.
+	Writable bool
 
 	mu       sync.Mutex
 	selected bool
+	muted    bool
+	seen     []byte // INS of every command received
+	signed   []byte // the last signature made
+	written  []byte
 }
 
 // NewCard is an NHI card of p.
@@ -68,7 +94,11 @@ func NewCard(p Person) (*Card, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Card{Kind: NHI, Profile: b}, nil
+	cert, err := Certificate(p)
+	if err != nil {
+		return nil, err
+	}
+	return &Card{Kind: NHI, Profile: b, Key: CardKey(p), Cert: cert}, nil
 }
 
 // ATR is the card's answer to reset. A mute card's is longer than ISO
@@ -83,10 +113,11 @@ func (c *Card) ATR() []byte {
 	return bytes.Clone(NHIATR)
 }
 
-// Reset powers the card up again: the applet is deselected.
+// Reset powers the card up again: the applet is deselected, and a card
+// that went mute answers again.
 func (c *Card) Reset() {
 	c.mu.Lock()
-	c.selected = false
+	c.selected, c.muted = false, false
 	c.mu.Unlock()
 }
 
@@ -98,19 +129,33 @@ func (c *Card) Respond(apdu []byte) ([]byte, error) {
 	if len(apdu) < 4 {
 		return sw(0x6700), nil // wrong length
 	}
+	c.seen = append(c.seen, apdu[1])
 	if c.PullOn != 0 && apdu[1] == c.PullOn {
 		return nil, ErrPulled
 	}
-	if c.Kind == Mute {
-		return nil, nil // never reached through a reader; says nothing
+	if c.MuteOn != 0 && apdu[1] == c.MuteOn {
+		c.muted = true
 	}
-	switch apdu[1] {
-	case 0xA4:
+	switch {
+	case c.Kind == Mute:
+		return nil, nil // never reached through a reader; says nothing
+	case c.muted:
+		return []byte{0x00}, nil
+	}
+	switch {
+	case apdu[1] == 0xA4:
 		return c.selectApplet(apdu), nil
-	case 0xCA:
+	case apdu[1] == cardsim.InsGetData && apdu[2] == cardsim.CertP1 && apdu[3] == cardsim.CertP2:
+		return c.certificate(), nil
+	case apdu[1] == 0xCA:
 		return c.readProfile(apdu), nil
-	case 0xC0:
+	case apdu[1] == 0xC0:
 		return c.getResponse(apdu), nil
+	case apdu[1] == cardsim.InsInternalAuth:
+		return c.internalAuthenticate(apdu), nil
+	case apdu[1] == 0xD6 && c.Writable:
+		c.written = append(c.written, apdu[min(5, len(apdu)):]...)
+		return sw(0x9000), nil
 	}
 	return sw(0x6D00), nil // INS not supported
 }

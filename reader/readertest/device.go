@@ -142,16 +142,34 @@ func (d *Device) Run(ctx context.Context) error {
 // Read implements reader.Device with reader.ReadProfile over the card in
 // the reader.
 func (d *Device) Read(ctx context.Context) (reader.Profile, error) {
-	d.mu.Lock()
-	attached, card, gen := d.attached, d.card, d.gen
-	d.mu.Unlock()
-	switch {
-	case !attached:
-		return reader.Profile{}, fmt.Errorf("read virtual reader: %w", reader.ErrNoReader)
-	case card == nil:
-		return reader.Profile{}, fmt.Errorf("read virtual reader: %w", reader.ErrNoCard)
+	t, err := d.transport()
+	if err != nil {
+		return reader.Profile{}, fmt.Errorf("read virtual reader: %w", err)
 	}
-	return reader.ReadProfile(ctx, &transport{d: d, card: card, gen: gen})
+	return reader.ReadProfile(ctx, t)
+}
+
+// Authenticate implements reader.Device with reader.Authenticate over the
+// card in the reader.
+func (d *Device) Authenticate(ctx context.Context, ex reader.Exchange) error {
+	t, err := d.transport()
+	if err != nil {
+		return fmt.Errorf("authenticate in virtual reader: %w", err)
+	}
+	return reader.Authenticate(ctx, t, ex)
+}
+
+// transport reaches the card in the reader now.
+func (d *Device) transport() (*transport, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch {
+	case !d.attached:
+		return nil, reader.ErrNoReader
+	case d.card == nil:
+		return nil, reader.ErrNoCard
+	}
+	return &transport{d: d, card: d.card, gen: d.gen}, nil
 }
 
 // transport reaches one inserted card; it fails once that card is out.

@@ -35,7 +35,7 @@ func newEnvWith(t *testing.T, dev, logs *syncBuf) *env {
 	e := &env{box: upstreamtest.NewMailbox(), clk: &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}}
 	e.sim = upstreamtest.Start(t, server.Options{Mailer: e.box, Now: e.clk.now, DevOut: dev,
 		Logger: slog.New(slog.NewTextHandler(logs, nil))}, nil)
-	e.c = upstream.New(upstream.Options{BaseURL: e.sim.URL, Attempts: 1})
+	e.c = upstream.New(upstream.Options{BaseURL: e.sim.URL, Attempts: 1, CardProver: upstreamtest.Genuine})
 	return e
 }
 
@@ -344,7 +344,8 @@ func TestChangePassword(t *testing.T) {
 func rawLogin(t *testing.T, e *env, p upstream.Registration) string {
 	t.Helper()
 	resp, body := do(t, "POST", e.sim.URL+upstream.PathSessions, upstream.NewIdempotencyKey(), upstream.ContentJSON,
-		mustJSON(t, upstream.Login{CardNumber: p.CardNumber, IDNumber: p.IDNumber, Password: p.Password}))
+		mustJSON(t, upstream.Login{CardNumber: p.CardNumber, IDNumber: p.IDNumber, Password: p.Password,
+			CardAuth: e.sim.Proof(t, upstream.PurposeLogin, p.CardNumber, p.IDNumber)}))
 	var s upstream.Session
 	if resp.StatusCode != http.StatusCreated || json.Unmarshal(body, &s) != nil || s.Token == "" {
 		t.Fatalf("login = %d %s", resp.StatusCode, body)

@@ -15,7 +15,8 @@ import (
 
 // Dev is an nhisim in dev mode running inside another program, as
 // `kiosk -demo` runs it: plain HTTP on a loopback port, a fresh age
-// identity, e-mails printed to Out (kind, reference, code; never the
+// identity, the simulated card authentication (the demo's virtual card
+// passes it), e-mails printed to Out (kind, reference, code; never the
 // address) and, if Mailer is set, also delivered.
 type Dev struct {
 	// URL is the base URL to give the kiosk's client.
@@ -39,7 +40,8 @@ func StartDev(ctx context.Context, dir string, out io.Writer, mailer Mailer) (*D
 		return nil, fmt.Errorf("dev upstream: listen: %w", err)
 	}
 	url := "http://" + ln.Addr().String()
-	srv, err := New(Options{DBPath: filepath.Join(dir, "nhisim-dev.db"), Identity: id, DevOut: out, Mailer: mailer, PublicURL: url})
+	srv, err := New(Options{DBPath: filepath.Join(dir, "nhisim-dev.db"), Identity: id, DevOut: out, Mailer: mailer, PublicURL: url,
+		CardAuth: CardAuthSim})
 	if err != nil {
 		ln.Close()
 		return nil, err

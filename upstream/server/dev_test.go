@@ -31,7 +31,7 @@ func TestStartDev(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := upstream.New(upstream.Options{BaseURL: dev.URL, Outbox: ob})
+	c := upstream.New(upstream.Options{BaseURL: dev.URL, Outbox: ob, CardProver: upstreamtest.Genuine})
 	p := upstreamtest.Person(70)
 	res, err := c.Register(context.Background(), p)
 	if err != nil || res.Queued {

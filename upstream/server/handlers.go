@@ -40,7 +40,7 @@ func (s *Server) prepRegister(plain []byte) (writeFunc, *answer) {
 		a := apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "hash password")
 		return nil, &a
 	}
-	reg.Password = ""
+	reg.Password, reg.CardAuth = "", ""
 	return func(tx *bolt.Tx, _ []byte) answer {
 		old, ok, err := s.st.getPerson(tx, reg.CardNumber, reg.IDNumber)
 		switch {

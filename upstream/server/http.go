@@ -75,6 +75,7 @@ func (s *Server) Handler() http.Handler {
 		upstream.PathDevices:       {http.MethodGet, s.getAuth(s.getDevices)},
 		upstream.PathDeviceRemove:  {http.MethodPost, s.writeAuth(upstream.PathDeviceRemove, s.prepDeviceRemove)},
 	}
+	s.cardAuthRoutes(routes)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -158,7 +159,11 @@ func (s *Server) write(path string, prep prepFunc) http.HandlerFunc {
 				replayed = new(storedAnswer)
 				return s.openAnswer(v, replayed)
 			}
-			out = fn(tx, plain)
+			if a := s.checkProof(tx, r, path, plain); a != nil { // issue 24
+				out = *a
+			} else {
+				out = fn(tx, plain)
+			}
 			var err error
 			if raw, err = json.Marshal(out.body); err != nil || out.status >= 500 {
 				return err

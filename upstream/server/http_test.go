@@ -56,7 +56,9 @@ func post(t testing.TB, url, key string, body []byte) (int, upstream.ErrorBody) 
 
 func TestIdempotentReplay(t *testing.T) {
 	e := newEnv(t)
-	body := mustJSON(t, upstreamtest.Person(20))
+	p := upstreamtest.Person(20)
+	p.CardAuth = e.sim.Proof(t, upstream.PurposeRegistration, p.CardNumber, p.IDNumber)
+	body := mustJSON(t, p)
 	url := e.sim.URL + upstream.PathRegistrations
 	r1, b1 := do(t, "POST", url, "same-key", upstream.ContentJSON, body)
 	r2, b2 := do(t, "POST", url, "same-key", upstream.ContentJSON, body)
@@ -132,7 +134,7 @@ func TestETags(t *testing.T) {
 			t.Errorf("GET %s with its ETag = %d, want 304", path, resp.StatusCode)
 		}
 	}
-	c := upstream.New(upstream.Options{BaseURL: e.sim.URL})
+	c := upstream.New(upstream.Options{BaseURL: e.sim.URL, CardProver: upstreamtest.Genuine})
 	terms, err := c.Terms(t.Context())
 	if err != nil || terms.Version != server.DefaultTerms().Version || terms.Text["zh-TW"] == "" || terms.Text["en"] == "" {
 		t.Errorf("Terms = %+v, %v", terms.Version, err)

@@ -67,6 +67,12 @@ type Options struct {
 	Now func() time.Time
 	// Logger gets one line per request (path, status, code); nil discards.
 	Logger *slog.Logger
+	// CardAuth is the card authentication (cardauth.go): CardAuthSim
+	// (nhisim's simulated module) or CardAuthOff; "" is off.
+	// CardModule, if set, is the security module instead (the NHI's
+	// behind an adapter, or a test's).
+	CardAuth   string
+	CardModule CardModule
 }
 
 // Server is the reference upstream. Its Handler is safe for concurrent
@@ -90,6 +96,7 @@ type Server struct {
 	bindMu    sync.Mutex
 	bindFails map[string]*window
 	lastPurge time.Time
+	cards     *cardAuth // card authentication exchanges (issue 24)
 }
 
 type stats struct {
@@ -116,11 +123,15 @@ func New(o Options) (*Server, error) {
 	if o.MailFrom == "" {
 		o.MailFrom = "nhisim@localhost"
 	}
+	cm, err := cardModule(o)
+	if err != nil {
+		return nil, err
+	}
 	st, err := openStore(o.DBPath, []byte(o.Identity.String()))
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, st: st, divs: o.Divisions, terms: o.Terms, wake: make(chan struct{}, 1), changedCh: make(chan struct{}), bindFails: map[string]*window{}}
+	s := &Server{o: o, st: st, divs: o.Divisions, terms: o.Terms, wake: make(chan struct{}, 1), changedCh: make(chan struct{}), bindFails: map[string]*window{}, cards: newCardAuth(cm)}
 	if len(s.divs.Counties) == 0 {
 		s.divs = Sample()
 	}

@@ -36,7 +36,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{box: upstreamtest.NewMailbox(), clk: &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}}
 	e.sim = upstreamtest.Start(t, server.Options{Mailer: e.box, Now: e.clk.now}, nil)
-	e.c = upstream.New(upstream.Options{BaseURL: e.sim.URL, Attempts: 1})
+	e.c = upstream.New(upstream.Options{BaseURL: e.sim.URL, Attempts: 1, CardProver: upstreamtest.Genuine})
 	return e
 }
 
@@ -223,7 +223,7 @@ func TestTermsChanged(t *testing.T) {
 
 func TestFailInjection(t *testing.T) {
 	sim := upstreamtest.Start(t, server.Options{FailRate: 1}, nil)
-	c := upstream.New(upstream.Options{BaseURL: sim.URL, Attempts: 2, Backoff: time.Millisecond})
+	c := upstream.New(upstream.Options{BaseURL: sim.URL, Attempts: 2, Backoff: time.Millisecond, CardProver: upstreamtest.Genuine})
 	_, err := c.Register(context.Background(), upstreamtest.Person(10))
 	if !errors.Is(err, upstream.ErrUnavailable) {
 		t.Fatalf("Register against -fail 1 = %v, want ErrUnavailable", err)
@@ -237,7 +237,7 @@ func TestSurvivesRestart(t *testing.T) {
 	box := upstreamtest.NewMailbox()
 	first := upstreamtest.Start(t, server.Options{Mailer: box}, nil)
 	p := upstreamtest.Person(11)
-	c := upstream.New(upstream.Options{BaseURL: first.URL, Attempts: 1})
+	c := upstream.New(upstream.Options{BaseURL: first.URL, Attempts: 1, CardProver: upstreamtest.Genuine})
 	if _, err := c.Register(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := upstreamtest.Start(t, server.Options{DBPath: first.DBPath, Identity: first.Identity}, nil)
-	c2 := upstream.New(upstream.Options{BaseURL: second.URL, Attempts: 1})
+	c2 := upstream.New(upstream.Options{BaseURL: second.URL, Attempts: 1, CardProver: upstreamtest.Genuine})
 	if err := c2.Verify(context.Background(), p.CardNumber, p.IDNumber, code); err != nil {
 		t.Fatalf("Verify after restart: %v", err)
 	}
@@ -278,7 +278,7 @@ func TestMailRefusedDoesNotBlock(t *testing.T) {
 	box := upstreamtest.NewMailbox()
 	bad, good := upstreamtest.Person(80), upstreamtest.Person(81)
 	sim := upstreamtest.Start(t, server.Options{Mailer: refusing{box, bad.Contact.Email}}, nil)
-	c := upstream.New(upstream.Options{BaseURL: sim.URL})
+	c := upstream.New(upstream.Options{BaseURL: sim.URL, CardProver: upstreamtest.Genuine})
 	for _, p := range []upstream.Registration{bad, good} {
 		if _, err := c.Register(context.Background(), p); err != nil {
 			t.Fatal(err)

@@ -30,8 +30,10 @@ type Sim struct {
 
 // Start runs a Server in process: a fresh database under t.TempDir()
 // (unless o.DBPath is set), a new age identity (unless o.Identity is
-// set), the cheapest bcrypt cost, plain HTTP on 127.0.0.1, or TLS when tc
-// is non-nil. Everything stops at the end of the test.
+// set), the cheapest bcrypt cost, the simulated card authentication
+// (unless o.CardAuth or o.CardModule say otherwise: a client then needs
+// proofs, e.g. with CardProver: Genuine), plain HTTP on 127.0.0.1, or TLS
+// when tc is non-nil. Everything stops at the end of the test.
 func Start(t testing.TB, o server.Options, tc *tls.Config) *Sim {
 	t.Helper()
 	if o.DBPath == "" {
@@ -46,6 +48,9 @@ func Start(t testing.TB, o server.Options, tc *tls.Config) *Sim {
 	}
 	if o.PasswordCost == 0 {
 		o.PasswordCost = bcrypt.MinCost
+	}
+	if o.CardAuth == "" && o.CardModule == nil {
+		o.CardAuth = server.CardAuthSim
 	}
 	srv, err := server.New(o)
 	if err != nil {

@@ -34,6 +34,12 @@ type Faults struct {
 	RemoveAfter   int  // the card is pulled out after this many XfrBlocks (0: never)
 	Stale         bool // one answer with a wrong sequence number comes first
 	Silent        bool // the card gives no ATR at power-on (ICC_MUTE): dead, or in the wrong way
+	LoseNotify    bool // insertions and removals send no NotifySlotChange
+	// PullOn pulls the card out when a command with this INS arrives,
+	// before it answers; MuteOn makes the card stop answering from the
+	// command with this INS on (every XfrBlock ICC_MUTE) until it is
+	// powered again. 0: never.
+	PullOn, MuteOn byte
 }
 
 // Reader is a fake CCID reader. Configure it before use; Insert, Remove
@@ -51,6 +57,7 @@ type Reader struct {
 	intr    chan []byte // interrupt messages
 	gonec   chan struct{}
 	xfrs    int
+	muted   bool
 	log     []string
 	t       cardT1
 }
@@ -70,16 +77,30 @@ func (r *Reader) Descriptor() ccid.Descriptor {
 func (r *Reader) Insert(card Card) {
 	r.mu.Lock()
 	r.card, r.powered = card, false
+	lose := r.Faults.LoseNotify
 	r.mu.Unlock()
-	r.intr <- []byte{ccid.RDRtoPCNotifySlotChg, 0x03}
+	if !lose {
+		r.intr <- []byte{ccid.RDRtoPCNotifySlotChg, 0x03}
+	}
+}
+
+// SetFaults replaces the faults to inject, safely while the reader is in
+// use.
+func (r *Reader) SetFaults(f Faults) {
+	r.mu.Lock()
+	r.Faults = f
+	r.mu.Unlock()
 }
 
 // Remove pulls the card out and notifies the interrupt pipe.
 func (r *Reader) Remove() {
 	r.mu.Lock()
 	r.card, r.powered = nil, false
+	lose := r.Faults.LoseNotify
 	r.mu.Unlock()
-	r.intr <- []byte{ccid.RDRtoPCNotifySlotChg, 0x02}
+	if !lose {
+		r.intr <- []byte{ccid.RDRtoPCNotifySlotChg, 0x02}
+	}
 }
 
 // Unplug makes every further call fail as if the reader were pulled out.
@@ -194,7 +215,7 @@ func (r *Reader) handle(m ccid.Message) []byte {
 		if r.card == nil || r.Faults.Silent {
 			return fail(ccid.ErrCodeICCMute)
 		}
-		r.powered = true
+		r.powered, r.muted = true, false
 		r.t = newCardT1()
 		atr := r.ATR
 		if atr == nil {
@@ -224,7 +245,19 @@ func (r *Reader) xfr(m ccid.Message, fail func(byte) []byte) []byte {
 	if r.Faults.RemoveAfter > 0 && r.xfrs > r.Faults.RemoveAfter {
 		r.card, r.powered = nil, false
 	}
-	if r.card == nil || !r.powered {
+	if ins, ok := r.peekINS(m.Data); ok && r.card != nil {
+		switch ins {
+		case r.Faults.PullOn:
+			r.card, r.powered = nil, false
+			select {
+			case r.intr <- []byte{ccid.RDRtoPCNotifySlotChg, 0x02}:
+			default:
+			}
+		case r.Faults.MuteOn:
+			r.muted = true
+		}
+	}
+	if r.card == nil || !r.powered || r.muted {
 		return fail(ccid.ErrCodeICCMute)
 	}
 	if r.Faults.Mute > 0 { // the card never saw the block
@@ -244,6 +277,22 @@ func (r *Reader) xfr(m ccid.Message, fail func(byte) []byte) []byte {
 		out[len(out)-1] ^= 0x5A
 	}
 	return answer(ccid.RDRtoPCDataBlock, m.Seq, ccid.ICCActive, 0, out)
+}
+
+// peekINS returns the instruction byte of the command APDU that starts in
+// an XfrBlock: the APDU itself, or at TPDU level the INF of a T=1 I-block.
+func (r *Reader) peekINS(data []byte) (byte, bool) {
+	if r.Level != ccid.LevelTPDU {
+		if len(data) >= 2 && data[1] != 0 {
+			return data[1], true
+		}
+		return 0, false
+	}
+	// NAD PCB LEN INF…: an I-block has PCB bit 8 clear.
+	if len(data) >= 5 && data[1]&0x80 == 0 && data[4] != 0 {
+		return data[4], true
+	}
+	return 0, false
 }
 
 // Descriptors returns the raw USB descriptors (as sysfs's "descriptors"

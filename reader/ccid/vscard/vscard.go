@@ -83,7 +83,8 @@ func initMsg() Msg {
 type Card struct {
 	conn io.ReadWriter
 	// Answer turns what the guest sent to the card (an APDU, or a T=1 block
-	// when the guest's driver works at TPDU level) into the card's answer.
+	// when the guest's driver works at TPDU level) into the card's answer;
+	// nil sends nothing (a card pulled out mid-exchange: call Remove).
 	Answer func([]byte) []byte
 
 	mu sync.Mutex // one message written at a time
@@ -128,7 +129,11 @@ func (c *Card) Serve() error {
 		}
 		switch m.Type {
 		case MsgAPDU:
-			if err := c.send(Msg{Type: MsgAPDU, Reader: readerID, Data: c.Answer(m.Data)}); err != nil {
+			ans := c.Answer(m.Data)
+			if ans == nil {
+				continue // silent: the card is being pulled out (Remove follows)
+			}
+			if err := c.send(Msg{Type: MsgAPDU, Reader: readerID, Data: ans}); err != nil {
 				return err
 			}
 		case MsgFlush:
