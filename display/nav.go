@@ -167,12 +167,15 @@ func (u *UI) activate() []Msg {
 		return u.spoken(u.nav) // nothing to do: say it again
 	}
 	page, focus := u.page, u.focus
+	n := 0
+	if focus != nil {
+		n = focus.Len()
+	}
 	before := indexOf(u.navItems(), u.nav)
 	name := u.nav.ID()
 	a.Activate(c)
 	switch {
 	case u.page != page:
-		u.nav = nil
 		return nil // a new screen: its owner announces it
 	case u.focus != nil && u.focus != focus:
 		// A field took the keyboard: the focus goes to its first key.
@@ -201,7 +204,7 @@ func (u *UI) activate() []Msg {
 			u.setNav(items[j])
 		}
 	}
-	if f := u.focus; f != nil && f.Masked {
+	if f := u.focus; f != nil && f.Masked && f.Len() != n {
 		return []Msg{M("display.say.masked", "n", f.Len())}
 	}
 	return u.spoken(u.nav)
@@ -238,7 +241,6 @@ func (u *UI) back() []Msg {
 		if u.page == page {
 			return u.spoken(u.nav)
 		}
-		u.nav = nil
 	}
 	return nil
 }

@@ -112,6 +112,8 @@ type Section struct {
 type Item struct {
 	ID   string
 	Text Msg
+	// Say, when set, is what the item says instead of its text.
+	Say Msg
 }
 
 // ListPicker is a scrolling list of large rows grouped in sections, with an

@@ -141,7 +141,11 @@ func (row *listRow) Spoken(c *Ctx) []Msg {
 			i = n
 		}
 	}
-	out := []Msg{row.text, say("display.say.item", "i", i, "n", n)}
+	text := row.text
+	if !row.item.Say.IsZero() {
+		text = row.item.Say
+	}
+	out := []Msg{text, say("display.say.item", "i", i, "n", n)}
 	if lp.Selected == row.item.ID {
 		out = append(out, say("display.say.selected"))
 	}

@@ -19,6 +19,15 @@ type Renderer struct {
 	Pronounce map[string]map[string]string
 }
 
+// NewRenderer returns a renderer of cat's messages, adding speech's own
+// (the words of durations) to cat, with the built-in pronunciations.
+func NewRenderer(cat *display.Catalog) (*Renderer, error) {
+	if err := AddMessages(cat); err != nil {
+		return nil, err
+	}
+	return &Renderer{Cat: cat, Pronounce: Pronunciations()}, nil
+}
+
 // Render returns the clips that say msgs in lang, in order.
 func (r *Renderer) Render(lang string, msgs ...display.Msg) []Clip {
 	var out []Clip
