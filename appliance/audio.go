@@ -34,7 +34,7 @@ type audio struct {
 	voice Voice
 	// on: audio mode; jack: the kiosk can tell whether a plug is in, and
 	// in: one is.
-	on, jack, in bool
+	on, jack, in  bool
 	volume, start int
 	// session is the session audio mode belongs to, once one started.
 	session string

@@ -30,8 +30,8 @@ type Kiosk struct {
 	// were last told.
 	observers []func(State)
 	// audio is audio mode (audio.go), nil until EnableAudio.
-	audio *audio
-	observed  State
+	audio    *audio
+	observed State
 	// timed carries whether the machine's clock must run (timedNow),
 	// from the display's goroutine to Run's ticker; wasTimed is what it
 	// last carried.

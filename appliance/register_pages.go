@@ -241,7 +241,9 @@ func (r *registration) reviewPage(w wizard, v *view) *display.Page {
 	intro := label("review.intro", "review.intro")
 	intro.Muted = true
 	body := []display.Widget{intro}
-	pair := func(key, value string) line { return line{v.pair(key, value), []display.Msg{display.M(key), display.Lit(value)}} }
+	pair := func(key, value string) line {
+		return line{v.pair(key, value), []display.Msg{display.M(key), display.Lit(value)}}
+	}
 	plain := func(s string, say ...display.Msg) line { return line{s, say} }
 	optional := func(key, value string) line {
 		if value == "" {
