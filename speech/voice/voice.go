@@ -6,7 +6,8 @@ package voice
 
 import "embed"
 
-// FS holds manifest.json and clips/<lang>/<id>.opus.
+// FS holds manifest.json and clips/<lang>/<id>.opus ("all:": the value
+// pieces' names start with "_").
 //
-//go:embed manifest.json clips
+//go:embed manifest.json all:clips
 var FS embed.FS
