@@ -1,10 +1,8 @@
 package instance
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nhikiosk/nhikiosk/internal/itest"
 )
 
 // The OVMF firmware of Debian's ovmf package.
@@ -27,6 +27,25 @@ const vmPassword = "vmtest-only"
 // imageFont is where the image carries the font (fill-fonts.sh).
 const imageFont = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
+// vmTools are the programs the VM tests run.
+type vmTools struct{ gok, qemu, mkfs string }
+
+// needVM returns the programs every VM test needs. It skips the test
+// where gok or OVMF is missing (CI installs neither) and, under
+// NHIKIOSK_REQUIRE_INTEGRATION, fails it where QEMU or mkfs.ext4 is.
+func needVM(t *testing.T) vmTools {
+	t.Helper()
+	tools := vmTools{
+		gok:  itest.Optional(t, "gok", "the appliance tier builds a gokrazy image (see docs/appliance.md)"),
+		qemu: itest.Command(t, "qemu-system-x86_64", "qemu-system-x86"),
+		mkfs: itest.Command(t, "mkfs.ext4", "e2fsprogs"),
+	}
+	if _, err := os.Stat(ovmfCode); err != nil {
+		t.Skipf("OVMF missing (Debian package ovmf): %v", err)
+	}
+	return tools
+}
+
 // fontFile is the font fill-fonts.sh put into the instance, which the
 // image carries at the kiosk's display.font_file.
 func fontFile(t *testing.T) string {
@@ -41,21 +60,32 @@ func fontFile(t *testing.T) string {
 	return font
 }
 
+// vmImage is a full image of the qemu instance built by gok for one test.
+// Format its /perm (format), then boot it (boot, vmboot_test.go) as often
+// as the test wants.
+type vmImage struct {
+	tools vmTools
+	dir   string // the test's directory, where the image and /perm live
+	path  string // the image file
+	// mkfsOffset and mkfsBlocks are where /perm goes, from the mkfs.ext4
+	// line gok printed.
+	mkfsOffset, mkfsBlocks string
+}
+
+var mkfsLine = regexp.MustCompile(`mkfs\.ext4 -F -E offset=(\d+) \S+ (\d+)`)
+
 // buildImage writes a test instance next to the qemu one (same packages,
-// a throwaway update password, absolute paths, the font required) and
-// builds its full image with gok. Nothing is written into the repository.
-func buildImage(t *testing.T, gok, dir string) string {
+// a throwaway update password, absolute paths, the font required) into
+// dir and builds its full image with gok. Nothing is written into the
+// repository.
+func buildImage(t *testing.T, tools vmTools, dir string) *vmImage {
 	t.Helper()
 	repo, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var c map[string]any
-	raw, err := os.ReadFile("qemu/config.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &c); err != nil {
+	if err := json.Unmarshal(readFile(t, "qemu/config.json"), &c); err != nil {
 		t.Fatal(err)
 	}
 	c["Hostname"] = "vmtest"
@@ -69,17 +99,14 @@ func buildImage(t *testing.T, gok, dir string) string {
 	}
 	out, _ := json.MarshalIndent(c, "", "  ")
 	writeFile(t, filepath.Join(inst, "config.json"), out)
-	mod, err := os.ReadFile("qemu/builddir/go.mod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mod = []byte(strings.Replace(string(mod), "=> ../../..", "=> "+repo, 1))
-	writeFile(t, filepath.Join(inst, "builddir", "go.mod"), mod)
+	mod := strings.Replace(string(readFile(t, "qemu/builddir/go.mod")), "=> ../../..", "=> "+repo, 1)
+	writeFile(t, filepath.Join(inst, "builddir", "go.mod"), []byte(mod))
 	copyFile(t, "qemu/builddir/go.sum", filepath.Join(inst, "builddir", "go.sum"))
 
-	img := filepath.Join(dir, "vmtest.img")
+	img := &vmImage{tools: tools, dir: dir, path: filepath.Join(dir, "vmtest.img")}
 	start := time.Now()
-	build := exec.Command(gok, "--parent_dir", dir, "-i", "vmtest", "overwrite", "--full", img, "--target_storage_bytes", fmt.Sprint(2<<30))
+	build := exec.Command(tools.gok, "--parent_dir", dir, "-i", "vmtest", "overwrite", "--full", img.path,
+		"--target_storage_bytes", fmt.Sprint(2<<30))
 	build.Dir = dir
 	log, err := build.CombinedOutput()
 	if err != nil {
@@ -87,78 +114,21 @@ func buildImage(t *testing.T, gok, dir string) string {
 	}
 	t.Logf("gok built the image in %v", time.Since(start).Round(100*time.Millisecond))
 	writeFile(t, filepath.Join(dir, "gok.log"), log)
-	return img
-}
-
-var mkfsLine = regexp.MustCompile(`mkfs\.ext4 -F -E offset=(\d+) \S+ (\d+)`)
-
-// formatPerm creates /perm the way gok says, holding files (path under
-// /perm → content), and returns the kiosk's configuration directory
-// (/perm/nhikiosk) on the host.
-func formatPerm(t *testing.T, mkfs, dir, img string, files map[string][]byte) string {
-	t.Helper()
-	log, err := os.ReadFile(filepath.Join(dir, "gok.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	m := mkfsLine.FindSubmatch(log)
 	if m == nil {
 		t.Fatalf("gok printed no mkfs.ext4 line:\n%s", log)
 	}
-	perm := filepath.Join(dir, "perm")
-	cfgDir := filepath.Join(perm, "nhikiosk")
-	if err := os.MkdirAll(cfgDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, b := range files {
-		writeFile(t, filepath.Join(perm, name), b)
-	}
-	out, err := exec.Command(mkfs, "-q", "-F", "-E", "offset="+string(m[1]), "-d", perm, img, string(m[2])).CombinedOutput()
-	if err != nil {
-		t.Fatalf("mkfs.ext4: %v\n%s", err, out)
-	}
-	return cfgDir
+	img.mkfsOffset, img.mkfsBlocks = string(m[1]), string(m[2])
+	return img
 }
 
-// freePort returns a loopback port nothing listens on now.
-func freePort(t *testing.T) int {
+func readFile(t *testing.T, p string) []byte {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-func acceptWithin(ln net.Listener, d time.Duration) (net.Conn, error) {
-	ln.(*net.TCPListener).SetDeadline(time.Now().Add(d))
-	return ln.Accept()
-}
-
-// waitSerial polls the serial log for a line containing s.
-func waitSerial(t *testing.T, path, s string, d time.Duration) string {
-	t.Helper()
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		f, err := os.Open(path)
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), s) {
-				f.Close()
-				return strings.TrimSpace(sc.Text())
-			}
-		}
-		f.Close()
-	}
-	tail, _ := os.ReadFile(path)
-	if len(tail) > 4000 {
-		tail = tail[len(tail)-4000:]
-	}
-	t.Fatalf("no %q on the serial console within %v; its end:\n%s", s, d, tail)
-	return ""
+	return b
 }
 
 func writeFile(t *testing.T, p string, b []byte) {
@@ -170,9 +140,5 @@ func writeFile(t *testing.T, p string, b []byte) {
 
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, to, b)
+	writeFile(t, to, readFile(t, from))
 }

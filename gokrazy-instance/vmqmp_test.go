@@ -129,22 +129,23 @@ const absMax = 0x7fff
 // left button down or up.
 func (q *qmp) pointer(p image.Point, size image.Point, down bool) {
 	q.t.Helper()
-	abs := func(v, n int) int { return (v*absMax + (n-1)/2) / (n - 1) }
-	q.must("input-send-event", map[string]any{"events": []any{
-		map[string]any{"type": "abs", "data": map[string]any{"axis": "x", "value": abs(p.X, size.X)}},
-		map[string]any{"type": "abs", "data": map[string]any{"axis": "y", "value": abs(p.Y, size.Y)}},
-		map[string]any{"type": "btn", "data": map[string]any{"button": "left", "down": down}},
-	}})
+	q.must("input-send-event", map[string]any{"events": append(absEvents(p, size),
+		map[string]any{"type": "btn", "data": map[string]any{"button": "left", "down": down}})})
 }
 
 // move moves the tablet with the button held.
 func (q *qmp) move(p image.Point, size image.Point) {
 	q.t.Helper()
+	q.must("input-send-event", map[string]any{"events": absEvents(p, size)})
+}
+
+// absEvents are the tablet's absolute axes for screen pixel p.
+func absEvents(p image.Point, size image.Point) []any {
 	abs := func(v, n int) int { return (v*absMax + (n-1)/2) / (n - 1) }
-	q.must("input-send-event", map[string]any{"events": []any{
+	return []any{
 		map[string]any{"type": "abs", "data": map[string]any{"axis": "x", "value": abs(p.X, size.X)}},
 		map[string]any{"type": "abs", "data": map[string]any{"axis": "y", "value": abs(p.Y, size.Y)}},
-	}})
+	}
 }
 
 // unplug removes a device and waits until QEMU says it is gone (the

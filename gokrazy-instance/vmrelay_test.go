@@ -9,17 +9,16 @@ import (
 	"time"
 )
 
-// relayEnv names the host address a QEMU guestfwd command relays to:
-// with it set, this test binary is that command (see relayCommand).
-const relayEnv = "NHIKIOSK_VM_RELAY"
+// relayArg, as this test binary's first argument, makes it relay its
+// stdin and stdout to the host address in its second (see relayTo).
+const relayArg = "nhikiosk-vm-relay"
 
 // TestMain runs the tests, or, started by QEMU for a guest's connection
-// (guestfwd=…-cmd:), relays that connection to the host address in
-// relayEnv: user networking with restrict=on lets the guest reach the
-// host only this way.
+// (guestfwd=…-cmd:), relays that connection to a host address: user
+// networking with restrict=on lets the guest reach the host only this way.
 func TestMain(m *testing.M) {
-	if addr := os.Getenv(relayEnv); addr != "" {
-		os.Exit(relay(addr))
+	if len(os.Args) == 3 && os.Args[1] == relayArg {
+		os.Exit(relay(os.Args[2]))
 	}
 	os.Exit(m.Run())
 }
@@ -41,14 +40,15 @@ func relay(addr string) int {
 	return 0
 }
 
-// relayCommand is the guestfwd rule that relays the guest's connections
-// to guest:port to the host's addr, with the environment QEMU must run
-// with for it.
-func relayCommand(t *testing.T, guest string, port int, addr string) (rule, env string) {
+// relayTo is a guestfwd rule (vmOptions.GuestFwd) that relays the guest's
+// connections to guest:port to the host's addr through this test binary
+// (libslirp splits the command line like a shell and runs it per
+// connection). Each rule names its own address, so a VM may have several.
+func relayTo(t *testing.T, guest string, port int, addr string) string {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return "guestfwd=tcp:" + net.JoinHostPort(guest, strconv.Itoa(port)) + "-cmd:" + exe, relayEnv + "=" + addr
+	return "tcp:" + net.JoinHostPort(guest, strconv.Itoa(port)) + "-cmd:" + exe + " " + relayArg + " " + addr
 }

@@ -6,154 +6,18 @@ import (
 	"fmt"
 	"image"
 	"image/png"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/nhikiosk/nhikiosk/appliance"
-	"github.com/nhikiosk/nhikiosk/appliance/devices"
-	"github.com/nhikiosk/nhikiosk/config"
 	"github.com/nhikiosk/nhikiosk/display"
-	"github.com/nhikiosk/nhikiosk/display/displaytest"
-	"github.com/nhikiosk/nhikiosk/display/headless"
-	"github.com/nhikiosk/nhikiosk/reader/readertest"
-	"github.com/nhikiosk/nhikiosk/upstream"
-	"github.com/nhikiosk/nhikiosk/upstream/server"
-	"github.com/nhikiosk/nhikiosk/upstream/upstreamtest"
 )
 
-// twin is the wizard the VM's kiosk runs, drawn on the host by the same
-// packages, font and configuration at the framebuffer's size, with a card
-// of the same person and an nhisim of its own (in process, e-mails kept
-// in memory). The test does every step on the twin and the VM alike and
-// waits for the VM's screen to equal the twin's frame.
-type twin struct {
-	*displaytest.Harness
-	K      *appliance.Kiosk
-	Reader *readertest.Device
-	Person readertest.Person
-	Mail   *upstreamtest.Mailbox
-	Email  string
-}
-
-func newTwin(t *testing.T, cfgDir, font string, size image.Point, p readertest.Person, email string) *twin {
-	t.Helper()
-	cfg, err := config.Load(cfgDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Display.FontFile = font
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	f, theme, err := display.Configured(cfg.Display)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := &displaytest.Clock{T: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	ui, err := display.New(display.Options{Font: f, Catalog: display.NewCatalog(), Theme: theme,
-		Lang: cfg.Language, Size: size, DPI: cfg.Display.DPI, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &twin{Harness: &displaytest.Harness{T: t, UI: ui, Screen: headless.New(size), Clock: clk},
-		Reader: readertest.NewDevice("host"), Person: p, Mail: upstreamtest.NewMailbox(), Email: email}
-	sim := upstreamtest.Start(t, server.Options{Mailer: w.Mail, Logger: log}, nil)
-	client := upstream.New(upstream.Options{BaseURL: sim.URL, Timeout: 10 * time.Second, Attempts: 2,
-		Backoff: time.Millisecond, Logger: log})
-	s := cfg.Session
-	w.K, err = appliance.NewKiosk(ui, appliance.Options{
-		Lang: cfg.Language, IdleTimeout: s.IdleTimeout.D(), WarningCountdown: s.WarningCountdown.D(),
-		RemovedScreen: s.RemovedScreen.D(), MaxDuration: s.MaxDuration.D(), Now: clk.Now, Log: log,
-		Card: devices.Card{Device: w.Reader}, CardKey: devices.CardErrorKey,
-		Upstream:  devices.Upstream{Client: client, KioskID: cfg.KioskID, CacheDir: t.TempDir(), Log: log},
-		CardCheck: devices.CardCheck{Device: w.Reader, Client: client, Log: log}, // as the kiosk in the VM
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Reader.Attach()
-	w.K.Start()
-	w.Step()
-	return w
-}
-
-// Screen is the twin's screen.
-func (w *twin) Screen() appliance.ScreenID { return w.K.Machine().Screen() }
-
-// Want fails the test unless the twin shows s.
-func (w *twin) Want(s appliance.ScreenID) {
-	w.T.Helper()
-	if got := w.Screen(); got != s {
-		w.T.Fatalf("the host's wizard is on %s, want %s", got, s)
-	}
-}
-
-// Insert puts the person's card in the twin's reader.
-func (w *twin) Insert() {
-	w.T.Helper()
-	card, err := readertest.NewCard(w.Person)
-	if err != nil {
-		w.T.Fatal(err)
-	}
-	if err := w.Reader.Insert(card); err != nil {
-		w.T.Fatal(err)
-	}
-	w.K.Dispatch(appliance.CardInserted{})
-	w.Step()
-}
-
-// Pull takes the card out and lets the "card removed" screen time out.
-func (w *twin) Pull() {
-	w.Reader.Remove()
-	w.K.Dispatch(appliance.CardRemoved{})
-	w.Step()
-}
-
-// Wait lets d pass on the twin's clock.
-func (w *twin) Wait(d time.Duration) {
-	for ; d > 0; d -= time.Second {
-		w.Clock.T = w.Clock.T.Add(time.Second)
-		w.K.Dispatch(appliance.Tick{})
-	}
-	w.Step()
-}
-
-// Fill taps a field, types s on the on-screen keyboard and closes it.
-func (w *twin) Fill(f appliance.FieldID, s string) {
-	w.T.Helper()
-	w.Tap("field." + string(f))
-	w.Type(s)
-	if w.UI.Find("key.enter") != nil {
-		w.Tap("key.enter")
-	}
-}
-
-// ReadTerms scrolls the rules of the service to their end with a finger.
-func (w *twin) ReadTerms() {
-	w.T.Helper()
-	r := w.Find("terms.text").Bounds()
-	for range 80 {
-		w.Drag((r.Min.X+r.Max.X)/2, r.Max.Y-10, -(r.Dy() - 30))
-		if b, ok := w.UI.Find(appliance.IDAgree).(*display.Button); ok && !b.Disabled {
-			return
-		}
-	}
-	w.T.Fatalf("the rules never reached their end")
-}
-
-// frame copies the twin's current frame.
-func (w *twin) frame() *image.RGBA {
-	f, _ := w.UI.Render()
-	c := image.NewRGBA(f.Rect)
-	copy(c.Pix, f.Pix)
-	return c
-}
-
-// vmScreen follows the VM's screen through QMP screendumps, taps it
-// through QEMU's usb-tablet, and keeps a screendump of every screen it
-// reached in the test's artifact directory (go test -artifacts).
+// vmScreen follows the VM's screen through QMP screendumps, compares it
+// with the twin's frame, taps it through QEMU's usb-tablet, and keeps a
+// screendump of every screen it reached in the test's artifact directory
+// (go test -artifacts).
 type vmScreen struct {
 	t    *testing.T
 	q    *qmp
@@ -171,8 +35,13 @@ type vmScreen struct {
 	onFail func() string
 }
 
+// screen follows v's screen against tw, made at v's screen size.
+func (v *vm) screen(t *testing.T, tw *twin) *vmScreen {
+	return &vmScreen{t: t, q: v.q, tw: tw, size: tw.UI.Size(), tmp: v.dir, art: t.ArtifactDir(), onFail: v.log.String}
+}
+
 // mirror repeats the twin's pointer events on the VM's tablet and waits
-// for the VM's screen to follow.
+// for the VM's screen to follow (for twin.Mirror).
 func (v *vmScreen) mirror(evs []display.Event) {
 	v.t.Helper()
 	v.send(evs)
@@ -204,7 +73,8 @@ func (v *vmScreen) tapVM(id string) {
 
 // sync takes screendumps until one equals the twin's frame outside the
 // masks, and returns when it was taken. label names the screen (its
-// screen id if empty); the first dump of each screen is kept.
+// screen id if empty); the first dump of each screen is kept, and how
+// many of its pixels differ from the twin's is logged.
 func (v *vmScreen) sync(label string, d time.Duration) time.Time {
 	v.t.Helper()
 	if label == "" {
@@ -228,8 +98,9 @@ func (v *vmScreen) sync(label string, d time.Duration) time.Time {
 			v.t.Fatal(err)
 		}
 		last = img
-		if n, total := differing(img, want, masks); n*2000 <= total {
+		if n, total := differing(img, want, masks); alike(n, total) {
 			if label != v.last {
+				v.t.Logf("%s on screen: %d of %d pixels differ from the host's frame", label, n, total)
 				v.kept++
 				v.keep(fmt.Sprintf("%02d-%s", v.kept, label), path)
 				v.last = label
@@ -270,6 +141,11 @@ func (v *vmScreen) keepImage(name string, img image.Image) {
 		v.t.Error(err)
 	}
 }
+
+// alike says whether n differing pixels of total still show the same
+// screen: at most 0.05 % (antialiasing may round differently after the
+// pixel format conversion; a different screen differs in far more).
+func alike(n, total int) bool { return n*2000 <= total }
 
 // differing counts the pixels of got (a screendump) outside masks whose
 // colour differs from want's by more than a small step in any channel.
