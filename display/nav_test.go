@@ -124,3 +124,22 @@ func TestTactileScrollTextReachesEnd(t *testing.T) {
 		t.Errorf("end reported %d times, Reached %t; want once, true", ended, st.Reached())
 	}
 }
+
+// BenchmarkTactileKey is the display's share of the latency from a key
+// press to speech: the focus moved over a form page with the keyboard
+// open (about 50 widgets), the ring repainted, the spoken form made.
+func BenchmarkTactileKey(b *testing.B) {
+	h := displaytest.New(b, image.Pt(1280, 800), nil, display.DefaultTheme(), "en")
+	taps := 0
+	h.UI.SetPage(formPage(&taps))
+	h.Tap("email")
+	said := 0
+	h.UI.OnNav(func(ev display.NavEvent) { said += len(ev.Say) })
+	for b.Loop() {
+		h.UI.Handle(display.Event{Kind: display.KeyPress, Key: display.KeyDown})
+		h.UI.Render()
+	}
+	if said == 0 {
+		b.Fatal("nothing said")
+	}
+}

@@ -43,7 +43,8 @@ func TestVMAudio(t *testing.T) {
 	})
 	vm.kernelStarted(t)
 	vm.log.wait(t, `"msg":"tactile keys"`, 1, 5*time.Minute)
-	vm.log.wait(t, `"step":"attract"`, 1, 5*time.Minute)
+	vm.log.wait(t, `"msg":"first frame presented"`, 1, 5*time.Minute)
+	vm.log.wait(t, `"msg":"clock set"`, 1, 2*time.Minute) // the attract screen, not out of service
 
 	key := func(down bool) {
 		vm.q.must("input-send-event", map[string]any{"events": []any{map[string]any{
