@@ -28,6 +28,9 @@ type ClipInfo struct {
 	Ms   int    `json:"ms"`
 }
 
+// ErrNoClip is a clip the manifest lists but the library lacks.
+var ErrNoClip = errors.New("speech: a clip is missing from the library")
+
 // ManifestFile and ClipDir are where a library's files are in its FS.
 const (
 	ManifestFile = "manifest.json"
@@ -75,7 +78,9 @@ func (l *Library) Duration(c Clip) int { return l.m.Clips[c.Lang][c.ID].Ms }
 func (l *Library) Stream(c Clip, rate int, emit func([]int16) bool) error {
 	data, err := fs.ReadFile(l.fsys, ClipPath(c))
 	if err != nil {
-		return fmt.Errorf("speech: clip %s/%s: %w", c.Lang, c.ID, err)
+		// Not wrapped: its path names the clip, and a piece's a
+		// character of a value.
+		return ErrNoClip
 	}
 	return decode(data, rate, emit)
 }

@@ -201,7 +201,13 @@ func (s *Speaker) play(dev sound.Device, gen int, clips []Clip) (int, error) {
 			return frames, fmt.Errorf("speech: write: %w", werr)
 		}
 		if err != nil {
-			s.o.Log.Warn("speech: clip unreadable", "clip", c.Lang+"/"+c.ID, "err", err)
+			// A piece's id names a character of a value, maybe a
+			// person's: only a message's id is logged.
+			id := c.ID
+			if isPiece(c) {
+				id = "(a value's piece)"
+			}
+			s.o.Log.Warn("speech: clip unreadable", "lang", c.Lang, "clip", id, "err", err)
 		}
 		if !s.current(gen) {
 			return frames, nil
