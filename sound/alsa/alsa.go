@@ -44,9 +44,9 @@ type Options struct {
 	// the device's nearest are taken.
 	Rate, Channels int
 	// PeriodFrames is how many frames the device takes at a time (about
-	// 10 ms if 0) and Periods how many periods the buffer holds (4 if 0):
-	// together the most that is queued ahead of what is heard, so how long
-	// an interrupted sentence goes on.
+	// 10 ms if 0): speech starts once one period is queued. Periods is how
+	// many the buffer holds (10 if 0): room against a busy CPU, at no cost
+	// to an interruption, which drops the buffer at once.
 	PeriodFrames, Periods int
 	// SysRoot and DevRoot are where sysfs and the device nodes are; empty
 	// means "/sys" and "/dev".
@@ -84,6 +84,10 @@ func Open(o Options) (sound.Device, error) {
 	card, id, err := findCard(o.SysRoot, o.DevRoot, o.Card)
 	if err != nil {
 		return nil, err
+	}
+	if err := setMixer(o, card); err != nil {
+		// The stream may still be heard (many cards start unmuted).
+		o.Log.Warn("sound mixer not set", "card", id, "err", err)
 	}
 	path := filepath.Join(o.DevRoot, "snd", fmt.Sprintf("pcmC%dD%dp", card, o.Device))
 	c, err := o.Open(path)
@@ -124,7 +128,7 @@ func (p *pcm) setup(o Options) error {
 		{paramChannels, uint32(channels)},
 		{paramRate, uint32(rate)},
 		{paramPeriodSize, uint32(cmp(o.PeriodFrames, rate/100))},
-		{paramPeriods, uint32(cmp(o.Periods, 4))},
+		{paramPeriods, uint32(cmp(o.Periods, 10))},
 	}
 	for _, s := range steps {
 		if err := p.refine(&hw); err != nil {

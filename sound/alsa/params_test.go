@@ -32,6 +32,10 @@ func TestABI(t *testing.T) {
 		{"DROP", ioctlDrop, ioc(0, 0, 0x43)},
 		{"DRAIN", ioctlDrain, ioc(0, 0, 0x44)},
 		{"HW_PARAMS literal", ioctlHwParams, 0xc2604111},
+		{"ELEM_LIST", ioctlElemList, 0xc0505510},
+		{"ELEM_INFO", ioctlElemInfo, 0xc1105511},
+		{"ELEM_WRITE", ioctlElemWrite, 0xc4c85513},
+		{"elem_list size", unsafe.Sizeof(elemList{}), 80},
 		{"WRITEI literal", ioctlWriteI, 0x40184150},
 	}
 	for _, tt := range tests {
