@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nhikiosk/nhikiosk/divisions"
 )
 
 // Test people: obviously fake.
@@ -66,22 +68,27 @@ func (c *fakeCard) ReadProfile(context.Context) (CardProfile, error) {
 
 // fakeUpstream records calls and answers with the errors set per call.
 type fakeUpstream struct {
-	terms      map[string]Terms
-	termsErr   error
-	divisions  []Division
-	errs       map[string]error // by method name
-	registered []Registration
-	calls      []string
-	outbox     []Registration // queued when Register is unavailable
-	outboxDown bool
-	code       string     // the code Verify and ResetPassword accept
-	password   string     // the password Cancel accepts
-	devices    []Device   // the account's linked devices
-	bindings   int        // bindings started
-	contact    Contact    // the account's contact data
-	bindStatus string     // what BindingStatus answers (\"\" waiting)
-	proofs     []string   // the card check's proofs the calls carried, in order
-	mu         sync.Mutex // calls may come from a late logout's goroutine
+	terms     map[string]Terms
+	termsErr  error
+	divisions []Division
+	// divisionsVersion is the version of divisions (the upstream's,
+	// newer than the built-in list); divisionsCached answers them as a
+	// copy kept from an earlier answer.
+	divisionsVersion string
+	divisionsCached  bool
+	errs             map[string]error // by method name
+	registered       []Registration
+	calls            []string
+	outbox           []Registration // queued when Register is unavailable
+	outboxDown       bool
+	code             string     // the code Verify and ResetPassword accept
+	password         string     // the password Cancel accepts
+	devices          []Device   // the account's linked devices
+	bindings         int        // bindings started
+	contact          Contact    // the account's contact data
+	bindStatus       string     // what BindingStatus answers (\"\" waiting)
+	proofs           []string   // the card check's proofs the calls carried, in order
+	mu               sync.Mutex // calls may come from a late logout's goroutine
 }
 
 func newFakeUpstream() *fakeUpstream {
@@ -90,10 +97,10 @@ func newFakeUpstream() *fakeUpstream {
 			LangZhTW: {Version: "2026-01", Lang: LangZhTW, Text: "規範全文"},
 			LangEn:   {Version: "2026-01", Lang: LangEn, Text: "The rules"},
 		},
-		divisions: fakeDivisions(),
-		errs:      map[string]error{},
-		code:      "123456",
-		password:  testPassword,
+		divisions: fakeDivisions(), divisionsVersion: "2026-01-01",
+		errs:     map[string]error{},
+		code:     "123456",
+		password: testPassword,
 	}
 }
 
@@ -118,11 +125,11 @@ func (u *fakeUpstream) Terms(_ context.Context, lang string) (Terms, error) {
 	return u.terms[lang], nil
 }
 
-func (u *fakeUpstream) Divisions(context.Context) ([]Division, error) {
+func (u *fakeUpstream) Divisions(context.Context) (DivisionList, error) {
 	if err := u.call("Divisions"); err != nil {
-		return nil, err
+		return DivisionList{}, err
 	}
-	return u.divisions, nil
+	return DivisionList{List: divisions.List{Version: u.divisionsVersion, Counties: u.divisions}, Cached: u.divisionsCached}, nil
 }
 
 func (u *fakeUpstream) Register(_ context.Context, r Registration) (Receipt, error) {

@@ -131,7 +131,8 @@ func (k *Kiosk) Post(ev Event) { k.ui.Do(func() { k.Dispatch(ev) }) }
 // Run shows the wizard on s until ctx ends or the screen closes: card
 // events from cards, touches from the screen, and a clock tick four times
 // a second while time passing matters (timedNow): between sessions the
-// kiosk sleeps until a card or a touch comes.
+// kiosk sleeps until a card or a touch comes, waking every few minutes
+// only to see whether the division list is due.
 func (k *Kiosk) Run(ctx context.Context, s display.Screen, cards <-chan Event) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -145,6 +146,10 @@ func (k *Kiosk) Run(ctx context.Context, s display.Screen, cards <-chan Event) e
 	go func() {
 		var t *time.Ticker
 		var tick <-chan time.Time
+		// Between sessions, a tick now and then lets the machine ask
+		// whether the division list changed (divisionsDue).
+		slow := time.NewTicker(divisionsRetry)
+		defer slow.Stop()
 		defer func() {
 			if t != nil {
 				t.Stop()
@@ -154,6 +159,10 @@ func (k *Kiosk) Run(ctx context.Context, s display.Screen, cards <-chan Event) e
 			select {
 			case <-ctx.Done():
 				return
+			case <-slow.C:
+				if tick == nil {
+					k.Post(Tick{})
+				}
 			case on := <-timed:
 				switch {
 				case on && t == nil:

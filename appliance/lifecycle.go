@@ -105,6 +105,7 @@ func (m *Machine) endSession(why string) {
 	}
 	m.sess.wipe()
 	m.sess = nil
+	m.divisionsBetween()
 }
 
 // finish ends a session whose service is done: the data is wiped at once;

@@ -67,19 +67,25 @@ type Options struct {
 // back as events. It is not safe for concurrent use: one goroutine (Run,
 // or a test) owns it.
 type Machine struct {
-	opt         Options
-	screen      ScreenID
-	lang        string
-	sess        *session
-	counts      SessionCounts
-	terms       map[string]Terms // by language; public text, kept across sessions
-	divisions   []Division
-	maintenance bool
-	tampered    bool     // the case is open (Tamper)
-	hw          Hardware // devices missing (Hardware)
-	lastTouch   time.Time
-	warnSince   time.Time // zero: no idle warning
-	removedAt   time.Time
+	opt    Options
+	screen ScreenID
+	lang   string
+	sess   *session
+	counts SessionCounts
+	terms  map[string]Terms // by language; public text, kept across sessions
+	// divisions is the list the pickers show; divisionsNext one that
+	// arrived during a session; divisionsAt when to ask the upstream
+	// again, divisionsAsking while it is asked.
+	divisions       DivisionList
+	divisionsNext   *DivisionList
+	divisionsAt     time.Time
+	divisionsAsking bool
+	maintenance     bool
+	tampered        bool     // the case is open (Tamper)
+	hw              Hardware // devices missing (Hardware)
+	lastTouch       time.Time
+	warnSince       time.Time // zero: no idle warning
+	removedAt       time.Time
 	// later holds jobs queued while handling an event outside the
 	// handler's own return (the logout when a session ends).
 	later []Job
@@ -112,7 +118,7 @@ func NewMachine(opt Options) *Machine {
 		opt.Lang = LangZhTW
 	}
 	m := &Machine{opt: opt, screen: ScreenAttract, lang: opt.Lang,
-		terms: map[string]Terms{}, divisions: builtinDivisions, clockUnknown: opt.ClockUnknown}
+		terms: map[string]Terms{}, divisions: builtinDivisions(), clockUnknown: opt.ClockUnknown}
 	if m.clockUnknown {
 		m.screen = ScreenOutOfService
 	}
@@ -157,7 +163,7 @@ func (m *Machine) Warning() (on bool, secondsLeft int) {
 
 // Start returns the jobs to run when the kiosk starts: loading the
 // upstream's division list (the built-in one serves until it arrives).
-func (m *Machine) Start() []Job { return []Job{m.loadDivisions()} }
+func (m *Machine) Start() []Job { return []Job{m.loadDivisions(false)} }
 
 // Handle applies one event and returns the jobs it asks for.
 func (m *Machine) Handle(ev Event) []Job {
@@ -176,10 +182,11 @@ func (m *Machine) handle(ev Event) []Job {
 	case CardRemoved:
 		m.cardRemoved()
 	case Tick:
+		jobs := m.divisionsDue()
 		m.tick()
 		// The flow's own timers (a binding's poll) run after the
 		// machine's, if the session is still there.
-		return m.toFlow(ev)
+		return append(jobs, m.toFlow(ev)...)
 	case Maintenance:
 		m.setMaintenance(ev.On)
 	case Tamper:

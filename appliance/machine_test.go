@@ -67,7 +67,7 @@ func TestRegisterHappyPath(t *testing.T) {
 	got := d.up.registered[0]
 	want := Registration{TermsVersion: "2026-01", Lang: LangZhTW,
 		Identity: Identity{IDNumber: testID, CardNumber: testCard}, Name: testName, BirthDate: "1970-01-01",
-		Household: testHousehold, County: "臺北市", Township: "中正區", Village: "測試里",
+		Household: testHousehold, CountyCode: "63000", TownshipCode: "63000050", VillageCode: "6300005001",
 		Neighbourhood: 12, Password: testPassword, PhoneArea: "02", PhoneNumber: "27065866",
 		Mobile: "0912345678", Email: testEmail}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -183,12 +183,50 @@ func TestAddressNeedsEveryLevel(t *testing.T) {
 		t.Errorf("address error stays after the village was picked")
 	}
 	d.tap(IDChangeCounty)
-	if p := d.m.sess.p; p.county != "" || p.township != "" || p.village != "" {
-		t.Errorf("changing the county kept township/village")
+	if p := d.m.sess.p; p.county != "63000" || p.township != "63000050" || p.village != "6300005001" {
+		t.Errorf("opening the counties again forgot what was chosen: %q %q %q", p.county, p.township, p.village)
 	}
 	d.tap("county.99999") // not in the list
-	if d.m.sess.p.county != "" {
+	if d.m.sess.p.county != "63000" {
 		t.Errorf("unknown county accepted")
+	}
+	d.tap("county.63000") // the same: everything kept
+	if p := d.m.sess.p; p.township != "63000050" || p.village != "6300005001" {
+		t.Errorf("choosing the same county again forgot township/village")
+	}
+	d.tap(IDChangeCounty, "county.68000") // another: what was under it goes
+	if p := d.m.sess.p; p.county != "68000" || p.township != "" || p.village != "" {
+		t.Errorf("another county kept township/village: %q %q %q", p.county, p.township, p.village)
+	}
+}
+
+// TestAddressBackOneLevel: back goes up one level at a time, keeping
+// every choice, and leaves the screen only from the counties.
+func TestAddressBackOneLevel(t *testing.T) {
+	d := newDriver(t)
+	d.registerTo(ScreenAddress)
+	d.tap("county.63000", "township.63000050", "village.6300005001")
+	r := flowOf[*registration](t, d.m)
+	for _, want := range []string{levelVillage, levelTownship, levelCounty} {
+		d.tap(IDBack)
+		d.wantScreen(ScreenAddress)
+		if got := r.level(d.m.wizard()); got != want {
+			t.Errorf("after back: level %q, want %q", got, want)
+		}
+		if p := d.m.sess.p; p.county != "63000" || p.township != "63000050" || p.village != "6300005001" {
+			t.Errorf("back forgot a choice: %q %q %q", p.county, p.township, p.village)
+		}
+	}
+	d.tap("village.6300005002") // not the open level
+	if d.m.sess.p.village != "6300005001" {
+		t.Errorf("a village taken while the counties show")
+	}
+	d.tap(IDBack)
+	d.wantScreen(ScreenHousehold)
+	d.tap(IDNext)
+	d.wantScreen(ScreenAddress)
+	if got := r.level(d.m.wizard()); got != "" {
+		t.Errorf("address again: level %q, want the neighbourhood", got)
 	}
 }
 
@@ -207,13 +245,13 @@ func TestBuiltinDivisionsWhenUpstreamDown(t *testing.T) {
 	d.m = NewMachine(d.m.opt)
 	d.run(d.m.Start())
 	d.registerTo(ScreenAddress)
-	d.tap("county.連江縣", "township.南竿鄉", "village.介壽村")
+	d.tap("county.65000", "township.65000010", "village.65000010126") // 新北市板橋區歡園里
 	d.typeIn(FieldNeighbourhood, "3")
 	d.tap(IDNext)
 	d.wantScreen(ScreenPassword)
 	r := flowOf[*registration](t, d.m).registration(d.m.wizard())
-	if r.County != "連江縣" || r.Township != "南竿鄉" || r.Village != "介壽村" || r.Neighbourhood != 3 {
-		t.Errorf("address = %s %s %s %d", r.County, r.Township, r.Village, r.Neighbourhood)
+	if r.CountyCode != "65000" || r.TownshipCode != "65000010" || r.VillageCode != "65000010126" || r.Neighbourhood != 3 {
+		t.Errorf("address = %s %s %s %d", r.CountyCode, r.TownshipCode, r.VillageCode, r.Neighbourhood)
 	}
 }
 

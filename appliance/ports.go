@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/nhikiosk/nhikiosk/divisions"
 )
 
 // CardReader reads the NHI card in the kiosk's reader. ReadProfile blocks
@@ -26,9 +28,10 @@ type CardErrorKey func(error) string
 type Upstream interface {
 	// Terms returns the rules of the service in lang ("zh-TW" or "en").
 	Terms(ctx context.Context, lang string) (Terms, error)
-	// Divisions returns the counties/cities with their townships and
-	// villages.
-	Divisions(ctx context.Context) ([]Division, error)
+	// Divisions returns the upstream's division list: the one it serves
+	// now, or, when it cannot be reached, the copy kept from its last
+	// answer (Cached).
+	Divisions(ctx context.Context) (DivisionList, error)
 	// Register submits a registration and returns its receipt. When the
 	// upstream cannot be reached, an implementation with an outbox keeps
 	// the registration there (encrypted, so the kiosk cannot read it back)
@@ -54,11 +57,16 @@ type Terms struct {
 }
 
 // Division is a county/city, township or village (村里) of the household
-// registration address: its code, its names, and the divisions under it.
-type Division struct {
-	Code     string
-	Zh, En   string
-	Children []Division
+// registration address: its official code, its names in Chinese and
+// English, and the divisions under it.
+type Division = divisions.Division
+
+// DivisionList is a division list as the upstream gave it: its version
+// (the date it took effect), the counties, and whether it is the copy
+// kept from an earlier answer because the upstream did not answer now.
+type DivisionList struct {
+	divisions.List
+	Cached bool
 }
 
 // Identity names the card holder to the upstream for the account services.
@@ -81,11 +89,10 @@ type Registration struct {
 	Name      string
 	BirthDate string // YYYY-MM-DD
 	Household string
-	// The address by the divisions' Chinese names, as the household
-	// registration writes them.
-	County        string
-	Township      string
-	Village       string
+	// The address by the divisions' official codes.
+	CountyCode    string
+	TownshipCode  string
+	VillageCode   string
 	Neighbourhood int
 	Password      string
 	PhoneArea     string

@@ -77,10 +77,16 @@ type registration struct {
 	termsText                 string
 	// fromReview sends "next" back to the review after an edit.
 	fromReview bool
-	// The receipt: the reference, and whether the registration was
-	// queued in the outbox rather than taken by the upstream.
+	// The address picker (register_address.go): the level the person
+	// opened ("" for the first not chosen yet), and the group of a long
+	// list shown ("" for its groups, or the whole list when it fits).
+	pickOpen, pickGroup string
+	sortedList          sortedList
+	// The receipt: the reference, whether the registration was queued in
+	// the outbox rather than taken by the upstream, and its address.
 	reference string
 	queued    bool
+	sent      sentAddress
 }
 
 func newRegistration() flow { return &registration{} }
@@ -98,8 +104,9 @@ func (r *registration) tap(w wizard, id string) []Job {
 		if id == IDFinish {
 			w.finish()
 		}
-	case id == IDBack:
+	case id == IDBack && !(screen == ScreenAddress && r.backAddress(w)):
 		r.back(w)
+	case id == IDBack:
 	case screen == ScreenAddress && r.tapAddress(w, id):
 	case screen == ScreenReview:
 		return r.tapReview(w, id)
@@ -125,8 +132,12 @@ func (r *registration) tap(w wizard, id string) []Job {
 
 // handle takes the rules scrolled to their end, and a language switch
 // while they show: the person must read them in the language they accept
-// them in.
+// them in. A long list's groups differ between the languages: a language
+// switch shows them anew.
 func (r *registration) handle(w wizard, ev Event) []Job {
+	if _, ok := ev.(langSwitched); ok {
+		r.pickGroup = ""
+	}
 	if w.screen() != ScreenTerms {
 		return nil
 	}
@@ -144,7 +155,8 @@ func (r *registration) handle(w wizard, ev Event) []Job {
 
 func (r *registration) layout(w wizard) string {
 	p := w.person()
-	k := fmt.Sprintf("%t|%s|%s|%s|%s|%s", r.termsLoading, r.termsShown, p.county, p.township, p.village, w.err(FieldAddress))
+	k := fmt.Sprintf("%t|%s|%s|%s|%s|%s|%s|%s|%p", r.termsLoading, r.termsShown, p.county, p.township, p.village,
+		r.pickOpen, r.pickGroup, w.err(FieldAddress), w.divisions())
 	if w.screen() == ScreenContact {
 		k += fmt.Sprintf("|%t", microsoftMail(p.value(FieldEmail)) || microsoftMail(p.value(FieldBackupEmail)))
 	}
@@ -159,7 +171,7 @@ func (r *registration) next(w wizard) {
 	}
 	i := slices.Index(registerSteps, w.screen())
 	if i >= 0 && i+1 < len(registerSteps) {
-		w.goTo(registerSteps[i+1])
+		r.goTo(w, registerSteps[i+1])
 	}
 }
 
@@ -171,8 +183,17 @@ func (r *registration) back(w wizard) {
 	case i <= 0:
 		w.back("")
 	default:
-		w.goTo(registerSteps[i-1])
+		r.goTo(w, registerSteps[i-1])
 	}
+}
+
+// goTo shows one of the registration's steps; the address shows the
+// first level not chosen yet (or the neighbourhood).
+func (r *registration) goTo(w wizard, s ScreenID) {
+	if s == ScreenAddress {
+		r.open("")
+	}
+	w.goTo(s)
 }
 
 // termsFor makes sure the rules of the service are there in the current
@@ -214,7 +235,7 @@ func (r *registration) tapReview(w wizard, id string) []Job {
 	}
 	if to, ok := edit[id]; ok {
 		r.fromReview = true
-		w.goTo(to)
+		r.goTo(w, to)
 		return nil
 	}
 	if id == IDSubmit {
@@ -263,9 +284,9 @@ func (r *registration) registration(w wizard) Registration {
 		Name:          string(p.card.Name),
 		BirthDate:     string(p.card.BirthDate),
 		Household:     p.value(FieldHousehold),
-		County:        divisionName(r.county(w)),
-		Township:      divisionName(r.township(w)),
-		Village:       divisionName(r.village(w)),
+		CountyCode:    p.county,
+		TownshipCode:  p.township,
+		VillageCode:   p.village,
 		Neighbourhood: n,
 		Password:      p.value(FieldPassword),
 		PhoneArea:     p.value(FieldPhoneArea), PhoneNumber: p.value(FieldPhoneNumber),
@@ -281,6 +302,7 @@ func (r *registration) registration(w wizard) Registration {
 func (r *registration) registered(w wizard, ref string, queued bool) {
 	r.reference, r.queued = ref, queued
 	r.termsAccepted, r.termsShown = "", ""
+	r.keepSent(w)
 	w.complete()
 	w.info("registered", "queued", queued)
 	w.goTo(ScreenReceipt)
@@ -309,7 +331,15 @@ func (r *registration) refused(w wizard, err error) []Job {
 			}
 		}
 		r.fromReview = true
+		if to == ScreenAddress {
+			r.open("")
+		}
 		w.fieldErrors(ue.Fields, to)
+		if slices.Contains(ue.Fields, FieldProblem{Field: FieldAddress, Code: codeUnknown}) {
+			// The kiosk's list has what the upstream's has not: the
+			// upstream's list, now, to choose again from.
+			return w.reloadDivisions()
+		}
 		return nil
 	}
 	return w.refused(err, ScreenReview)

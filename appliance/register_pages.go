@@ -2,7 +2,7 @@ package appliance
 
 import (
 	"slices"
-	"strings"
+	"strconv"
 
 	"github.com/nhikiosk/nhikiosk/display"
 )
@@ -24,7 +24,7 @@ func (r *registration) page(w wizard, v *view) *display.Page {
 	case ScreenReview:
 		return r.reviewPage(w, v)
 	}
-	return r.receiptPage(v)
+	return r.receiptPage(w, v)
 }
 
 // header is the header of the registration step on screen, with where it
@@ -101,65 +101,6 @@ func (r *registration) householdPage(w wizard, v *view) *display.Page {
 	}
 }
 
-func divisionText(w wizard, d *Division) string {
-	if w.lang() == LangEn && d.En != "" {
-		return d.En
-	}
-	return d.Zh
-}
-
-// addressPage shows what was picked so far, with a way to change each
-// level, and the list of the next level; once every level is picked, the
-// neighbourhood on the numeric keypad.
-func (r *registration) addressPage(w wizard, v *view) *display.Page {
-	help := label("address.help", "address.help")
-	help.Muted = true
-	body := []display.Widget{help}
-	if e := w.err(FieldAddress); e != "" {
-		body = append(body, label("address.error", v.errKey(FieldAddress, e)))
-	}
-	levels := []struct {
-		d             *Division
-		key, changeID string
-	}{
-		{r.county(w), "address.county", IDChangeCounty},
-		{r.township(w), "address.township", IDChangeTownship},
-		{r.village(w), "address.village", IDChangeVillage},
-	}
-	for _, l := range levels {
-		if l.d == nil {
-			break
-		}
-		// A place is said by its Chinese name, character by character,
-		// in either language: that is its name (the English one is its
-		// romanisation).
-		body = append(body, display.NewRow("", said(lit(l.changeID+".value", v.pair(l.key, divisionText(w, l.d))), display.M(l.key), display.Lit(l.d.Zh)),
-			v.button(l.changeID, "btn.change", display.Secondary)))
-	}
-	var list []Division
-	var listID, pick string
-	switch c, t := r.county(w), r.township(w); {
-	case c == nil:
-		list, listID, pick = w.divisions(), "county", "address.pick_county"
-	case t == nil && len(c.Children) > 0:
-		list, listID, pick = c.Children, "township", "address.pick_township"
-	case t != nil && len(t.Children) > 0 && r.village(w) == nil:
-		list, listID, pick = t.Children, "village", "address.pick_village"
-	}
-	if listID != "" {
-		items := make([]display.Item, len(list))
-		for i := range list {
-			items[i] = display.Item{ID: list[i].Code, Text: display.Lit(divisionText(w, &list[i])), Say: display.Lit(list[i].Zh)}
-		}
-		lp := display.NewListPicker(listID, max(160, v.bodyDp()-90), display.Section{Items: items})
-		lp.OnSelect = func(it display.Item) { v.post(Tap{ID: listID + "." + it.ID}) }
-		body = append(body, label("address.pick", pick), lp)
-	} else {
-		body = append(body, v.field(FieldNeighbourhood, "field.neighbourhood"))
-	}
-	return &display.Page{ID: string(ScreenAddress), Header: r.header(w, "address.title"), Body: body, Footer: r.footer(v, nil)}
-}
-
 func (r *registration) passwordPage(w wizard, v *view) *display.Page {
 	help := label("password.help", "password.help")
 	help.Muted = true
@@ -214,24 +155,8 @@ func reviewSection(v *view, titleKey, editID string, lines ...line) []display.Wi
 func (r *registration) reviewPage(w wizard, v *view) *display.Page {
 	p := w.person()
 	none := v.text("review.none")
-	names := func(ds ...*Division) []string {
-		var out []string
-		for _, d := range ds {
-			if d != nil {
-				out = append(out, divisionText(w, d))
-			}
-		}
-		return out
-	}
-	n := strings.TrimLeft(p.value(FieldNeighbourhood), "0")
-	parts := names(r.county(w), r.township(w), r.village(w))
-	addr := strings.Join(parts, "") + n + "鄰"
-	if w.lang() == LangEn {
-		for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
-			parts[i], parts[j] = parts[j], parts[i]
-		}
-		addr = "Neighbourhood " + n + ", " + strings.Join(parts, ", ")
-	}
+	n, _ := strconv.Atoi(p.value(FieldNeighbourhood))
+	addr := addressText(w, p.county, p.township, p.village, n)
 	phone := p.value(FieldPhoneArea) + "-" + p.value(FieldPhoneNumber)
 	if p.value(FieldPhoneNumber) == "" {
 		phone = ""
@@ -257,7 +182,7 @@ func (r *registration) reviewPage(w wizard, v *view) *display.Page {
 			sayAddr = append(sayAddr, display.Lit(d.Zh))
 		}
 	}
-	sayAddr = append(sayAddr, display.M("field.neighbourhood"), display.Lit(n))
+	sayAddr = append(sayAddr, display.M("field.neighbourhood"), display.Lit(strconv.Itoa(n)))
 	body = append(body, reviewSection(v, "card", "", pair("card.number", string(p.card.CardNumber)),
 		pair("card.id", maskID(p.card.IDNumber)), pair("card.name", string(p.card.Name)))...)
 	body = append(body, reviewSection(v, "household", IDEditHousehold, plain(p.value(FieldHousehold), display.Lit(p.value(FieldHousehold))))...)
@@ -273,15 +198,17 @@ func (r *registration) reviewPage(w wizard, v *view) *display.Page {
 		Footer: r.footer(v, v.button(IDSubmit, "btn.submit", display.Primary))}
 }
 
-func (r *registration) receiptPage(v *view) *display.Page {
+func (r *registration) receiptPage(w wizard, v *view) *display.Page {
+	a := r.sent
+	addr := lit("receipt.address", v.pair("review.address", addressText(w, a.county, a.township, a.village, a.neighbourhood)))
 	title, body := "receipt.title", []display.Widget{}
 	if r.queued {
 		title = "receipt.queued_title"
-		body = append(body, label("receipt.queued", "receipt.queued"))
+		body = append(body, label("receipt.queued", "receipt.queued"), addr)
 	} else {
 		ref := said(lit("receipt.reference", v.text("receipt.reference", "ref", r.reference)), display.M("receipt.reference", "ref", r.reference))
 		ref.Size = display.SizeTitle
-		body = append(body, ref)
+		body = append(body, ref, addr)
 		if qr, err := display.NewQR("receipt.qr", r.reference, 140); err == nil {
 			body = append(body, qr, label("receipt.qr.label", "receipt.qr"))
 		}

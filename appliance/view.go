@@ -227,6 +227,14 @@ func (v *view) bodyDp() float64 {
 	return float64(v.ui.Size().Y)/v.ui.Scale() - 190
 }
 
+// fillHeight is the height in dp a widget appended to p's body can take
+// without the body scrolling, the footer with its language button.
+func (v *view) fillHeight(p *display.Page) float64 {
+	q := *p
+	q.Footer = append([]display.Widget{v.langButton()}, p.Footer...)
+	return v.ui.FillHeight(&q)
+}
+
 // onPatch adds f to what patching the page does: f brings widgets of the
 // page up to date with the machine and reports whether it changed any.
 func (v *view) onPatch(f func() bool) { v.patchers = append(v.patchers, f) }

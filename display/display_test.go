@@ -11,6 +11,7 @@ import (
 	"github.com/nhikiosk/nhikiosk/config"
 	"github.com/nhikiosk/nhikiosk/display"
 	"github.com/nhikiosk/nhikiosk/display/displaytest"
+	"github.com/nhikiosk/nhikiosk/rules"
 )
 
 func TestThemeContrast(t *testing.T) {
@@ -85,16 +86,21 @@ func TestPasswordStrength(t *testing.T) {
 	}{
 		{"", display.StrengthNone},
 		{"Ab1!", display.StrengthWeak},
-		{"abcdefgh", display.StrengthWeak},
-		{"abcdef12", display.StrengthMedium},
-		{"Abcdef12", display.StrengthMediumStrong},
+		{"kwpmztrb", display.StrengthWeak},
+		{"kwpmzt47", display.StrengthMedium},
+		{"Kwpmzt47", display.StrengthMediumStrong},
 		{"Ab1!xy", display.StrengthMediumStrong},
-		{"Abc123", display.StrengthMediumStrong}, // three kinds suffice, as in rules
+		{"Kwp739", display.StrengthMediumStrong}, // three kinds suffice, as in rules
 		{"Ab3$ef7h", display.StrengthStrong},
+		{"Abcdef12", display.StrengthWeak}, // common: a run with a suffix
+		{"Password1!", display.StrengthWeak},
 	} {
 		if got := display.PasswordStrength([]byte(tc.pw)); got != tc.want {
 			t.Errorf("PasswordStrength(%q) = %d, want %d", tc.pw, got, tc.want)
 		}
+	}
+	if s, why := display.PasswordGrade([]byte("Password1!")); s != display.StrengthWeak || why != rules.ReasonCommon {
+		t.Errorf("PasswordGrade(Password1!) = %d, %q; want weak, common", s, why)
 	}
 }
 

@@ -24,10 +24,19 @@ const (
 // PasswordStrength grades pw with rules.PasswordStrength, the grading the
 // wizard and the upstream use, so the meter can never disagree with them.
 func PasswordStrength(pw []byte) Strength {
+	s, _ := PasswordGrade(pw)
+	return s
+}
+
+// PasswordGrade is PasswordStrength with the reason a password is weak
+// whatever its mix of characters: rules.ReasonCommon for one on the
+// blocklist of common passwords (which the rules refuse), "" otherwise.
+func PasswordGrade(pw []byte) (Strength, string) {
 	if len(pw) == 0 {
-		return StrengthNone
+		return StrengthNone, rules.ReasonNone
 	}
-	return StrengthWeak + Strength(rules.PasswordStrength(pw))
+	g, why := rules.PasswordGrade(pw)
+	return StrengthWeak + Strength(g), why
 }
 
 // StrengthMeter shows the strength of a password as four bars and a word.
@@ -38,12 +47,19 @@ type StrengthMeter struct {
 	Value func() []byte
 	// Keys are the catalog keys of the words for none, weak, medium,
 	// medium-strong and strong; nil means the display's own.
-	Keys  []string
-	px    int
-	drawn Strength
+	Keys []string
+	// ReasonKeys are the catalog keys of the reasons a password is weak
+	// whatever its mix (rules.ReasonCommon), shown after the word; nil
+	// means the display's own.
+	ReasonKeys map[string]string
+	px         int
+	drawn      Strength
+	drawnWhy   string
 }
 
 var strengthKeys = []string{"display.strength.none", "display.strength.weak", "display.strength.medium", "display.strength.medium_strong", "display.strength.strong"}
+
+var reasonKeys = map[string]string{rules.ReasonCommon: "display.strength.common"}
 
 // NewStrengthMeter returns a meter for the field f.
 func NewStrengthMeter(id string, f *Field) *StrengthMeter {
@@ -65,24 +81,33 @@ func (m *StrengthMeter) Layout(c *Ctx, r image.Rectangle) {
 // Animate repaints the meter when the field changed (cheap: compares the
 // grade drawn with the current one).
 func (m *StrengthMeter) Animate(c *Ctx) {
-	if PasswordStrength(m.Value()) != m.drawn {
+	if s, why := PasswordGrade(m.Value()); s != m.drawn || why != m.drawnWhy {
 		c.Invalidate(m.R)
 	}
 }
 
-// Draw draws bars filled up to the grade, and its name.
+// Draw draws bars filled up to the grade, and its name, with the reason
+// when a common password grades weak (issue 13: NIST SP 800-63B asks to
+// say why a password is refused).
 func (m *StrengthMeter) Draw(c *Ctx, dst *image.RGBA) {
 	t := c.Theme()
-	s := PasswordStrength(m.Value())
-	m.drawn = s
+	s, why := PasswordGrade(m.Value())
+	m.drawn, m.drawnWhy = s, why
 	cols := []color.RGBA{t.Border, t.Error, t.Primary, t.Primary, t.Good}
 	keys := m.Keys
 	if len(keys) != len(strengthKeys) {
 		keys = strengthKeys
 	}
 	label := c.T(keys[s])
+	if why != "" {
+		rk := m.ReasonKeys
+		if rk == nil {
+			rk = reasonKeys
+		}
+		label += " · " + c.T(rk[why])
+	}
 	lw := c.Font().Width(label, m.px)
-	barsW := min(m.R.Dx()-lw-c.Dp(16), c.Dp(240))
+	barsW := max(min(m.R.Dx()-lw-c.Dp(16), c.Dp(240)), c.Dp(48))
 	gap := c.Dp(6)
 	bw := (barsW - 3*gap) / 4
 	bh := c.Dp(8)

@@ -10,11 +10,15 @@ type EventKind string
 
 // Event kinds.
 const (
-	EvReaderUnplugged  EventKind = "reader_unplugged"
-	EvReaderReplugged  EventKind = "reader_replugged"
-	EvCardError        EventKind = "card_error"
-	EvTamper           EventKind = "tamper"
-	EvOutboxStuck      EventKind = "outbox_stuck"
+	EvReaderUnplugged EventKind = "reader_unplugged"
+	EvReaderReplugged EventKind = "reader_replugged"
+	EvCardError       EventKind = "card_error"
+	EvTamper          EventKind = "tamper"
+	EvOutboxStuck     EventKind = "outbox_stuck"
+	// EvOutboxDeadLetter: the upstream refused a queued registration,
+	// which is kept as a dead letter; Count is how many there are now.
+	// Nothing of the registration goes with it.
+	EvOutboxDeadLetter EventKind = "outbox_dead_letter"
 	EvHelpRequested    EventKind = "help_requested"
 	EvCommandRejected  EventKind = "command_rejected"
 	EvMaintenanceOn    EventKind = "maintenance_on"
@@ -27,7 +31,7 @@ const (
 	EvTouchRestored EventKind = "touch_restored"
 )
 
-var eventKinds = set(EvReaderUnplugged, EvReaderReplugged, EvCardError, EvTamper, EvOutboxStuck,
+var eventKinds = set(EvReaderUnplugged, EvReaderReplugged, EvCardError, EvTamper, EvOutboxStuck, EvOutboxDeadLetter,
 	EvHelpRequested, EvCommandRejected, EvMaintenanceOn, EvMaintenanceOff, EvConfigReloaded, EvTelemetryDropped,
 	EvTouchMissing, EvTouchRestored)
 

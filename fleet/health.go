@@ -58,6 +58,13 @@ type Outbox struct {
 	Depth int `json:"depth"`
 	// OldestAgeS is the age in seconds of the oldest queued item, 0 if empty.
 	OldestAgeS int64 `json:"oldest_age_s"`
+	// DeadLetters counts registrations the upstream refused (409, 422,
+	// any final 4xx): kept encrypted on the kiosk for an operator, never
+	// deleted silently. Each new one is also an EvOutboxDeadLetter.
+	DeadLetters int `json:"dead_letters,omitempty"`
+	// SetAside counts entries the kiosk could not read and moved out of
+	// the way of the others.
+	SetAside int `json:"set_aside,omitempty"`
 }
 
 // Sessions counts citizens' sessions since local midnight.

@@ -209,9 +209,10 @@ func registerOnScreen(t *testing.T, tw *twin, scr *vmScreen) {
 	tw.Fill(appliance.FieldHousehold, "F1234567")
 	tw.Tap(appliance.IDNext)
 	tw.Want(appliance.ScreenAddress)
-	tw.Tap("county.連江縣")
-	tw.Tap("township.南竿鄉")
-	tw.Tap("village.介壽村")
+	// 連江縣南竿鄉介壽村, by code: each list short enough to show whole.
+	tw.Tap("county.09007")
+	tw.Tap("township.09007010")
+	tw.Tap("village.09007010001")
 	tw.Fill(appliance.FieldNeighbourhood, "3")
 	tw.Tap(appliance.IDNext)
 	tw.Want(appliance.ScreenPassword)

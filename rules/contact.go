@@ -59,18 +59,32 @@ func Mobile(s string) error {
 	return nil
 }
 
-// EmailMax is the longest e-mail address accepted (RFC 5321's path limit).
-const EmailMax = 254
+// E-mail limits of RFC 5321 §4.5.3.1: a path of 256 octets with its
+// angle brackets, so an address of 254, a local part of 64.
+const (
+	EmailMax      = 254
+	EmailLocalMax = 64
+)
 
 // Email checks an e-mail address: a bare addr-spec (RFC 5322, no display
-// name), whose domain is a host name with at least one dot (no IP
-// literal, no bare "localhost"), so the confirmation can be delivered.
+// name) of printable ASCII (nhisim's relay speaks plain SMTP, without
+// SMTPUTF8), within RFC 5321's limits, whose domain is a host name with
+// at least one dot (no IP literal, no bare "localhost"), so the
+// confirmation can be delivered.
 func Email(s string) error {
 	if s == "" {
 		return fail(CodeRequired, "an e-mail address is required")
 	}
 	if len(s) > EmailMax {
 		return fail(CodeLength, "an e-mail address has at most %d characters", EmailMax)
+	}
+	for i := range len(s) {
+		if s[i] <= ' ' || s[i] > '~' {
+			return fail(CodeCharacters, "an e-mail address has only letters, digits and the symbols of an address, no spaces")
+		}
+	}
+	if at := strings.LastIndexByte(s, '@'); at > EmailLocalMax {
+		return fail(CodeLength, "the part before @ has at most %d characters", EmailLocalMax)
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Name != "" || a.Address != s {

@@ -1,6 +1,9 @@
 package rules
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestContactPhone(t *testing.T) {
 	tests := []struct {
@@ -55,11 +58,16 @@ func TestEmail(t *testing.T) {
 		{"x@localhost", CodeFormat},
 		{"x@[127.0.0.1]", CodeFormat},
 		{"x@127.0.0.1", CodeFormat},
-		{"Test One <t@example.com>", CodeFormat},
+		{"Test One <t@example.com>", CodeCharacters},
+		{"<t@example.com>", CodeFormat},
 		{"no-at.example.com", CodeFormat},
 		{"x@-bad.example.com", CodeFormat},
 		{"x@exa_mple.com", CodeFormat},
-		{" t@example.com", CodeFormat},
+		{" t@example.com", CodeCharacters},
+		{"測試@example.com", CodeCharacters},
+		{strings.Repeat("a", 64) + "@example.com", ""},
+		{strings.Repeat("a", 65) + "@example.com", CodeLength},
+		{strings.Repeat("a", 200) + "@example.com", CodeLength},
 		{"", CodeRequired},
 	}
 	for _, tt := range tests {

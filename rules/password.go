@@ -7,7 +7,7 @@ const (
 )
 
 // Password checks a registration password: 6 to 12 printable ASCII
-// characters without spaces.
+// characters without spaces, and not a common one (CommonPassword).
 func Password(s string) error {
 	if s == "" {
 		return fail(CodeRequired, "a password is required")
@@ -19,6 +19,9 @@ func Password(s string) error {
 	}
 	if len(s) < PasswordMin || len(s) > PasswordMax {
 		return fail(CodeLength, "a password has %d to %d characters", PasswordMin, PasswordMax)
+	}
+	if CommonPassword(s) {
+		return fail(CodeCommon, "this password is one of the most common ones, or a simple pattern; choose another")
 	}
 	return nil
 }
@@ -57,10 +60,17 @@ func (s Strength) String() string {
 
 // PasswordStrength grades s: strong mixes upper and lower case letters,
 // digits and symbols and is at least 8 long; each kind missing, or a short
-// password, grades it lower. It takes the display's byte slices as they
-// are, so a password need never be copied into a string that cannot be
-// zeroed.
+// password, grades it lower; a common password (CommonPassword) is weak
+// whatever its mix, and PasswordGrade says so. It takes the display's
+// byte slices as they are, so a password need never be copied into a
+// string that cannot be zeroed.
 func PasswordStrength[T ~string | ~[]byte](s T) Strength {
+	g, _ := PasswordGrade(s)
+	return g
+}
+
+// mixStrength grades s by its length and kinds of characters.
+func mixStrength[T ~string | ~[]byte](s T) Strength {
 	var upper, lower, digit, symbol bool
 	for i := range len(s) {
 		switch c := s[i]; {

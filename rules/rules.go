@@ -29,6 +29,9 @@ const (
 	CodeLength     = "length"
 	CodeCharacters = "characters"
 	CodeSameAsOld  = "same_as_old"
+	// CodeCommon: a password on the blocklist of the most common ones, or
+	// one built only from a trivial pattern (NIST SP 800-63B §5.1.1.2).
+	CodeCommon = "common"
 )
 
 func fail(code, format string, args ...any) error {

@@ -103,12 +103,22 @@ func TestPassword(t *testing.T) {
 		in, code string
 		strength Strength
 	}{
-		{"abcdef", "", Weak},
-		{"abc123", "", Medium},
-		{"Abc123", "", MediumStrong},
-		{"Abc12!", "", MediumStrong},
-		{"Abc12!xy", "", Strong},
-		{"ABCDEFGH", "", Weak},
+		{"kwpmzt", "", Weak},
+		{"kwp739", "", Medium},
+		{"Kwp739", "", MediumStrong},
+		{"Kwp73!", "", MediumStrong},
+		{"Kwp73!xy", "", Strong},
+		{"KWPMZTRB", "", Weak},
+		// The blocklist and its patterns (issue 13: 111111 and password
+		// were accepted): weak whatever their mix.
+		{"111111", CodeCommon, Weak},
+		{"password", CodeCommon, Weak},
+		{"Password1!", CodeCommon, Weak},
+		{"P@ssw0rd2024", CodeCommon, Weak},
+		{"abcdef", CodeCommon, Weak},
+		{"ABCDEFGH", CodeCommon, Weak},
+		{"Abc123", CodeCommon, Weak},
+		{"a123456", CodeCommon, Weak},
 		{"abc", CodeLength, Weak},
 		{"abcdefghijklm", CodeLength, Weak},
 		{"abc def", CodeCharacters, Medium},
@@ -123,6 +133,101 @@ func TestPassword(t *testing.T) {
 			t.Errorf("PasswordStrength(%q) = %v, want %v", tt.in, got, tt.strength)
 		}
 	}
+}
+
+func TestCommonPassword(t *testing.T) {
+	for _, tt := range []struct {
+		in     string
+		common bool
+	}{
+		{"123456", true}, {"12345678", true}, {"987654", true}, {"qwerty", true}, {"QWERTY", true},
+		{"1qaz2wsx", true}, {"zxcvbnm", true}, {"aaaaaa", true}, {"abcabc", true}, {"12121212", true},
+		{"fedcba", true}, {"5201314", true}, {"woaini1314", true}, {"iloveyou!", true}, {"Welcome1", true},
+		{"aa123456", true}, {"Qwerty2024!", true}, {"!@#$%^", true}, {"nhikiosk1", true}, {"Tr0ub4dor", false},
+		{"Test1!pw", false}, {"Kiosk1!pw", false}, {"Reset2#pw", false}, {"Zq7!kP2x", false}, {"mY9$cat4", false},
+		{"abc", false}, {"", false},
+	} {
+		if got := CommonPassword(tt.in); got != tt.common {
+			t.Errorf("CommonPassword(%q) = %v, want %v", tt.in, got, tt.common)
+		}
+		if got := CommonPassword([]byte(tt.in)); got != tt.common {
+			t.Errorf("CommonPassword([]byte(%q)) = %v, want %v", tt.in, got, tt.common)
+		}
+	}
+}
+
+func TestPasswordGrade(t *testing.T) {
+	for _, tt := range []struct {
+		in     string
+		grade  Strength
+		reason string
+	}{
+		{"Password1!", Weak, ReasonCommon},
+		{"Kwp73!xy", Strong, ReasonNone},
+		{"kwpmzt", Weak, ReasonNone},
+	} {
+		g, why := PasswordGrade([]byte(tt.in))
+		if g != tt.grade || why != tt.reason {
+			t.Errorf("PasswordGrade(%q) = %v, %q, want %v, %q", tt.in, g, why, tt.grade, tt.reason)
+		}
+	}
+}
+
+func TestText(t *testing.T) {
+	for _, tt := range []struct{ name, in, code string }{
+		{"chinese name", "測試一", ""},
+		{"with middle dot", "帕蘇拉·達給", ""},
+		{"latin with space", "Test One", ""},
+		{"empty", "", CodeRequired},
+		{"only spaces", "   ", CodeRequired},
+		{"only ideographic spaces", "\u3000\u3000", CodeRequired},
+		{"only zero-width", "\u200b\u200c\u200d", CodeCharacters},
+		{"NUL", "測試\x00一", CodeCharacters},
+		{"CR LF", "測試\r\n一", CodeCharacters},
+		{"ANSI escape", "\x1b[31m測試", CodeCharacters},
+		{"RLO", "測試\u202e一", CodeCharacters},
+		{"BOM", "\ufeff測試", CodeCharacters},
+		{"line separator", "測試\u2028一", CodeCharacters},
+		{"replacement character", "測試\ufffd", CodeCharacters},
+		{"invalid UTF-8", "測試\xff", CodeCharacters},
+		{"private use", "測試\ue000", CodeCharacters},
+		{"too long", "測測測測測測測測測測測", CodeLength},
+		{"ten", "測測測測測測測測測測", ""},
+	} {
+		if got := code(Text(tt.in, 10)); got != tt.code {
+			t.Errorf("%s: Text(%q, 10) code = %q, want %q", tt.name, tt.in, got, tt.code)
+		}
+	}
+}
+
+func FuzzText(f *testing.F) {
+	for _, s := range []string{"測試一", "  ", "\u202e", "a\x00b", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if Text(s, 40) != nil {
+			return
+		}
+		for _, r := range s {
+			if r < 0x20 || r == 0x7f || r == 0x202e || r == 0x200b || r == 0xfffd {
+				t.Fatalf("Text(%q) accepted U+%04X", s, r)
+			}
+		}
+	})
+}
+
+func FuzzCommonPassword(f *testing.F) {
+	for _, s := range []string{"Password1!", "123456", "Zq7!kP2x", "aaaaaaaaaaaa"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if CommonPassword(s) != CommonPassword([]byte(s)) {
+			t.Fatalf("CommonPassword(%q) differs for string and bytes", s)
+		}
+		if g, why := PasswordGrade(s); why == ReasonCommon && g != Weak {
+			t.Fatalf("PasswordGrade(%q) = %v for a common password", s, g)
+		}
+	})
 }
 
 func TestErrorsHoldNoValue(t *testing.T) {

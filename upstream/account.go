@@ -86,6 +86,15 @@ type PasswordChange struct {
 	NewPassword     string `json:"new_password"`
 }
 
+// PasswordChanged answers a password change: every session of the
+// account has ended, the one that made the change too, and Token is a
+// new session for the same kiosk (AccountSession switches to it).
+type PasswordChanged struct {
+	Status    string    `json:"status"`
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
 // BindingStart starts a mobile device binding (行動裝置認證).
 type BindingStart struct {
 	Via string `json:"via"` // ViaScreen or ViaSMS

@@ -75,13 +75,21 @@ type Registration struct {
 }
 
 // Household is the household number and the household registration
-// address as far as the website asks for it.
+// address as far as the website asks for it: the county, township and
+// village by their official codes (GET /v1/divisions), and the
+// neighbourhood.
 type Household struct {
-	Number        string `json:"number"` // 戶號
-	County        string `json:"county"`
-	Township      string `json:"township"`
-	Village       string `json:"village"`
+	Number        string `json:"number"`        // 戶號
+	CountyCode    string `json:"county_code"`   // 5 digits
+	TownshipCode  string `json:"township_code"` // 8 digits
+	VillageCode   string `json:"village_code"`  // 11 digits
 	Neighbourhood int    `json:"neighbourhood"` // 鄰
+	// County, Township and Village are the Chinese names that kiosks sent
+	// before the codes. The upstream still takes them, without codes, from
+	// registrations queued then (ResolveNames); new kiosks send codes only.
+	County   string `json:"county,omitempty"`
+	Township string `json:"township,omitempty"`
+	Village  string `json:"village,omitempty"`
 }
 
 // Contact is how the NHI reaches the person.
@@ -157,47 +165,41 @@ type Terms struct {
 	Text    map[string]string `json:"text"` // "zh-TW", "en"
 }
 
-// Divisions is the administrative division tree for the address pickers.
-type Divisions struct {
-	Counties []County `json:"counties"`
-}
-
-// County is a county or special municipality (縣市).
-type County struct {
-	Name      string     `json:"name"`
-	Townships []Township `json:"townships"`
-}
-
-// Township is a township or district (鄉鎮市區).
-type Township struct {
-	Name     string   `json:"name"`
-	Villages []string `json:"villages"` // 村里
-}
-
-// Has reports whether county/township/village is in d.
-func (d Divisions) Has(county, township, village string) bool {
-	for _, c := range d.Counties {
-		if c.Name != county {
-			continue
-		}
-		for _, t := range c.Townships {
-			if t.Name != township {
-				continue
-			}
-			for _, v := range t.Villages {
-				if v == village {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-// Verification codes and their limits, enforced by the server.
+// Verification codes and their limits, enforced by the server
+// (docs/upstream.md, "Limits").
 const (
 	CodeDigits   = 6
 	CodeLifetime = 24 * time.Hour
-	MaxTries     = 5
-	LockDuration = 15 * time.Minute
+	// MaxTries wrong codes of one kind (verification, reset, e-mail
+	// change) for one account lock that kind for LockDuration; the count
+	// goes on across new codes and only a right code resets it. Each
+	// further lock lasts twice as long, up to MaxLockDuration.
+	MaxTries        = 5
+	LockDuration    = 15 * time.Minute
+	MaxLockDuration = 24 * time.Hour
+	// MaxCancelTries wrong passwords at cancellation lock it the same way.
+	MaxCancelTries = 5
+	// MaxSendsPerHour e-mails (or SMS) of one kind per account per hour:
+	// resends, reset codes, e-mail change codes, binding codes by SMS.
+	MaxSendsPerHour = 5
+	// ClientGuessMax failed guesses (wrong codes or passwords, unknown
+	// accounts) from one client certificate in ClientGuessWindow get
+	// 429 too_many_tries until the window ends, whichever account they
+	// were for.
+	ClientGuessMax    = 30
+	ClientGuessWindow = 10 * time.Minute
+	// IdemRetention is how long the upstream keeps the answer stored for
+	// an Idempotency-Key; a registration keeps its key for as long as it
+	// exists, so its replay is recognised even later.
+	IdemRetention = 7 * 24 * time.Hour
+)
+
+// Roles of client certificates: the Subject's organizational unit (OU)
+// names what the holder may do. A kiosk's certificate carries RoleKiosk
+// and may use every endpoint but the phone's; a phone's carries RolePhone
+// and may only bind (PathBind). A certificate with neither is refused
+// (403 forbidden). Endpoints added later say which roles they serve.
+const (
+	RoleKiosk = "kiosk"
+	RolePhone = "phone"
 )

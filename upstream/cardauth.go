@@ -3,7 +3,6 @@ package upstream
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -189,10 +188,11 @@ func (c *Client) CardAuthRespond(ctx context.Context, r CardAuthRespond) (CardAu
 }
 
 func (c *Client) cardAuthCall(ctx context.Context, path string, body any) (CardAuthStep, error) {
-	plain, err := json.Marshal(body)
+	plain, err := EncodeBody(body) // card and ID numbers: zeroed once sent (issue 13)
 	if err != nil {
 		return CardAuthStep{}, fmt.Errorf("%s: encode: %w", path, err)
 	}
+	defer clear(plain)
 	var s CardAuthStep
 	if err := c.doTok(ctx, "", http.MethodPost, path, "", ContentJSON, plain, &s, c.attempts); err != nil {
 		var ue *Error

@@ -74,7 +74,7 @@ func New(o Options) *Client {
 		if t == 0 {
 			t = 15 * time.Second
 		}
-		c.hc = &http.Client{Timeout: t}
+		c.hc = &http.Client{Transport: newTransport(t, nil), Timeout: t}
 	}
 	c.timeout = c.hc.Timeout
 	if c.attempts <= 0 {
@@ -106,13 +106,6 @@ func (c *Client) Terms(ctx context.Context) (Terms, error) {
 	return t, err
 }
 
-// Divisions fetches the county → township → village tree.
-func (c *Client) Divisions(ctx context.Context) (Divisions, error) {
-	var d Divisions
-	err := c.do(ctx, http.MethodGet, PathDivisions, "", "", nil, &d, c.attempts)
-	return d, err
-}
-
 // Register validates r by the shared rules (a *Error with status 422 and
 // every invalid field if it breaks one, nothing sent), then submits it.
 // If the upstream cannot be reached and the client has an outbox, r is
@@ -132,10 +125,13 @@ func (c *Client) Register(ctx context.Context, r Registration) (Result, error) {
 		return Result{}, err
 	}
 	r.CardAuth = proof
-	plain, err := json.Marshal(r)
+	plain, err := EncodeBody(r)
 	if err != nil {
 		return Result{}, fmt.Errorf("register: encode: %w", err)
 	}
+	// The person's data, password included, leaves no copy behind
+	// (issue 13): the body is zeroed once sent or queued.
+	defer clear(plain)
 	key := NewIdempotencyKey()
 	var res Result
 	err = c.do(ctx, http.MethodPost, PathRegistrations, key, ContentJSON, plain, &res.Registered, c.attempts)
@@ -196,11 +192,13 @@ func (c *Client) write(ctx context.Context, path string, body any) error {
 }
 
 // post sends a write with a fresh Idempotency-Key (kept across retries).
+// The encoded body is zeroed once the request is done.
 func (c *Client) post(ctx context.Context, token, path string, body, out any) error {
-	plain, err := json.Marshal(body)
+	plain, err := EncodeBody(body)
 	if err != nil {
 		return fmt.Errorf("%s: encode: %w", path, err)
 	}
+	defer clear(plain)
 	return c.doTok(ctx, token, http.MethodPost, path, NewIdempotencyKey(), ContentJSON, plain, out, c.attempts)
 }
 
@@ -229,6 +227,14 @@ func (c *Client) do(ctx context.Context, method, path, key, ctype string, body [
 
 // doTok is do with a session token (Authorization: Bearer), if not empty.
 func (c *Client) doTok(ctx context.Context, token, method, path, key, ctype string, body []byte, out any, attempts int) error {
+	return c.retry(ctx, method, path, attempts, func() (bool, error) {
+		return c.once(ctx, token, method, path, key, ctype, body, out)
+	})
+}
+
+// retry runs once up to attempts times, with backoff between, until it
+// says not to retry; the last failure wraps ErrUnavailable.
+func (c *Client) retry(ctx context.Context, method, path string, attempts int, once func() (retry bool, err error)) error {
 	var last error
 	for i := range attempts {
 		if i > 0 {
@@ -237,7 +243,7 @@ func (c *Client) doTok(ctx context.Context, token, method, path, key, ctype stri
 			}
 		}
 		var retry bool
-		retry, last = c.once(ctx, token, method, path, key, ctype, body, out)
+		retry, last = once()
 		if !retry {
 			return last
 		}
@@ -272,6 +278,7 @@ func (c *Client) once(ctx context.Context, token, method, path, key, ctype strin
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	defer clear(b) // answers hold contact data, tokens and codes
 	if err != nil {
 		return true, fmt.Errorf("read answer: %w", err)
 	}

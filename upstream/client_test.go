@@ -154,10 +154,10 @@ func TestRegisterChecksFirst(t *testing.T) {
 	}
 }
 
-func TestOutboxFinalAndHeld(t *testing.T) {
+func TestOutboxFinalAndDead(t *testing.T) {
 	sim := upstreamtest.Start(t, server.Options{}, nil)
 	c := upstream.New(upstream.Options{BaseURL: sim.URL})
-	// Encrypted to a key the server does not hold: 400, set aside.
+	// Encrypted to a key the server does not hold: 400, a dead letter.
 	stranger, _ := age.GenerateX25519Identity()
 	ob := openOutbox(t, stranger.Recipient().String())
 	if err := ob.Enqueue(upstream.NewIdempotencyKey(), []byte(`{}`)); err != nil {
@@ -166,10 +166,10 @@ func TestOutboxFinalAndHeld(t *testing.T) {
 	if err := ob.Flush(context.Background(), c.SendQueued); err != nil {
 		t.Fatalf("Flush: %v", err)
 	}
-	if n, _ := ob.Held(); n != 1 {
-		t.Errorf("Held = %d, want 1", n)
+	if n, _ := ob.Dead(); n != 1 {
+		t.Errorf("Dead = %d, want 1", n)
 	}
-	// A 422 is final: deleted.
+	// A 422 is final: kept as a dead letter, never deleted (issue 13).
 	ob2 := openOutbox(t, sim.Recipient)
 	bad := upstreamtest.Person(44)
 	bad.Name = ""
@@ -181,6 +181,9 @@ func TestOutboxFinalAndHeld(t *testing.T) {
 	}
 	if n, _ := ob2.Len(); n != 0 {
 		t.Errorf("Len after a 422 = %d, want 0", n)
+	}
+	if n, _ := ob2.Dead(); n != 1 {
+		t.Errorf("Dead after a 422 = %d, want 1", n)
 	}
 	// Unreachable: kept, error wraps ErrUnavailable.
 	ob3 := openOutbox(t, sim.Recipient)

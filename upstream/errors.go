@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Error codes the API answers with. They are stable: programs and the
@@ -31,6 +32,7 @@ const (
 	ErrCodeUnauthorized      = "unauthorized"           // 401: no, expired or another kiosk's session
 	ErrCodeAccountLocked     = "account_locked"         // 423: 5 wrong passwords; use forgot password
 	ErrCodeCodeUsed          = "code_used"              // 409: binding code already used
+	ErrCodeForbidden         = "forbidden"              // 403: the client certificate's role may not use this endpoint
 	ErrCodeCardNotGenuine    = "card_not_genuine"       // 403: the security module refused the card
 	ErrCodeCardAuthRequired  = "card_auth_required"     // 403: the call needs a card authentication's proof
 	ErrCodeCardAuthInvalid   = "card_auth_invalid"      // 403: proof unknown, used, expired, or another card's, purpose's or kiosk's
@@ -54,6 +56,10 @@ type Error struct {
 	Code    string       `json:"code"`
 	Message string       `json:"message,omitempty"`
 	Fields  []FieldError `json:"fields,omitempty"`
+	// RetryAt is when a 429 too_many_tries lock ends (also sent as the
+	// Retry-After header); nil for a lock only a password reset lifts
+	// (423 account_locked) and for every other error.
+	RetryAt *time.Time `json:"retry_at,omitempty"`
 }
 
 // ErrorBody is the JSON envelope of every error answer.
@@ -71,8 +77,11 @@ func (e *Error) Error() string {
 }
 
 // Final reports whether the upstream has decided: a retry of the same
-// request would get the same answer (every 4xx). 5xx are not final.
-func (e *Error) Final() bool { return e.Status >= 400 && e.Status < 500 }
+// request would get the same answer (every 4xx but 408 and 429, which
+// say to come back later). 5xx are not final.
+func (e *Error) Final() bool {
+	return e.Status >= 400 && e.Status < 500 && e.Status != 408 && e.Status != 429
+}
 
 // ErrUnavailable wraps every failure to get an answer from the upstream:
 // connection refused, timeout, TLS failure, 5xx after retries. The wizard

@@ -9,5 +9,5 @@ func (o *Outbox) Dir() string { return o.dir }
 // SessionOn is s's token used through another client (another kiosk's
 // certificate), to test that the upstream refuses it (tests only).
 func SessionOn(c *Client, s *AccountSession) *AccountSession {
-	return &AccountSession{c: c, token: s.token, ExpiresAt: s.ExpiresAt}
+	return &AccountSession{c: c, token: s.tok(), ExpiresAt: s.ExpiresAt, expires: s.Expires()}
 }

@@ -30,11 +30,17 @@ type SendFunc func(ctx context.Context, key string, blob []byte) error
 // recognised by the upstream and never registers twice.
 //
 // Files are written temp file + fsync + rename + directory fsync, and
-// deleted only after a final answer (2xx, 409, 422), so a power cut at any
-// instant loses nothing that Enqueue has acknowledged. Other 4xx answers
-// (e.g. the upstream cannot decrypt after a key change) are set aside as
-// ".held" for an operator instead of being retried or lost. Safe for
-// concurrent use; Run must be called by one goroutine.
+// deleted only after the upstream registered the person (2xx, or the
+// replay of that answer), so a power cut at any instant loses nothing
+// that Enqueue has acknowledged. An entry the upstream refuses (409
+// terms_changed or already registered, 422, 400 undecryptable: any final
+// 4xx) is kept, still encrypted, as a dead letter (".dead") for an
+// operator, counted by Dead and reported to the fleet; it is never
+// deleted silently (issue 13: a refused registration was removed and
+// logged as delivered, and the person had been told the e-mail would
+// follow). An entry that cannot be read is set aside (".unreadable") and
+// the others go on. Safe for concurrent use; Run must be called by one
+// goroutine.
 type Outbox struct {
 	dir  string
 	rcpt age.Recipient
@@ -44,12 +50,17 @@ type Outbox struct {
 	// point, if set, is called at each step where a crash matters; the
 	// kill test uses it to SIGKILL the process there.
 	point func(name string)
+	// stuck names entries that could not be read nor renamed aside;
+	// they are skipped until the process restarts.
+	stuck map[string]bool
 }
 
 const (
-	queuedExt = ".age"
-	heldExt   = ".held"
-	tmpPrefix = ".tmp-"
+	queuedExt     = ".age"
+	deadExt       = ".dead"
+	heldExt       = ".held" // dead letters of before issue 13
+	unreadableExt = ".unreadable"
+	tmpPrefix     = ".tmp-"
 )
 
 // OpenOutbox opens (creating, mode 0700) the outbox in dir, whose entries
@@ -75,7 +86,7 @@ func OpenOutbox(dir, recipient string, logger *slog.Logger) (*Outbox, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Outbox{dir: dir, rcpt: r, wake: make(chan struct{}, 1), log: logger, point: func(string) {}}, nil
+	return &Outbox{dir: dir, rcpt: r, wake: make(chan struct{}, 1), log: logger, point: func(string) {}, stuck: map[string]bool{}}, nil
 }
 
 func validKey(k string) bool {
@@ -97,12 +108,14 @@ func (o *Outbox) Enqueue(key string, plain []byte) error {
 	if !validKey(key) {
 		return errors.New("outbox: bad idempotency key")
 	}
+	padded := pad(plain)
+	defer clear(padded)
 	var buf bytes.Buffer
 	w, err := age.Encrypt(&buf, o.rcpt)
 	if err != nil {
 		return fmt.Errorf("outbox: encrypt: %w", err)
 	}
-	if _, err := w.Write(plain); err != nil {
+	if _, err := w.Write(padded); err != nil {
 		return fmt.Errorf("outbox: encrypt: %w", err)
 	}
 	if err := w.Close(); err != nil {
@@ -119,6 +132,30 @@ func (o *Outbox) Enqueue(key string, plain []byte) error {
 	default:
 	}
 	return nil
+}
+
+// pad returns plain followed by spaces, which JSON ignores (and the
+// upstream's request hash too), to a power of two less the AEAD's
+// overhead. age's stream writer buffers a chunk in a bytes.Buffer that
+// must grow by the 16-byte tag before it seals the chunk in place; sized
+// so, the buffer (a power of two) never grows, so no copy of the person's
+// data is left behind in a buffer it outgrew (issue 13). The file size
+// then tells little of the lengths of the fields, too.
+func pad(plain []byte) []byte {
+	const overhead = 16 // chacha20poly1305.Overhead
+	n := 256
+	for n-overhead < len(plain) {
+		n *= 2
+	}
+	if n > 32<<10 { // beyond the runtime's size classes: no point
+		n = len(plain) + overhead
+	}
+	b := make([]byte, n-overhead)
+	copy(b, plain)
+	for i := len(plain); i < len(b); i++ {
+		b[i] = ' '
+	}
+	return b
 }
 
 // writeFile is temp file + fsync + rename + directory fsync.
@@ -184,61 +221,109 @@ func (o *Outbox) Len() (int, error) {
 	return len(n), err
 }
 
-// Held is the number of entries set aside after an unexpected 4xx.
-func (o *Outbox) Held() (int, error) {
-	m, err := filepath.Glob(filepath.Join(o.dir, "*"+heldExt))
-	return len(m), err
+// Dead is the number of dead letters: registrations the upstream
+// refused, kept encrypted for an operator.
+func (o *Outbox) Dead() (int, error) {
+	d, err := filepath.Glob(filepath.Join(o.dir, "*"+deadExt))
+	h, herr := filepath.Glob(filepath.Join(o.dir, "*"+heldExt))
+	return len(d) + len(h), errors.Join(err, herr)
+}
+
+// SetAside is the number of entries that could not be read and were set
+// aside so the others could go on.
+func (o *Outbox) SetAside() (int, error) {
+	m, err := filepath.Glob(filepath.Join(o.dir, "*"+unreadableExt))
+	o.mu.Lock()
+	n := len(o.stuck)
+	o.mu.Unlock()
+	return len(m) + n, err
 }
 
 // Flush sends every queued entry in order until the queue is empty (nil)
 // or the upstream cannot be reached (the error, wrapping ErrUnavailable).
+// An entry that cannot be read is set aside and the pass goes on.
 func (o *Outbox) Flush(ctx context.Context, send SendFunc) error {
 	names, err := o.pending()
 	if err != nil {
 		return err
 	}
 	for _, name := range names {
-		if err := o.sendOne(ctx, name, send); err != nil {
+		o.mu.Lock()
+		skip := o.stuck[name]
+		o.mu.Unlock()
+		if skip {
+			continue
+		}
+		err := o.sendOne(ctx, name, send)
+		var bad *unreadableError
+		switch {
+		case errors.As(err, &bad):
+			o.setAside(name)
+		case err != nil:
 			return err
 		}
 	}
 	return nil
 }
 
+// unreadableError is an entry that is not a file the outbox wrote: a
+// directory, an unreadable file, a name without its key.
+type unreadableError struct{ err error }
+
+func (e *unreadableError) Error() string { return "outbox: unreadable entry: " + e.err.Error() }
+func (e *unreadableError) Unwrap() error { return e.err }
+
+// setAside renames an unreadable entry out of the queue (or, if even that
+// fails, skips it until restart), so it never stops the others.
+func (o *Outbox) setAside(name string) {
+	o.log.Error("outbox entry unreadable; set aside", "err_kind", "unreadable")
+	path := filepath.Join(o.dir, name)
+	if err := os.Rename(path, strings.TrimSuffix(path, queuedExt)+unreadableExt); err == nil && syncDir(o.dir) == nil {
+		return
+	}
+	o.mu.Lock()
+	o.stuck[name] = true
+	o.mu.Unlock()
+}
+
 func (o *Outbox) sendOne(ctx context.Context, name string, send SendFunc) error {
 	path := filepath.Join(o.dir, name)
+	fi, err := os.Lstat(path)
+	switch {
+	case err != nil:
+		return &unreadableError{err}
+	case !fi.Mode().IsRegular():
+		return &unreadableError{fmt.Errorf("%s is not a regular file", name)}
+	}
 	blob, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("outbox: read %s: %w", name, err)
+		return &unreadableError{err}
 	}
-	key := strings.TrimSuffix(name[strings.IndexByte(name, '-')+1:], queuedExt)
+	_, rest, ok := strings.Cut(name, "-")
+	key := strings.TrimSuffix(rest, queuedExt)
+	if !ok || !validKey(key) {
+		return &unreadableError{fmt.Errorf("no idempotency key in the name")}
+	}
 	o.point("send.before")
 	err = send(ctx, key, blob)
 	o.point("send.answered")
 	var e *Error
 	switch {
-	case err == nil, errors.As(err, &e) && (e.Status == 409 || e.Status == 422):
-		o.log.Info("outbox entry delivered", "status", statusOf(e), "code", Code(err))
+	case err == nil:
+		o.log.Info("outbox entry delivered", "status", 201)
 		if err := os.Remove(path); err != nil {
 			return fmt.Errorf("outbox: remove %s: %w", name, err)
 		}
 		o.point("send.removed")
 		return syncDir(o.dir)
 	case errors.As(err, &e) && e.Final():
-		o.log.Error("outbox entry refused; held for an operator", "status", e.Status, "code", e.Code)
-		if err := os.Rename(path, strings.TrimSuffix(path, queuedExt)+heldExt); err != nil {
-			return fmt.Errorf("outbox: hold %s: %w", name, err)
+		o.log.Error("outbox entry refused; kept as a dead letter", "status", e.Status, "code", e.Code)
+		if err := os.Rename(path, strings.TrimSuffix(path, queuedExt)+deadExt); err != nil {
+			return fmt.Errorf("outbox: keep dead letter %s: %w", name, err)
 		}
 		return syncDir(o.dir)
 	}
 	return fmt.Errorf("outbox: send: %w", err)
-}
-
-func statusOf(e *Error) int {
-	if e == nil {
-		return 201
-	}
-	return e.Status
 }
 
 // Run flushes the outbox whenever something is enqueued, and after a

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -13,9 +14,28 @@ import (
 // removed or the session times out; the upstream also forgets it after
 // ExpiresAt. It is safe for concurrent use.
 type AccountSession struct {
-	c         *Client
-	token     string
+	c  *Client
+	mu sync.Mutex
+	// token changes with a password change, which ends every session of the
+	// account and its answer carries the new one.
+	token string
+	// ExpiresAt is when the session's first token expires; Expires
+	// follows a renewal.
 	ExpiresAt time.Time
+	expires   time.Time
+}
+
+func (s *AccountSession) tok() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.token
+}
+
+// Expires is when the session ends at the upstream, after any renewal.
+func (s *AccountSession) Expires() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.expires
 }
 
 // Login opens a session with the card and the registration password.
@@ -31,7 +51,7 @@ func (c *Client) Login(ctx context.Context, card, id, password string, opts ...C
 	if err := c.post(ctx, "", PathSessions, Login{CardNumber: card, IDNumber: id, Password: password, CardAuth: proof}, &s); err != nil {
 		return nil, err
 	}
-	return &AccountSession{c: c, token: s.Token, ExpiresAt: s.ExpiresAt}, nil
+	return &AccountSession{c: c, token: s.Token, ExpiresAt: s.ExpiresAt, expires: s.ExpiresAt}, nil
 }
 
 // Bind is the phone's side of a binding: it presents the code with the
@@ -53,13 +73,13 @@ func local(f []FieldError) error {
 // Logout ends the session at the upstream.
 func (s *AccountSession) Logout(ctx context.Context) error {
 	var r StatusReply
-	return s.c.post(ctx, s.token, PathSessionEnd, struct{}{}, &r)
+	return s.c.post(ctx, s.tok(), PathSessionEnd, struct{}{}, &r)
 }
 
 // Account returns the reference, the contact data and a pending e-mail.
 func (s *AccountSession) Account(ctx context.Context) (Account, error) {
 	var a Account
-	err := s.c.doTok(ctx, s.token, http.MethodGet, PathAccount, "", "", nil, &a, s.c.attempts)
+	err := s.c.doTok(ctx, s.tok(), http.MethodGet, PathAccount, "", "", nil, &a, s.c.attempts)
 	return a, err
 }
 
@@ -74,7 +94,7 @@ func (s *AccountSession) ChangeContact(ctx context.Context, c Contact) (string, 
 		return "", local(f)
 	}
 	var r ContactChanged
-	err := s.c.post(ctx, s.token, PathContact, c, &r)
+	err := s.c.post(ctx, s.tok(), PathContact, c, &r)
 	return r.Status, err
 }
 
@@ -86,18 +106,28 @@ func (s *AccountSession) ConfirmEmail(ctx context.Context, code string) error {
 		return local(f)
 	}
 	var r StatusReply
-	return s.c.post(ctx, s.token, PathEmailConfirm, EmailConfirm{Code: code}, &r)
+	return s.c.post(ctx, s.tok(), PathEmailConfirm, EmailConfirm{Code: code}, &r)
 }
 
-// ChangePassword changes the registration password. Refusals: 422
-// invalid (new_password by the rules, or same_as_old), 403
-// wrong_password (counted; the fifth in a row locks: 423 account_locked).
+// ChangePassword changes the registration password. The upstream ends
+// every session of the account, this one too, and answers with a new
+// one, which the session uses from then on. Refusals: 422 invalid
+// (new_password by the rules, or same_as_old), 403 wrong_password
+// (counted; the fifth in a row locks: 423 account_locked).
 func (s *AccountSession) ChangePassword(ctx context.Context, current, next string) error {
 	if f := ValidatePasswordChange(current, next); len(f) > 0 {
 		return local(f)
 	}
-	var r StatusReply
-	return s.c.post(ctx, s.token, PathPassword, PasswordChange{CurrentPassword: current, NewPassword: next}, &r)
+	var r PasswordChanged
+	if err := s.c.post(ctx, s.tok(), PathPassword, PasswordChange{CurrentPassword: current, NewPassword: next}, &r); err != nil {
+		return err
+	}
+	if r.Token != "" {
+		s.mu.Lock()
+		s.token, s.expires = r.Token, r.ExpiresAt
+		s.mu.Unlock()
+	}
+	return nil
 }
 
 // StartBinding starts a mobile device binding: via ViaScreen, the answer
@@ -106,7 +136,7 @@ func (s *AccountSession) ChangePassword(ctx context.Context, current, next strin
 // number.
 func (s *AccountSession) StartBinding(ctx context.Context, via string) (Binding, error) {
 	var b Binding
-	err := s.c.post(ctx, s.token, PathBindings, BindingStart{Via: via}, &b)
+	err := s.c.post(ctx, s.tok(), PathBindings, BindingStart{Via: via}, &b)
 	return b, err
 }
 
@@ -125,14 +155,14 @@ func (s *AccountSession) BindingStatus(ctx context.Context, bindingID string, wa
 		q.Set("wait", strconv.FormatInt(wait.Milliseconds(), 10)+"ms")
 	}
 	var st BindingStatus
-	err := s.c.doTok(ctx, s.token, http.MethodGet, PathBindingStatus+"?"+q.Encode(), "", "", nil, &st, s.c.attempts)
+	err := s.c.doTok(ctx, s.tok(), http.MethodGet, PathBindingStatus+"?"+q.Encode(), "", "", nil, &st, s.c.attempts)
 	return st, err
 }
 
 // Devices lists the account's linked devices.
 func (s *AccountSession) Devices(ctx context.Context) ([]Device, error) {
 	var l DeviceList
-	err := s.c.doTok(ctx, s.token, http.MethodGet, PathDevices, "", "", nil, &l, s.c.attempts)
+	err := s.c.doTok(ctx, s.tok(), http.MethodGet, PathDevices, "", "", nil, &l, s.c.attempts)
 	return l.Devices, err
 }
 
@@ -140,5 +170,5 @@ func (s *AccountSession) Devices(ctx context.Context) ([]Device, error) {
 // device (or none) is 404 not_found.
 func (s *AccountSession) RemoveDevice(ctx context.Context, deviceID string) error {
 	var r StatusReply
-	return s.c.post(ctx, s.token, PathDeviceRemove, DeviceRemove{DeviceID: deviceID}, &r)
+	return s.c.post(ctx, s.tok(), PathDeviceRemove, DeviceRemove{DeviceID: deviceID}, &r)
 }

@@ -4,16 +4,22 @@ import (
 	"errors"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/nhikiosk/nhikiosk/divisions"
 	"github.com/nhikiosk/nhikiosk/rules"
 )
 
-// Field limits beyond package rules.
+// Field limits beyond package rules: every string of the API is bounded
+// (issue 13 found a kiosk_id of 60,000 characters accepted).
 const (
-	NameMaxRunes     = 40
-	NeighbourhoodMax = 999
+	NameMaxRunes      = 40
+	NeighbourhoodMax  = 999
+	DivisionMaxRunes  = 20 // a county, township or village name
+	KioskIDMaxBytes   = 63 // as config's kiosk_id
+	TermsVersionMax   = 32
+	PasswordMaxBytes  = 72 // what bcrypt reads; the rules allow 12, a login may send an old longer one
+	DeviceIDMaxBytes  = 64
+	BindingIDMaxBytes = 64
 )
 
 // fields collects field errors.
@@ -37,31 +43,28 @@ func (f *fields) add(field, code, msg string) {
 
 // Validate checks every field of r by the shared rules and returns every
 // problem (nil if none). The kiosk calls it before sending and the server
-// calls it again; only the division lookup and the terms version are left
-// to the server. now is used for the birth date.
+// calls it again; only the division lookup (that the codes name a village
+// of the list) and the terms version are left to the server. now is used for the birth date.
 func (r Registration) Validate(now time.Time) []FieldError {
 	var f fields
 	f.check("card_number", rules.CardNumber(r.CardNumber))
 	_, err := rules.IDNumber(r.IDNumber)
 	f.check("id_number", err)
-	switch n := utf8.RuneCountInString(r.Name); {
-	case r.Name == "":
-		f.add("name", rules.CodeRequired, "the name is required")
-	case n > NameMaxRunes || !utf8.ValidString(r.Name):
-		f.add("name", rules.CodeLength, "a name has at most 40 characters")
-	}
+	f.check("name", rules.Text(r.Name, NameMaxRunes))
 	if r.BirthDate == "" {
 		f.add("birth_date", rules.CodeRequired, "the birth date is required")
-	} else if d, err := time.Parse(time.DateOnly, r.BirthDate); err != nil || d.After(now) || d.Year() < 1880 {
+	} else if d, err := time.Parse(time.DateOnly, r.BirthDate); err != nil || len(r.BirthDate) != len(time.DateOnly) || d.After(now) || d.Year() < 1880 {
 		f.add("birth_date", rules.CodeFormat, "a birth date is YYYY-MM-DD and in the past")
 	}
 	h := r.Household
 	f.check("household.number", rules.HouseholdNumber(h.Number))
+	f = append(f, h.validateCodes()...)
+	// The names of older kiosks' queued registrations, when there.
 	for _, p := range []struct{ field, v string }{
 		{"household.county", h.County}, {"household.township", h.Township}, {"household.village", h.Village},
 	} {
-		if p.v == "" {
-			f.add(p.field, rules.CodeRequired, "choose it from the list")
+		if p.v != "" {
+			f.check(p.field, rules.Text(p.v, DivisionMaxRunes))
 		}
 	}
 	if h.Neighbourhood < 1 || h.Neighbourhood > NeighbourhoodMax {
@@ -69,11 +72,46 @@ func (r Registration) Validate(now time.Time) []FieldError {
 	}
 	f.check("password", rules.Password(r.Password))
 	f = append(f, r.Contact.Validate("contact.")...)
-	if r.TermsVersion == "" {
+	switch {
+	case r.TermsVersion == "":
 		f.add("terms_version", rules.CodeRequired, "the person must accept the current terms")
+	case len(r.TermsVersion) > TermsVersionMax || !token(r.TermsVersion, "._-"):
+		f.add("terms_version", rules.CodeFormat, "a terms version is up to 32 letters, digits, '.', '_' and '-'")
 	}
-	if r.KioskID == "" {
+	switch {
+	case r.KioskID == "":
 		f.add("kiosk_id", rules.CodeRequired, "the kiosk id is required")
+	case len(r.KioskID) > KioskIDMaxBytes:
+		f.add("kiosk_id", rules.CodeLength, "a kiosk id has at most 63 characters")
+	case !token(r.KioskID, "-") || r.KioskID[0] == '-' || strings.ToLower(r.KioskID) != r.KioskID:
+		f.add("kiosk_id", rules.CodeFormat, "a kiosk id is lower-case letters, digits and '-'")
+	}
+	return f
+}
+
+// token reports whether s has only ASCII letters, digits and the bytes
+// of extra.
+func token(s, extra string) bool {
+	for i := range len(s) {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.IndexByte(extra, c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidatePassword checks a password given to prove who one is (login,
+// cancellation, the current password of a change): present and bounded.
+// The rules for new passwords are not applied: an old password may
+// predate them.
+func ValidatePassword(field, pw string) []FieldError {
+	var f fields
+	switch {
+	case pw == "":
+		f.add(field, rules.CodeRequired, "the registration password is required")
+	case len(pw) > PasswordMaxBytes:
+		f.add(field, rules.CodeLength, "a password has at most 72 bytes")
 	}
 	return f
 }
@@ -93,10 +131,7 @@ func (c Contact) Validate(prefix string) []FieldError {
 // ValidatePasswordChange checks a change of the registration password:
 // the current one is given, the new one follows the rules and differs.
 func ValidatePasswordChange(current, next string) []FieldError {
-	var f fields
-	if current == "" {
-		f.add("current_password", rules.CodeRequired, "the current password is required")
-	}
+	f := fields(ValidatePassword("current_password", current))
 	f.check("new_password", rules.NewPassword(current, next))
 	return f
 }
@@ -110,14 +145,7 @@ func ValidateBind(code, device string) []FieldError {
 	} else if strings.Trim(code, "0123456789") != "" {
 		f.add("code", rules.CodeFormat, "the binding code has only digits")
 	}
-	switch n := utf8.RuneCountInString(device); {
-	case device == "":
-		f.add("device_name", rules.CodeRequired, "the device name is required")
-	case n > DeviceNameMaxRunes || !utf8.ValidString(device):
-		f.add("device_name", rules.CodeLength, "a device name has at most 40 characters")
-	case strings.IndexFunc(device, unicode.IsControl) >= 0:
-		f.add("device_name", rules.CodeCharacters, "a device name has no control characters")
-	}
+	f.check("device_name", rules.Text(device, DeviceNameMaxRunes))
 	return f
 }
 
@@ -142,6 +170,30 @@ func ValidateCode(code string) []FieldError {
 			f.add("code", rules.CodeFormat, "the code has only digits")
 			break
 		}
+	}
+	return f
+}
+
+// validateCodes checks the form of the address's codes: each given, with
+// its length in digits, and each starting with the one above it.
+func (h Household) validateCodes() []FieldError {
+	var f fields
+	parent := ""
+	for _, p := range []struct {
+		field, v string
+		n        int
+	}{
+		{"household.county_code", h.CountyCode, divisions.CountyCodeLen},
+		{"household.township_code", h.TownshipCode, divisions.TownshipCodeLen},
+		{"household.village_code", h.VillageCode, divisions.VillageCodeLen},
+	} {
+		switch {
+		case p.v == "":
+			f.add(p.field, rules.CodeRequired, "choose it from the list")
+		case len(p.v) != p.n || strings.Trim(p.v, "0123456789") != "" || !strings.HasPrefix(p.v, parent):
+			f.add(p.field, rules.CodeFormat, "a code from the division list")
+		}
+		parent = p.v
 	}
 	return f
 }

@@ -16,17 +16,14 @@ type Step struct {
 }
 
 // RegisterSteps is the registration as a person does it on the screen,
-// with the address from nhisim's sample divisions.
+// with the kiosk's Address (Matsu unless the test chose another).
 var RegisterSteps = []Step{
 	{appliance.ScreenMenu, func(k *Kiosk) { k.Tap(appliance.IDRegister) }},
 	{appliance.ScreenTerms, func(k *Kiosk) { k.ReadTerms(); k.Tap(appliance.IDAgree) }},
 	{appliance.ScreenCard, func(k *Kiosk) { k.Tap(appliance.IDNext) }},
 	{appliance.ScreenHousehold, func(k *Kiosk) { k.Fill(appliance.FieldHousehold, "F1234567"); k.Tap(appliance.IDNext) }},
 	{appliance.ScreenAddress, func(k *Kiosk) {
-		k.Tap("county.連江縣")
-		k.Tap("township.南竿鄉")
-		k.Tap("village.介壽村")
-		k.Fill(appliance.FieldNeighbourhood, "3")
+		k.PickAddress(k.Address)
 		k.Tap(appliance.IDNext)
 	}},
 	{appliance.ScreenPassword, func(k *Kiosk) {
@@ -65,8 +62,9 @@ func (k *Kiosk) Registration() upstream.Registration {
 	return upstream.Registration{
 		CardNumber: k.Person.CardNumber, IDNumber: k.Person.IDNumber, Name: k.Person.Name,
 		BirthDate: k.Person.BirthDate.Format("2006-01-02"),
-		Household: upstream.Household{Number: "F1234567", County: "連江縣", Township: "南竿鄉", Village: "介壽村", Neighbourhood: 3},
-		Password:  Password,
+		Household: upstream.Household{Number: "F1234567", CountyCode: Matsu.County, TownshipCode: Matsu.Township,
+			VillageCode: Matsu.Village, Neighbourhood: 3},
+		Password: Password,
 		Contact: upstream.Contact{Phone: upstream.Phone{AreaCode: "02", Number: "23456789"},
 			Mobile: "0912345678", Email: k.Email},
 		TermsVersion: server.DefaultTerms().Version,

@@ -13,8 +13,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"image"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -28,6 +30,7 @@ import (
 	"github.com/nhikiosk/nhikiosk/appliance/devices"
 	"github.com/nhikiosk/nhikiosk/display"
 	"github.com/nhikiosk/nhikiosk/display/displaytest"
+	"github.com/nhikiosk/nhikiosk/divisions"
 	"github.com/nhikiosk/nhikiosk/internal/cardslot"
 	"github.com/nhikiosk/nhikiosk/internal/itest"
 	"github.com/nhikiosk/nhikiosk/reader/readertest"
@@ -54,11 +57,17 @@ type Kiosk struct {
 	// unique to the run so Mailpit's messages never mix between tests.
 	Person readertest.Person
 	Email  string
+	// Address is where the person's household is registered (Matsu
+	// unless the test sets another): RegisterSteps picks it.
+	Address Address
 	// Logs holds everything the kiosk, the client and nhisim logged.
 	Logs *SyncBuffer
 	// SMS holds nhisim's developer output, where the SMS it cannot send
 	// (binding codes) are printed: the test's phone reads them there.
 	SMS *SyncBuffer
+
+	sentMu sync.Mutex
+	sent   []upstream.Household
 
 	down     atomic.Bool
 	downPath atomic.Value // string: only this path is down
@@ -73,8 +82,12 @@ type Options struct {
 	Lang string      // zh-TW if empty
 	// Down starts with the upstream unreachable (503 on every request).
 	Down bool
-	// Divisions replaces nhisim's sample division list.
-	Divisions upstream.Divisions
+	// Divisions replaces nhisim's division list (the full one built in).
+	Divisions divisions.List
+	// CacheDir is where the kiosk keeps the upstream's division list and
+	// rules (none if empty), to start a kiosk again on what an earlier
+	// one kept.
+	CacheDir string
 	// Reader is the reader backend (cardslot.Virtual, PCSC, CCID); empty
 	// is the virtual one.
 	Reader string
@@ -135,6 +148,9 @@ func New(t *testing.T, o Options) *Kiosk {
 			http.Error(w, `{"error":{"code":"unavailable"}}`, http.StatusServiceUnavailable)
 			return
 		}
+		if r.Method == http.MethodPost && r.URL.Path == upstream.PathRegistrations && r.Header.Get("Content-Type") == upstream.ContentJSON {
+			k.noteAddress(r)
+		}
 		if d := time.Duration(k.stall.Load()); d > 0 && r.URL.Path == upstream.PathCardAuthRespond {
 			select {
 			case <-time.After(d):
@@ -157,6 +173,7 @@ func New(t *testing.T, o Options) *Kiosk {
 	run := runID()
 	k.Email = fmt.Sprintf("kiosk-%s-%d@example.com", run, n)
 	k.Person = readertest.TestOne
+	k.Address = Matsu
 	k.Person.IDNumber = upstreamtest.IDNumber(int(time.Now().UnixNano()%9_000_000) + int(n))
 	k.Person.CardNumber = fmt.Sprintf("%012d", 800000000000+time.Now().UnixNano()%100_000_000+n)
 
@@ -173,7 +190,7 @@ func New(t *testing.T, o Options) *Kiosk {
 		RemovedScreen: 4 * time.Second, MaxDuration: 20 * time.Minute,
 		Now: k.Clock.Now, Log: log,
 		Card: devices.Card{Device: k.Slot.Device}, CardKey: devices.CardErrorKey,
-		Upstream:  devices.Upstream{Client: wizard, KioskID: "e2e-1"},
+		Upstream:  devices.Upstream{Client: wizard, KioskID: "e2e-1", CacheDir: o.CacheDir, Log: log},
 		CardCheck: devices.CardCheck{Device: k.Slot.Device, Client: wizard, Log: log, Timeout: o.CheckTimeout},
 	})
 	if err != nil {
@@ -355,3 +372,25 @@ const (
 	Password    = "Kiosk1!pw"
 	NewPassword = "Reset2#pw"
 )
+
+// noteAddress keeps the household part of a registration on its way to
+// nhisim (the body is put back for it).
+func (k *Kiosk) noteAddress(r *http.Request) {
+	b, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	var reg upstream.Registration
+	if err != nil || json.Unmarshal(b, &reg) != nil {
+		return
+	}
+	k.sentMu.Lock()
+	k.sent = append(k.sent, reg.Household)
+	k.sentMu.Unlock()
+}
+
+// Sent returns the household part (number, address codes, neighbourhood)
+// of every registration the kiosk sent to nhisim, in order.
+func (k *Kiosk) Sent() []upstream.Household {
+	k.sentMu.Lock()
+	defer k.sentMu.Unlock()
+	return append([]upstream.Household(nil), k.sent...)
+}

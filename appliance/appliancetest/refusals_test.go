@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/nhikiosk/nhikiosk/appliance"
+	"github.com/nhikiosk/nhikiosk/divisions"
 	"github.com/nhikiosk/nhikiosk/upstream"
+	"github.com/nhikiosk/nhikiosk/upstream/server"
 )
 
 // Each test here gets one of the upstream's 4xx answers through the real
@@ -88,9 +90,12 @@ func TestResendForNobody(t *testing.T) {
 // division list lacks the village picked (422: choose again) and its rules
 // have another version (409 terms_changed: read the new ones).
 func TestBootOfflineThenRefused(t *testing.T) {
-	k := New(t, Options{Down: true, Lang: appliance.LangEn, Divisions: upstream.Divisions{Counties: []upstream.County{
-		{Name: "連江縣", Townships: []upstream.Township{{Name: "南竿鄉", Villages: []string{"復興村"}}}},
-	}}})
+	only, err := server.ParseDivisions(strings.NewReader(divisions.HeaderLine+
+		"09007,連江縣,Lienchiang County,09007010,南竿鄉,Nangan Township,09007010002,復興村,Fuxing Vil.\n"), "2030-01-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := New(t, Options{Down: true, Lang: appliance.LangEn, Divisions: only})
 	k.Insert()
 	k.Tap(appliance.IDRegister)
 	k.wantText(t, "Version "+appliance.BuiltinTermsVersion)
@@ -101,8 +106,9 @@ func TestBootOfflineThenRefused(t *testing.T) {
 	}
 	k.Want(appliance.ScreenAddress) // 422: no such village upstream
 	k.wantText(t, "The NHI does not know this county, township and village")
-	k.Tap(appliance.IDChangeVillage)
-	k.Tap("village.復興村")
+	// The kiosk took the upstream's list at once: 介壽村 is gone from it,
+	// its villages are open, 復興村 among them.
+	k.Tap("village.09007010002")
 	k.Tap(appliance.IDNext)
 	k.Want(appliance.ScreenReview)
 	k.Tap(appliance.IDSubmit)

@@ -292,8 +292,8 @@ func TestCardCheckDisallowed(t *testing.T) {
 func registration(reg upstream.Registration, proof string) appliance.Registration {
 	return appliance.Registration{TermsVersion: reg.TermsVersion,
 		Identity: appliance.Identity{CardNumber: reg.CardNumber, IDNumber: reg.IDNumber, CardProof: proof},
-		Name:     reg.Name, BirthDate: reg.BirthDate, Household: reg.Household.Number, County: reg.Household.County,
-		Township: reg.Household.Township, Village: reg.Household.Village, Neighbourhood: reg.Household.Neighbourhood,
+		Name:     reg.Name, BirthDate: reg.BirthDate, Household: reg.Household.Number, CountyCode: reg.Household.CountyCode,
+		TownshipCode: reg.Household.TownshipCode, VillageCode: reg.Household.VillageCode, Neighbourhood: reg.Household.Neighbourhood,
 		Password: reg.Password, PhoneArea: reg.Contact.Phone.AreaCode, PhoneNumber: reg.Contact.Phone.Number,
 		Mobile: reg.Contact.Mobile, Email: reg.Contact.Email}
 }

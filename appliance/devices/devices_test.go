@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/nhikiosk/nhikiosk/appliance"
+	"github.com/nhikiosk/nhikiosk/divisions"
 	"github.com/nhikiosk/nhikiosk/reader/readertest"
 	"github.com/nhikiosk/nhikiosk/upstream"
 	"github.com/nhikiosk/nhikiosk/upstream/server"
@@ -67,7 +69,7 @@ func TestUpstreamErrors(t *testing.T) {
 		t.Errorf("Resend of nobody = %v, want not_registered", err)
 	}
 	r := appliance.Registration{TermsVersion: server.DefaultTerms().Version, Identity: id, Name: "測試一", BirthDate: "1980-01-02",
-		Household: "F1234567", County: "連江縣", Township: "南竿鄉", Village: "介壽村", Neighbourhood: 3,
+		Household: "F1234567", CountyCode: "09007", TownshipCode: "09007010", VillageCode: "09007010001", Neighbourhood: 3,
 		Password: "Test1!pw", PhoneArea: "02", PhoneNumber: "23456789", Mobile: "0912345678", Email: "x@example.com"}
 	if rc, err := u.Register(ctx, r); err != nil || rc.Reference == "" || rc.Queued {
 		t.Fatalf("Register = %+v, %v", rc, err)
@@ -86,7 +88,7 @@ func TestUpstreamErrors(t *testing.T) {
 	}
 	bad := r
 	bad.Identity = appliance.Identity{CardNumber: "900000000002", IDNumber: upstreamtest.IDNumber(2)}
-	bad.Mobile, bad.Village = "0812345678", "無此村"
+	bad.Mobile = "0812345678"
 	_, err := u.Register(ctx, bad)
 	if !errors.As(err, &ue) || ue.Kind != appliance.KindInvalid {
 		t.Fatalf("Register with a bad mobile = %v, want invalid", err)
@@ -98,10 +100,18 @@ func TestUpstreamErrors(t *testing.T) {
 	if !found[appliance.FieldMobile] {
 		t.Errorf("fields = %+v, want mobile", ue.Fields)
 	}
+	unknown := r
+	unknown.Identity = appliance.Identity{CardNumber: "900000000004", IDNumber: upstreamtest.IDNumber(4)}
+	unknown.VillageCode = "09007010099" // 南竿鄉 has no 99th village
+	_, err = u.Register(ctx, unknown)
+	if !errors.As(err, &ue) || ue.Kind != appliance.KindInvalid || len(ue.Fields) != 1 ||
+		ue.Fields[0] != (appliance.FieldProblem{Field: appliance.FieldAddress, Code: "unknown"}) {
+		t.Errorf("Register in an unknown village = %v, want invalid with address:unknown", err)
+	}
 }
 
 // TestCacheServesWhenDown fetches the lists once, takes the upstream away,
-// and still gets them, from disk.
+// and still gets them, from disk; the division list says it is a kept copy.
 func TestCacheServesWhenDown(t *testing.T) {
 	sim := upstreamtest.Start(t, server.Options{}, nil)
 	down := false
@@ -116,17 +126,17 @@ func TestCacheServesWhenDown(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cache")
 	u := Upstream{Client: upstream.New(upstream.Options{BaseURL: front.URL, Attempts: 1, Timeout: 5 * time.Second}), CacheDir: dir}
 	ctx := t.Context()
-	if _, err := u.Divisions(ctx); err != nil {
-		t.Fatal(err)
+	if l, err := u.Divisions(ctx); err != nil || l.Cached || l.Version != divisions.BuiltinVersion {
+		t.Fatalf("Divisions = version %q cached %v, %v", l.Version, l.Cached, err)
 	}
 	want, err := u.Terms(ctx, appliance.LangEn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	down = true
-	ds, err := u.Divisions(ctx)
-	if err != nil || len(ds) == 0 || ds[0].Zh == "" {
-		t.Errorf("Divisions while down = %d, %v; want the cached list", len(ds), err)
+	l, err := u.Divisions(ctx)
+	if _, _, v := l.Counts(); err != nil || !l.Cached || v != 7747 || l.Version != divisions.BuiltinVersion {
+		t.Errorf("Divisions while down = %d villages, cached %v, %v; want the kept copy", v, l.Cached, err)
 	}
 	if got, err := u.Terms(ctx, appliance.LangEn); err != nil || got != want {
 		t.Errorf("Terms while down = %+v, %v; want the cached text", got, err)
@@ -134,6 +144,53 @@ func TestCacheServesWhenDown(t *testing.T) {
 	u.CacheDir = t.TempDir()
 	if _, err := u.Terms(ctx, appliance.LangEn); !errors.Is(err, appliance.ErrUnavailable) {
 		t.Errorf("Terms while down without a cache = %v, want ErrUnavailable", err)
+	}
+	if _, err := u.Divisions(ctx); !errors.Is(err, appliance.ErrUnavailable) {
+		t.Errorf("Divisions while down without a cache = %v, want ErrUnavailable", err)
+	}
+}
+
+// TestDivisionsETag: with a copy on disk the adapter asks whether the list
+// changed; an unchanged list costs a 304 and answers the copy, a changed
+// one (a village added upstream) replaces it.
+func TestDivisionsETag(t *testing.T) {
+	sim := upstreamtest.Start(t, server.Options{}, nil)
+	var statuses []int
+	var sent []string
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		sim.Server.Handler().ServeHTTP(rec, r)
+		if r.URL.Path == upstream.PathDivisions {
+			statuses, sent = append(statuses, rec.Code), append(sent, r.Header.Get("If-None-Match"))
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+	}))
+	defer front.Close()
+	u := Upstream{Client: upstream.New(upstream.Options{BaseURL: front.URL, Attempts: 1, Timeout: 5 * time.Second}), CacheDir: t.TempDir()}
+	ctx := t.Context()
+	for range 2 {
+		if l, err := u.Divisions(ctx); err != nil || l.Cached || len(l.Counties) != 22 {
+			t.Fatalf("Divisions = %d counties, cached %v, %v", len(l.Counties), l.Cached, err)
+		}
+	}
+	l, err := server.ParseDivisions(strings.NewReader(divisions.HeaderLine+
+		"09007,連江縣,Lienchiang County,09007010,南竿鄉,Nangan Township,09007010001,介壽村,Jieshou Vil.\n"), "2030-01-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Server.SetDivisions(l); err != nil {
+		t.Fatal(err)
+	}
+	got, err := u.Divisions(ctx)
+	if err != nil || got.Version != "2030-01-01" || len(got.Counties) != 1 {
+		t.Fatalf("after the upstream's list changed: version %q, %d counties, %v", got.Version, len(got.Counties), err)
+	}
+	if len(statuses) != 3 || statuses[0] != 200 || statuses[1] != 304 || statuses[2] != 200 || sent[0] != "" || sent[1] == "" || sent[2] != sent[1] {
+		t.Errorf("requests: statuses %v, If-None-Match %q; want 200, 304, 200 with the first list's ETag", statuses, sent)
 	}
 }
 
@@ -147,7 +204,7 @@ func TestAccountErrors(t *testing.T) {
 	ctx := t.Context()
 	id := appliance.Identity{CardNumber: "900000000003", IDNumber: upstreamtest.IDNumber(3)}
 	r := appliance.Registration{TermsVersion: server.DefaultTerms().Version, Identity: id, Name: "測試一", BirthDate: "1980-01-02",
-		Household: "F1234567", County: "連江縣", Township: "南竿鄉", Village: "介壽村", Neighbourhood: 3,
+		Household: "F1234567", CountyCode: "09007", TownshipCode: "09007010", VillageCode: "09007010001", Neighbourhood: 3,
 		Password: "Test1!pw", PhoneArea: "02", PhoneNumber: "23456789", Mobile: "0912345678", Email: "y@example.com"}
 	if _, err := u.Register(ctx, r); err != nil {
 		t.Fatal(err)
@@ -169,7 +226,7 @@ func TestAccountErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RemoveDevice(ctx, "no-such-device"); kind(err) != appliance.KindNotRegistered {
+	if err := s.RemoveDevice(ctx, "00112233445566aa"); kind(err) != appliance.KindNotRegistered {
 		t.Errorf("RemoveDevice of another's = %v, want not_registered", err)
 	}
 	if _, err := s.ChangeContact(ctx, appliance.Contact{Mobile: "0812345678", Email: "y@example.com"}); kind(err) != appliance.KindInvalid {

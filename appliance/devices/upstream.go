@@ -34,8 +34,10 @@ func (u Upstream) keep(name string, v any) {
 
 // Cache file names in CacheDir.
 const (
-	termsCache     = "terms.json"
-	divisionsCache = "divisions.json"
+	termsCache = "terms.json"
+	// divisionsCache holds a divisionsCopy (the list by codes; kiosks
+	// before it kept the names only, in divisions.json).
+	divisionsCache = "division-list.json"
 )
 
 var _ appliance.Upstream = Upstream{}
@@ -58,31 +60,35 @@ func (u Upstream) Terms(ctx context.Context, lang string) (appliance.Terms, erro
 	return appliance.Terms{Version: t.Version, Lang: lang, Text: text}, nil
 }
 
-// Divisions returns the county → township → village tree. The upstream
-// names divisions by their Chinese names, which serve as their codes.
-func (u Upstream) Divisions(ctx context.Context) ([]appliance.Division, error) {
-	d, err := u.Client.Divisions(ctx)
-	if err == nil {
-		u.keep(divisionsCache, d)
-	} else if load(u.CacheDir, divisionsCache, &d) {
-		err = nil
+// divisionsCopy is what the division cache holds: the list the upstream
+// last served, with its ETag, so the next request asks "has it changed?"
+// and a 304 costs nothing.
+type divisionsCopy struct {
+	ETag string             `json:"etag"`
+	List upstream.Divisions `json:"list"`
+}
+
+// Divisions returns the upstream's division list. With a copy on disk it
+// asks whether the list changed (If-None-Match) and answers the copy when
+// it did not; a new list replaces the copy. When the upstream does not
+// answer, the copy is answered as Cached (the wizard uses it only if it is
+// newer than its own).
+func (u Upstream) Divisions(ctx context.Context) (appliance.DivisionList, error) {
+	var kept divisionsCopy
+	if !load(u.CacheDir, divisionsCache, &kept) || kept.List.Check() != nil {
+		kept = divisionsCopy{}
 	}
-	if err != nil {
-		return nil, wizardError("divisions", err)
+	d, tag, err := u.Client.Divisions(ctx, kept.ETag)
+	switch {
+	case err == nil:
+		u.keep(divisionsCache, divisionsCopy{ETag: tag, List: d})
+		return appliance.DivisionList{List: d.List()}, nil
+	case errors.Is(err, upstream.ErrNotModified):
+		return appliance.DivisionList{List: kept.List.List()}, nil
+	case kept.ETag != "" || len(kept.List.Counties) > 0:
+		return appliance.DivisionList{List: kept.List.List(), Cached: true}, nil
 	}
-	out := make([]appliance.Division, 0, len(d.Counties))
-	for _, c := range d.Counties {
-		cd := appliance.Division{Code: c.Name, Zh: c.Name}
-		for _, t := range c.Townships {
-			td := appliance.Division{Code: t.Name, Zh: t.Name}
-			for _, v := range t.Villages {
-				td.Children = append(td.Children, appliance.Division{Code: v, Zh: v})
-			}
-			cd.Children = append(cd.Children, td)
-		}
-		out = append(out, cd)
-	}
-	return out, nil
+	return appliance.DivisionList{}, wizardError("divisions", err)
 }
 
 // Register submits r; an unreachable upstream leaves it in the client's
@@ -90,8 +96,8 @@ func (u Upstream) Divisions(ctx context.Context) ([]appliance.Division, error) {
 func (u Upstream) Register(ctx context.Context, r appliance.Registration) (appliance.Receipt, error) {
 	res, err := u.Client.Register(ctx, upstream.Registration{
 		CardNumber: r.CardNumber, IDNumber: r.IDNumber, Name: r.Name, BirthDate: r.BirthDate,
-		Household: upstream.Household{Number: r.Household, County: r.County, Township: r.Township,
-			Village: r.Village, Neighbourhood: r.Neighbourhood},
+		Household: upstream.Household{Number: r.Household, CountyCode: r.CountyCode, TownshipCode: r.TownshipCode,
+			VillageCode: r.VillageCode, Neighbourhood: r.Neighbourhood},
 		Password: r.Password,
 		Contact: upstream.Contact{
 			Phone:  upstream.Phone{AreaCode: r.PhoneArea, Number: r.PhoneNumber, Extension: r.PhoneExt},
@@ -160,6 +166,9 @@ var kinds = map[string]string{
 // fields maps the API's field paths to the wizard's fields.
 var fields = map[string]appliance.FieldID{
 	"household.number":        appliance.FieldHousehold,
+	"household.county_code":   appliance.FieldAddress,
+	"household.township_code": appliance.FieldAddress,
+	"household.village_code":  appliance.FieldAddress,
 	"household.county":        appliance.FieldAddress,
 	"household.township":      appliance.FieldAddress,
 	"household.village":       appliance.FieldAddress,

@@ -28,6 +28,14 @@ type upstreamProbe interface {
 	Terms(ctx context.Context) (upstream.Terms, error)
 }
 
+// outboxView is what the fleet side reads of the outbox
+// (*upstream.Outbox): queued entries, dead letters, entries set aside.
+type outboxView interface {
+	Len() (int, error)
+	Dead() (int, error)
+	SetAside() (int, error)
+}
+
 // eventSink receives fleet events (the agent; a recorder in tests).
 type eventSink interface {
 	Event(kind fleet.EventKind, f fleet.EventFields)
@@ -53,7 +61,7 @@ type kioskFleet struct {
 	k       kioskView
 	screen  *recScreen
 	probe   upstreamProbe
-	outbox  func() (int, error) // queued registrations
+	outbox  outboxView
 	paths   sysPaths
 	now     func() time.Time
 	booted  time.Time
@@ -77,6 +85,9 @@ type kioskFleet struct {
 	outDepth   int
 	outSince   time.Time // when the outbox last shrank or was empty
 	outStuck   bool      // outbox_stuck sent for the current stall
+	outDead    int       // dead letters at the last reading
+	outAside   int       // entries set aside at the last reading
+	deadRead   bool      // outDead has been read once
 }
 
 // newFleetAgent returns the kiosk's fleet agent when a broker is

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/nhikiosk/nhikiosk/appliance"
 	"github.com/nhikiosk/nhikiosk/config"
 	"github.com/nhikiosk/nhikiosk/display/headless"
@@ -252,3 +254,51 @@ func TestOutboxStuck(t *testing.T) {
 }
 
 func (r failingReader) Authenticate(context.Context, reader.Exchange) error { return r.err }
+
+// TestOutboxDeadLetters: a registration the upstream refused shows in
+// health and is raised as an event with the count only (issue 13): at
+// the first reading, and whenever there is one more.
+func TestOutboxDeadLetters(t *testing.T) {
+	kf, _, sink, _ := testFleet(t)
+	dir := t.TempDir()
+	id, _ := age.GenerateX25519Identity()
+	ob, err := upstream.OpenOutbox(dir, id.Recipient().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kf.outbox = ob
+	refuse := func(context.Context, string, []byte) error {
+		return &upstream.Error{Status: 409, Code: upstream.ErrCodeTermsChanged}
+	}
+	if err := ob.Enqueue(upstream.NewIdempotencyKey(), []byte(`{"name":"測試一"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ob.Flush(context.Background(), refuse); err != nil {
+		t.Fatal(err)
+	}
+	kf.gather(context.Background())
+	kf.gather(context.Background()) // no new dead letter: no new event
+	if got := sink.kinds(); len(got) != 1 || got[0] != fleet.EvOutboxDeadLetter || sink.events[0].Count != 1 {
+		t.Fatalf("events = %+v, want one outbox_dead_letter of 1", sink.events)
+	}
+	if err := ob.Enqueue(upstream.NewIdempotencyKey(), []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	ob.Flush(context.Background(), refuse)
+	os.Mkdir(filepath.Join(dir, "00000000000000000001-x.age"), 0o700)
+	ob.Flush(context.Background(), refuse)
+	kf.gather(context.Background())
+	h := kf.health()
+	if h.Outbox.DeadLetters != 2 || h.Outbox.SetAside != 1 || len(sink.events) != 2 || sink.events[1].Count != 2 {
+		t.Fatalf("health %+v, events %+v; want 2 dead letters, 1 set aside, a second event", h.Outbox, sink.events)
+	}
+	h.V = fleet.SchemaVersion // the agent adds it
+	if err := h.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range sink.events {
+		if err := (fleet.Event{V: fleet.SchemaVersion, Kind: e.Kind, EventFields: e.EventFields}).Validate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

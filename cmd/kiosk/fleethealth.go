@@ -28,7 +28,7 @@ func (kf *kioskFleet) health() fleet.Health {
 	defer kf.mu.Unlock()
 	h.Reader = fleet.Reader{Present: kf.readerOK, Name: kf.readerName}
 	h.Upstream = fleet.UpstreamHealth{Reachable: kf.upOK, LastLatencyMS: kf.upLatency.Milliseconds()}
-	h.Outbox = fleet.Outbox{Depth: kf.outDepth}
+	h.Outbox = fleet.Outbox{Depth: kf.outDepth, DeadLetters: kf.outDead, SetAside: kf.outAside}
 	if kf.outDepth > 0 && !kf.outSince.IsZero() {
 		// The age of the stall, which the oldest item is at least as old as.
 		h.Outbox.OldestAgeS = int64(kf.now().Sub(kf.outSince).Seconds())
@@ -100,12 +100,31 @@ func (kf *kioskFleet) gather(ctx context.Context) {
 		kf.mu.Unlock()
 	}
 	if kf.outbox != nil {
-		n, err := kf.outbox()
-		if err != nil {
+		n, err := kf.outbox.Len()
+		dead, derr := kf.outbox.Dead()
+		aside, aerr := kf.outbox.SetAside()
+		if err != nil || derr != nil || aerr != nil {
 			kf.countError(fleet.ErrKindOutbox)
 			return
 		}
 		kf.watchOutbox(n)
+		kf.watchDead(dead, aside)
+	}
+}
+
+// watchDead records the dead letters and the entries set aside, and
+// raises outbox_dead_letter (with the count, nothing of the
+// registration) when there are more dead letters than at the last
+// reading, or any at the first reading after boot: a registration the
+// upstream refused is never lost silently (issue 13).
+func (kf *kioskFleet) watchDead(dead, aside int) {
+	kf.mu.Lock()
+	send := dead > kf.outDead || !kf.deadRead && dead > 0
+	kf.outDead, kf.outAside, kf.deadRead = dead, aside, true
+	kf.mu.Unlock()
+	if send {
+		kf.countError(fleet.ErrKindOutbox)
+		kf.event(fleet.EvOutboxDeadLetter, fleet.EventFields{Count: int64(dead)})
 	}
 }
 

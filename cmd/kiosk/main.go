@@ -113,6 +113,10 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	slog.SetDefault(log)
+	// Before any person's data can be in memory (issue 13).
+	if err := noCoreDumps(); err != nil {
+		log.Warn("core dumps not disabled", "err", err)
+	}
 	if o.checkConfig != "" {
 		return checkConfig(o, stdout, stderr)
 	}

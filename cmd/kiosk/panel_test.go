@@ -63,7 +63,9 @@ type noUpstream struct{ appliance.Upstream }
 
 var errOffline = errors.New("offline in this test")
 
-func (noUpstream) Divisions(context.Context) ([]appliance.Division, error) { return nil, errOffline }
+func (noUpstream) Divisions(context.Context) (appliance.DivisionList, error) {
+	return appliance.DivisionList{}, errOffline
+}
 func (noUpstream) Terms(context.Context, string) (appliance.Terms, error) {
 	return appliance.Terms{}, errOffline
 }

@@ -147,7 +147,7 @@ func newKioskFleet(cfg config.Config, o options, p parts, screen *recScreen, log
 	if p.client != nil {
 		kf.probe = p.client
 		if ob := p.client.Outbox(); ob != nil {
-			kf.outbox = ob.Len
+			kf.outbox = ob
 		}
 	}
 	return kf

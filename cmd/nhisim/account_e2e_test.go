@@ -76,7 +76,7 @@ func TestAccountEndToEnd(t *testing.T) {
 		}
 		got <- st
 	}()
-	phone := e.ca.Client(t, "phone-e2e")
+	phone := e.ca.Phone(t, "phone-e2e")
 	tls := []string{"--url", e.nhisim.url, "--cert", phone.CertFile, "--key", phone.KeyFile, "--ca", e.ca.PEMFile}
 	out, err := bindCmd(t, append([]string{b.Code, "--device", "E2E 測試手機"}, tls...)...)
 	if err != nil || !strings.Contains(out, "linked: E2E 測試手機") {

@@ -137,10 +137,22 @@ type e2e struct {
 	nhisim *proc
 	cfg    config.Config
 	ca     *upstreamtest.CA // issues kiosk and phone certificates
+	id     *age.X25519Identity
 }
 
-func newE2E(t *testing.T) *e2e {
-	smtp := itest.Env(t, "NHIKIOSK_SMTP_ADDR", "Mailpit (SMTP catcher)")
+// mailpitSMTP is the real Mailpit's SMTP address.
+func mailpitSMTP(t *testing.T) string {
+	return itest.Env(t, "NHIKIOSK_SMTP_ADDR", "Mailpit (SMTP catcher)")
+}
+
+func newE2E(t *testing.T) *e2e { return newE2EWith(t, "") }
+
+// newE2EWith is newE2E with nhisim mailing to smtp (empty: Mailpit) and
+// given extra flags.
+func newE2EWith(t *testing.T, smtp string, extra ...string) *e2e {
+	if smtp == "" {
+		smtp = mailpitSMTP(t)
+	}
 	api := itest.Env(t, "NHIKIOSK_MAILPIT_API", "Mailpit (SMTP catcher)")
 	ca := upstreamtest.NewCA(t, "kiosks")
 	srv := ca.Server(t)
@@ -150,9 +162,9 @@ func newE2E(t *testing.T) *e2e {
 	if err := os.WriteFile(idFile, []byte(id.String()+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := &e2e{mp: upstreamtest.Mailpit{API: api}, run: runID(), ca: ca}
-	e.args = []string{"-listen", "127.0.0.1:0", "-db", filepath.Join(dir, "nhisim.db"), "-smtp", smtp,
-		"-age-identity", idFile, "-tls-cert", srv.CertFile, "-tls-key", srv.KeyFile, "-client-ca", ca.PEMFile}
+	e := &e2e{mp: upstreamtest.Mailpit{API: api}, run: runID(), ca: ca, id: id}
+	e.args = append([]string{"-listen", "127.0.0.1:0", "-db", filepath.Join(dir, "nhisim.db"), "-smtp", smtp,
+		"-age-identity", idFile, "-tls-cert", srv.CertFile, "-tls-key", srv.KeyFile, "-client-ca", ca.PEMFile}, extra...)
 	e.nhisim = start(t, e.args...)
 	kiosk := ca.Client(t, "kiosk-e2e")
 	e.cfg = config.Default()

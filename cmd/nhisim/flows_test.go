@@ -6,9 +6,11 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/nhikiosk/nhikiosk/divisions"
 	"github.com/nhikiosk/nhikiosk/upstream"
 	"github.com/nhikiosk/nhikiosk/upstream/upstreamtest"
 )
@@ -193,7 +195,11 @@ func TestFlags(t *testing.T) {
 		{[]string{"-dev", "-listen", "0.0.0.0:8080"}, false},
 		{[]string{"-dev", "-listen", ":8080"}, false},
 		{[]string{"-listen", ":8443"}, false},
-		{[]string{"-listen", ":8443", "-tls-cert", "c", "-tls-key", "k", "-client-ca", "ca", "-age-identity", "id"}, true},
+		{[]string{"-listen", ":8443", "-tls-cert", "c", "-tls-key", "k", "-client-ca", "ca", "-age-identity", "id", "-smtp", "127.0.0.1:25"}, true},
+		// Issue 13: without -smtp outside -dev, nhisim logged "mail sent"
+		// and sent nothing; now it refuses to start.
+		{[]string{"-listen", ":8443", "-tls-cert", "c", "-tls-key", "k", "-client-ca", "ca", "-age-identity", "id"}, false},
+		{[]string{"-dev", "-listen", "127.0.0.1:1", "-mail-retry", "0s"}, false},
 		{[]string{"-dev", "-listen", "127.0.0.1:1", "-fail", "1.5"}, false},
 		{[]string{"-dev", "-listen", "127.0.0.1:1", "-card-auth", "off"}, true},
 		{[]string{"-dev", "-listen", "127.0.0.1:1", "-card-auth", "sim"}, true},
@@ -240,15 +246,51 @@ func TestFaultFlags(t *testing.T) {
 	}
 }
 
+// TestDivisionsFlag: -divisions serves another list than the built-in
+// one, with its version; SIGHUP reads the file again and kiosks holding
+// the old list's ETag get the new one.
 func TestDivisionsFlag(t *testing.T) {
 	dir := t.TempDir()
 	csv := dir + "/divisions.csv"
-	if err := os.WriteFile(csv, []byte("county,township,village\n臺北市,中正區,建國里\n"), 0o600); err != nil {
+	row := "63000,臺北市,Taipei City,63000050,中正區,Zhongzheng District,63000050001,建國里,Jianguo Vil.\n"
+	if err := os.WriteFile(csv, []byte(divisions.HeaderLine+row), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := start(t, "-dev", "-listen", "127.0.0.1:0", "-db", dir+"/d.db", "-divisions", csv)
-	d, err := upstream.New(upstream.Options{BaseURL: p.url}).Divisions(context.Background())
-	if err != nil || !d.Has("臺北市", "中正區", "建國里") || d.Has("連江縣", "南竿鄉", "介壽村") {
-		t.Errorf("Divisions = %+v, %v; want only the file's row", d, err)
+	p := start(t, "-dev", "-listen", "127.0.0.1:0", "-db", dir+"/d.db", "-divisions", csv, "-divisions-version", "2026-03-01")
+	c := upstream.New(upstream.Options{BaseURL: p.url})
+	d, tag, err := c.Divisions(context.Background(), "")
+	if err != nil || d.Version != "2026-03-01" || len(d.Counties) != 1 || d.Counties[0].Townships[0].Villages[0].NameEn != "Jianguo Vil." {
+		t.Fatalf("Divisions = %+v, %v; want only the file's row", d, err)
+	}
+	// A village added; SIGHUP.
+	row2 := strings.ReplaceAll(strings.ReplaceAll(row, "050001", "050002"), "建國里,Jianguo", "光復里,Guangfu")
+	if err := os.WriteFile(csv, []byte(divisions.HeaderLine+row+row2), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		d, _, err = c.Divisions(context.Background(), tag)
+		if err == nil || i == 100 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil || len(d.Counties[0].Townships[0].Villages) != 2 {
+		t.Errorf("after SIGHUP: %+v, %v; want two villages", d, err)
+	}
+}
+
+// TestDivisionsDefault: without -divisions nhisim serves the full list.
+func TestDivisionsDefault(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, "-dev", "-listen", "127.0.0.1:0", "-db", dir+"/d.db")
+	d, _, err := upstream.New(upstream.Options{BaseURL: p.url}).Divisions(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, tw, v := d.List().Counts(); c != 22 || tw != 368 || v != 7747 || d.Version != divisions.BuiltinVersion {
+		t.Errorf("default list: %d counties, %d townships, %d villages, version %q", c, tw, v, d.Version)
 	}
 }

@@ -38,6 +38,7 @@ import (
 	"filippo.io/age"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/nhikiosk/nhikiosk/divisions"
 	"github.com/nhikiosk/nhikiosk/upstream/server"
 )
 
@@ -50,11 +51,12 @@ func main() {
 
 type options struct {
 	listen, db, smtp, identity, divisions   string
+	divisionsVersion                        string
 	tlsCert, tlsKey, clientCA, from, public string
 	cardAuth                                string
 	dev                                     bool
 	fail                                    float64
-	delay                                   time.Duration
+	delay, mailRetry, mailGiveUp            time.Duration
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -63,9 +65,10 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8443", "address to serve on")
 	fs.StringVar(&o.db, "db", "nhisim.db", "database file (created if missing)")
-	fs.StringVar(&o.smtp, "smtp", "", "SMTP server host:port for e-mails (none: e-mails are only printed in -dev)")
+	fs.StringVar(&o.smtp, "smtp", "", "SMTP relay host:port for e-mails (required, but in -dev, which prints them)")
 	fs.StringVar(&o.identity, "age-identity", "", "age X25519 identity file (AGE-SECRET-KEY-1…); -dev creates DB.agekey if unset")
-	fs.StringVar(&o.divisions, "divisions", "", "CSV county,township,village (default: a small built-in sample)")
+	fs.StringVar(&o.divisions, "divisions", "", "division list CSV (county_code,county,county_en,…,village_en; default: the full list built in); SIGHUP reads it again")
+	fs.StringVar(&o.divisionsVersion, "divisions-version", "", "date the -divisions list took effect, YYYY-MM-DD (default: the file's modification date)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "server certificate (PEM)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "server key (PEM)")
 	fs.StringVar(&o.clientCA, "client-ca", "", "CA bundle (PEM) kiosk certificates must chain to")
@@ -74,6 +77,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.dev, "dev", false, "plain HTTP on loopback only; print e-mails to stdout")
 	fs.Float64Var(&o.fail, "fail", 0, "answer this share (0–1) of requests with 503")
 	fs.DurationVar(&o.delay, "delay", 0, "hold every request back this long")
+	fs.DurationVar(&o.mailRetry, "mail-retry", 30*time.Second, "first pause before a deferred (4xx) e-mail is tried again; it doubles up to an hour")
+	fs.DurationVar(&o.mailGiveUp, "mail-give-up", 24*time.Hour, "how long a deferred e-mail is retried before it is given up and counted")
 	fs.StringVar(&o.cardAuth, "card-auth", server.CardAuthSim, "card authentication: sim (the protocol's simulated reference module; only virtual test cards pass) or off")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -83,6 +88,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.fail < 0 || o.fail > 1 {
 		return o, errors.New("-fail must be between 0 and 1")
+	}
+	if o.mailRetry <= 0 || o.mailGiveUp < o.mailRetry {
+		return o, errors.New("-mail-retry must be positive and at most -mail-give-up")
 	}
 	if o.cardAuth != server.CardAuthSim && o.cardAuth != server.CardAuthOff {
 		return o, fmt.Errorf("-card-auth is %s or %s, not %q", server.CardAuthSim, server.CardAuthOff, o.cardAuth)
@@ -95,8 +103,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		if o.identity == "" {
 			o.identity = o.db + ".agekey"
 		}
-	} else if o.tlsCert == "" || o.tlsKey == "" || o.clientCA == "" || o.identity == "" {
-		return o, errors.New("without -dev, -tls-cert, -tls-key, -client-ca and -age-identity are required")
+	} else if o.tlsCert == "" || o.tlsKey == "" || o.clientCA == "" || o.identity == "" || o.smtp == "" {
+		// Issue 13: without -smtp, nhisim logged "mail sent" and sent nothing.
+		return o, errors.New("without -dev, -tls-cert, -tls-key, -client-ca, -age-identity and -smtp are required")
 	}
 	return o, nil
 }
@@ -115,7 +124,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	so := server.Options{DBPath: o.db, Identity: id, MailFrom: o.from, PublicURL: o.public,
-		FailRate: o.fail, Delay: o.delay, Logger: log, CardAuth: o.cardAuth}
+		FailRate: o.fail, Delay: o.delay, Logger: log, MailRetry: o.mailRetry, MailGiveUp: o.mailGiveUp, CardAuth: o.cardAuth}
 	if o.smtp != "" {
 		so.Mailer = server.SMTPMailer{Addr: o.smtp}
 	}
@@ -123,13 +132,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		so.DevOut = stdout
 	}
 	if o.divisions != "" {
-		f, err := os.Open(o.divisions)
-		if err != nil {
-			return fmt.Errorf("open divisions: %w", err)
-		}
-		so.Divisions, err = server.ParseDivisions(f)
-		f.Close()
-		if err != nil {
+		if so.Divisions, err = loadDivisions(o.divisions, o.divisionsVersion); err != nil {
 			return err
 		}
 	}
@@ -155,10 +158,59 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer srv.Close()
-	log.Info("nhisim serving", "url", scheme+"://"+ln.Addr().String(), "age_recipient", id.Recipient().String(), "dev", o.dev, "card_auth", o.cardAuth)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if o.divisions != "" {
+		// Caught from before "serving": a SIGHUP must never end nhisim.
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go reloadDivisions(ctx, hup, srv, o, log)
+	}
+	log.Info("nhisim serving", "url", scheme+"://"+ln.Addr().String(), "age_recipient", id.Recipient().String(), "dev", o.dev, "card_auth", o.cardAuth)
 	return serve(ctx, srv, ln)
+}
+
+// loadDivisions reads the division list at path, of version (the file's
+// modification date if empty).
+func loadDivisions(path, version string) (divisions.List, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return divisions.List{}, fmt.Errorf("open divisions: %w", err)
+	}
+	defer f.Close()
+	if version == "" {
+		fi, err := f.Stat()
+		if err != nil {
+			return divisions.List{}, fmt.Errorf("divisions: %w", err)
+		}
+		version = fi.ModTime().UTC().Format(time.DateOnly)
+	}
+	l, err := server.ParseDivisions(f, version)
+	if err != nil {
+		return divisions.List{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return l, nil
+}
+
+// reloadDivisions reads the -divisions file again on every hup and
+// serves it from then on (kiosks get it through its new ETag); a file
+// that does not parse is logged and the list served is kept.
+func reloadDivisions(ctx context.Context, hup <-chan os.Signal, srv *server.Server, o options, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		l, err := loadDivisions(o.divisions, o.divisionsVersion)
+		if err == nil {
+			err = srv.SetDivisions(l)
+		}
+		if err != nil {
+			log.Error("divisions not reloaded", "err", err)
+		}
+	}
 }
 
 func serve(ctx context.Context, srv *server.Server, ln net.Listener) error {

@@ -59,7 +59,8 @@ func TestLoginLockAndReset(t *testing.T) {
 	wantCode(t, "pending account", err, 409, upstream.ErrCodeNotActive)
 	nobody := upstreamtest.Person(49)
 	_, err = e.c.Login(ctx, nobody.CardNumber, nobody.IDNumber, nobody.Password)
-	wantCode(t, "no account", err, 404, upstream.ErrCodeNotFound)
+	// An unknown ID is refused like a wrong password (issue 13).
+	wantCode(t, "no account", err, 403, upstream.ErrCodeWrongPassword)
 
 	p := e.active(t, 40)
 	s := e.login(t, p)
@@ -406,8 +407,8 @@ func TestPurge(t *testing.T) {
 	if _, err := old.StartBinding(ctx, upstream.ViaScreen); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := e.sim.Server.Purge(); err != nil || n != 0 {
-		t.Fatalf("Purge of live ones = %d, %v", n, err)
+	if n, err := e.sim.Server.Purge(); err != nil || n.Sessions+n.Bindings != 0 {
+		t.Fatalf("Purge of live ones = %+v, %v", n, err)
 	}
 	e.clk.add(25 * time.Hour)
 	live := e.login(t, p)

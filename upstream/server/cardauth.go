@@ -166,7 +166,7 @@ func (s *Server) cardAuthBegin(w http.ResponseWriter, r *http.Request) {
 	}
 	c := s.cards
 	if c.module == nil {
-		writeAnswer(w, answer{http.StatusOK, upstream.CardAuthStep{Protocol: upstream.CardAuthProtocol, Status: upstream.StatusNotRequired}})
+		writeAnswer(w, answer{status: http.StatusOK, body: upstream.CardAuthStep{Protocol: upstream.CardAuthProtocol, Status: upstream.StatusNotRequired}})
 		return
 	}
 	sess, cmds, err := c.module.Begin(CardClaim{CardNumber: b.CardNumber, IDNumber: b.IDNumber, ATR: b.ATR})
@@ -193,7 +193,7 @@ func (s *Server) cardAuthBegin(w http.ResponseWriter, r *http.Request) {
 		writeAnswer(w, apiErr(http.StatusServiceUnavailable, upstream.ErrCodeUnavailable, "too many card checks at once; try again"))
 		return
 	}
-	writeAnswer(w, answer{http.StatusCreated, upstream.CardAuthStep{Protocol: upstream.CardAuthProtocol, Status: upstream.StatusContinue,
+	writeAnswer(w, answer{status: http.StatusCreated, body: upstream.CardAuthStep{Protocol: upstream.CardAuthProtocol, Status: upstream.StatusContinue,
 		Module: c.module.Name(), AuthID: id, Round: 1, Commands: cmds, ExpiresAt: ex.expires}})
 }
 
@@ -287,7 +287,7 @@ func (s *Server) judge(c *cardAuth, ex *exchange, id string, as []CardAnswer, no
 	if err == nil && len(next) > 0 && broken == nil {
 		ex.round++
 		ex.batch = len(next)
-		return answer{http.StatusOK, upstream.CardAuthStep{Protocol: upstream.CardAuthProtocol, Status: upstream.StatusContinue,
+		return answer{status: http.StatusOK, body: upstream.CardAuthStep{Protocol: upstream.CardAuthProtocol, Status: upstream.StatusContinue,
 			Module: c.module.Name(), AuthID: id, Round: ex.round, Commands: next, ExpiresAt: ex.expires}}
 	}
 	ex.decided = true
@@ -302,7 +302,7 @@ func (s *Server) judge(c *cardAuth, ex *exchange, id string, as []CardAnswer, no
 		a = apiErr(http.StatusForbidden, upstream.ErrCodeCardNotGenuine, "the card could not be authenticated as a genuine NHI card")
 	default:
 		proof, exp := s.issueProof(ex, now)
-		a = answer{http.StatusOK, upstream.CardAuthStep{Protocol: upstream.CardAuthProtocol, Status: upstream.StatusAuthenticated,
+		a = answer{status: http.StatusOK, body: upstream.CardAuthStep{Protocol: upstream.CardAuthProtocol, Status: upstream.StatusAuthenticated,
 			Module: c.module.Name(), Proof: proof, ExpiresAt: exp}}
 	}
 	ex.cardNumber, ex.idNumber, ex.sess = "", "", nil
@@ -350,17 +350,9 @@ func (s *Server) cardAuthBody(r *http.Request, v any) *answer {
 // String keeps an exchange's card data out of logs.
 func (ex *exchange) String() string { return "exchange{redacted}" }
 
-// cardAuthRoutes adds the exchange's endpoints to the handler's routes.
-func (s *Server) cardAuthRoutes(routes map[string]struct {
-	method string
-	h      http.HandlerFunc
-}) {
-	routes[upstream.PathCardAuth] = struct {
-		method string
-		h      http.HandlerFunc
-	}{http.MethodPost, s.cardAuthBegin}
-	routes[upstream.PathCardAuthRespond] = struct {
-		method string
-		h      http.HandlerFunc
-	}{http.MethodPost, s.cardAuthRespond}
+// cardAuthRoutes adds the exchange's endpoints to the handler's routes:
+// a kiosk's certificate relays its card (issue 13's roles).
+func (s *Server) cardAuthRoutes(routes map[string]route) {
+	routes[upstream.PathCardAuth] = route{http.MethodPost, kioskOnly, s.cardAuthBegin}
+	routes[upstream.PathCardAuthRespond] = route{http.MethodPost, kioskOnly, s.cardAuthRespond}
 }

@@ -166,11 +166,11 @@ func TestCardAuthQueuedProof(t *testing.T) {
 	if err := ob.Flush(context.Background(), plain(e).SendQueued); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := ob.Held(); n != 0 {
-		t.Fatalf("the queued registration was held")
+	if n, _ := ob.Dead(); n != 0 {
+		t.Fatalf("the queued registration became a dead letter")
 	}
 	e.box.WaitCode(t, p.Contact.Email, 1)
-	// Without a proof it is held for an operator: the upstream refused it.
+	// Without a proof it is kept as a dead letter: the upstream refused it.
 	q := upstreamtest.Person(105)
 	if err := ob.Enqueue(upstream.NewIdempotencyKey(), mustJSON(t, q)); err != nil {
 		t.Fatal(err)
@@ -178,8 +178,8 @@ func TestCardAuthQueuedProof(t *testing.T) {
 	if err := ob.Flush(context.Background(), plain(e).SendQueued); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := ob.Held(); n != 1 {
-		t.Errorf("Held = %d, want the registration without a proof", n)
+	if n, _ := ob.Dead(); n != 1 {
+		t.Errorf("Dead = %d, want the registration without a proof", n)
 	}
 }
 

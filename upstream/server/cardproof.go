@@ -70,27 +70,76 @@ type proofFields struct {
 // transaction. It returns the refusal, or nil to go on. With card
 // authentication off, nothing is checked.
 func (s *Server) checkProof(tx *bolt.Tx, r *http.Request, path string, plain []byte) *answer {
-	purpose, ok := upstream.CardAuthPurposes[path]
-	if !ok || s.cards.module == nil {
+	key, refusal := s.proofKey(r, path, plain)
+	if refusal != nil || key == nil {
+		return refusal
+	}
+	bk, err := tx.CreateBucketIfNotExists(bucketProofs)
+	if err != nil {
+		a := apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error")
+		return &a
+	}
+	if bk.Get(key) != nil {
+		return refuseProof("the proof was used already")
+	}
+	if err := bk.Put(key, nil); err != nil {
+		a := apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error")
+		return &a
+	}
+	purgeProofs(bk, s.o.Now())
+	return nil
+}
+
+// peekProof is checkProof in a read transaction, without using the
+// proof up: a call is refused before its costly work (a password compare
+// or hash), after its field errors, when its proof would be refused in
+// the transaction anyway. r nil (no request at hand) checks nothing.
+func (s *Server) peekProof(r *http.Request, path string, plain []byte) *answer {
+	if r == nil {
 		return nil
 	}
+	key, refusal := s.proofKey(r, path, plain)
+	if refusal != nil || key == nil {
+		return refusal
+	}
+	var used bool
+	s.st.db.View(func(tx *bolt.Tx) error {
+		if bk := tx.Bucket(bucketProofs); bk != nil {
+			used = bk.Get(key) != nil
+		}
+		return nil
+	})
+	if used {
+		return refuseProof("the proof was used already")
+	}
+	return nil
+}
+
+func refuseProof(why string) *answer {
+	a := apiErr(http.StatusForbidden, upstream.ErrCodeCardAuthInvalid, why+"; authenticate the card again")
+	return &a
+}
+
+// proofKey checks a call's proof but for its use, and returns its key
+// among the used ones (nil when the call needs no proof) or the refusal.
+func (s *Server) proofKey(r *http.Request, path string, plain []byte) ([]byte, *answer) {
+	purpose, ok := upstream.CardAuthPurposes[path]
+	if !ok || s.cards.module == nil {
+		return nil, nil
+	}
 	var v proofFields
-	_ = json.Unmarshal(plain, &v) // the call's own decoding already passed
+	_ = json.Unmarshal(plain, &v) // the call's own decoding checks the body
 	if v.CardAuth == "" {
 		a := apiErr(http.StatusForbidden, upstream.ErrCodeCardAuthRequired, "authenticate the card first (POST "+upstream.PathCardAuth+") and send its proof as card_auth")
-		return &a
-	}
-	refuse := func(why string) *answer {
-		a := apiErr(http.StatusForbidden, upstream.ErrCodeCardAuthInvalid, why+"; authenticate the card again")
-		return &a
+		return nil, &a
 	}
 	b, err := base64.RawURLEncoding.DecodeString(v.CardAuth)
 	if err != nil || len(b) != proofSize || b[0] != proofVersion {
-		return refuse("the card authentication proof is not one of this upstream's")
+		return nil, refuseProof("the card authentication proof is not one of this upstream's")
 	}
 	id, issued, tag := b[1:17], int64(binary.BigEndian.Uint64(b[17:25])), b[25:]
 	if !hmac.Equal(tag, s.proofTag(id, issued, kiosk(r), purpose, v.CardNumber, v.IDNumber)) {
-		return refuse("the proof is another kiosk's, purpose's or card's")
+		return nil, refuseProof("the proof is another kiosk's, purpose's or card's")
 	}
 	life := upstream.CardAuthProofLifetime
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == upstream.ContentAgeJSON {
@@ -98,23 +147,9 @@ func (s *Server) checkProof(tx *bolt.Tx, r *http.Request, path string, plain []b
 	}
 	at, now := time.Unix(issued, 0), s.o.Now()
 	if at.After(now.Add(time.Minute)) || now.After(at.Add(life)) {
-		return refuse("the proof has expired")
+		return nil, refuseProof("the proof has expired")
 	}
-	bk, err := tx.CreateBucketIfNotExists(bucketProofs)
-	if err != nil {
-		a := apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error")
-		return &a
-	}
-	key := append(binary.BigEndian.AppendUint64(nil, uint64(issued)), id...)
-	if bk.Get(key) != nil {
-		return refuse("the proof was used already")
-	}
-	if err := bk.Put(key, nil); err != nil {
-		a := apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error")
-		return &a
-	}
-	purgeProofs(bk, now)
-	return nil
+	return append(binary.BigEndian.AppendUint64(nil, uint64(issued)), id...), nil
 }
 
 // purgeProofs forgets a few used proofs too old to be presented again.

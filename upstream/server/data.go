@@ -1,90 +1,32 @@
 package server
 
 import (
-	"encoding/csv"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
-	"unicode/utf8"
+	"time"
 
+	"github.com/nhikiosk/nhikiosk/divisions"
 	"github.com/nhikiosk/nhikiosk/upstream"
 )
 
-// ParseDivisions reads division data as CSV rows county,township,village
-// (UTF-8; an optional header row "county,township,village" is skipped) and
-// builds the tree in the order rows first name each division.
-func ParseDivisions(r io.Reader) (upstream.Divisions, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = 3
-	cr.ReuseRecord = true
-	var d upstream.Divisions
-	seen := map[[3]string]bool{}
-	for line := 1; ; line++ {
-		row, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return d, fmt.Errorf("divisions CSV: %w", err)
-		}
-		if line == 1 && strings.EqualFold(strings.TrimPrefix(row[0], "\ufeff"), "county") {
-			continue
-		}
-		c, t, v := strings.TrimSpace(strings.TrimPrefix(row[0], "\ufeff")), strings.TrimSpace(row[1]), strings.TrimSpace(row[2])
-		if c == "" || t == "" || v == "" || !utf8.ValidString(c+t+v) {
-			return d, fmt.Errorf("divisions CSV line %d: county, township and village must be non-empty UTF-8", line)
-		}
-		if seen[[3]string{c, t, v}] {
-			continue
-		}
-		seen[[3]string{c, t, v}] = true
-		addDivision(&d, c, t, v)
+// ParseDivisions reads a division list in the CSV form of the built-in
+// one (divisions.Parse: the 9 columns county_code … village_en, one
+// village a row) and gives it version (YYYY-MM-DD, the date it took
+// effect).
+func ParseDivisions(r io.Reader, version string) (divisions.List, error) {
+	if _, err := time.Parse(time.DateOnly, version); err != nil {
+		return divisions.List{}, fmt.Errorf("divisions version %q: not a date YYYY-MM-DD", version)
 	}
-	if len(d.Counties) == 0 {
-		return d, errors.New("divisions CSV: no rows")
-	}
-	return d, nil
+	l, err := divisions.Parse(r)
+	l.Version = version
+	return l, err
 }
-
-// Sample is the built-in division data: a few townships, each complete
-// (every village): the four townships of Lienchiang County (Matsu) and
-// Wuqiu in Kinmen County. Real deployments pass the full list with
-// nhisim -divisions.
-func Sample() upstream.Divisions {
-	d, err := ParseDivisions(strings.NewReader(sampleCSV))
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-const sampleCSV = `county,township,village
-連江縣,南竿鄉,介壽村
-連江縣,南竿鄉,復興村
-連江縣,南竿鄉,福沃村
-連江縣,南竿鄉,清水村
-連江縣,南竿鄉,仁愛村
-連江縣,南竿鄉,津沙村
-連江縣,南竿鄉,馬祖村
-連江縣,南竿鄉,四維村
-連江縣,南竿鄉,珠螺村
-連江縣,北竿鄉,塘岐村
-連江縣,北竿鄉,后沃村
-連江縣,北竿鄉,橋仔村
-連江縣,北竿鄉,芹壁村
-連江縣,北竿鄉,坂里村
-連江縣,北竿鄉,白沙村
-連江縣,莒光鄉,青帆村
-連江縣,莒光鄉,田沃村
-連江縣,莒光鄉,西坵村
-連江縣,莒光鄉,福正村
-連江縣,莒光鄉,大坪村
-連江縣,東引鄉,中柳村
-連江縣,東引鄉,樂華村
-金門縣,烏坵鄉,大坵村
-金門縣,烏坵鄉,小坵村
-`
 
 // DefaultTerms is the built-in text of the rules of the service: our
 // summary of the NHI's rules (SERVICE.md), in Traditional Chinese and
@@ -113,28 +55,92 @@ const termsEN = `Rules of the NHI card network service (summary)
 7. Report misuse by someone else at once.
 8. The insurer keeps registration records, keeps your data confidential and uses it only for official purposes.`
 
-// addDivision inserts one row into d.
-func addDivision(d *upstream.Divisions, c, t, v string) {
-	ci := -1
-	for i := range d.Counties {
-		if d.Counties[i].Name == c {
-			ci = i
+// divisionSet is the division list being served, with what is derived
+// from it once: its API form, the answer's body (plain and gzipped) and
+// its ETag.
+type divisionSet struct {
+	list     divisions.List
+	body, gz []byte
+	tag      string
+}
+
+func newDivisionSet(l divisions.List) (*divisionSet, error) {
+	if len(l.Counties) == 0 || l.Version == "" {
+		return nil, errors.New("server: a division list needs counties and a version")
+	}
+	body, err := json.Marshal(upstream.DivisionsOf(l))
+	if err != nil {
+		return nil, fmt.Errorf("server: divisions: %w", err)
+	}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw.Write(body)
+	zw.Close()
+	sum := sha256.Sum256(body)
+	return &divisionSet{list: l, body: body, gz: gz.Bytes(), tag: `"` + hex.EncodeToString(sum[:12]) + `"`}, nil
+}
+
+// SetDivisions replaces the division list served and checked from now on
+// (a township merged or renamed): GET /v1/divisions answers it with a new
+// ETag, so kiosks pick it up on their next refresh. Safe while serving.
+func (s *Server) SetDivisions(l divisions.List) error {
+	ds, err := newDivisionSet(l)
+	if err != nil {
+		return err
+	}
+	s.divs.Store(ds)
+	s.o.Logger.Info("division list", "version", l.Version, "etag", ds.tag)
+	return nil
+}
+
+// checkAddress checks that the household's codes name a village of the
+// list, each under the one before; the first that does not is unknown.
+// Codes of a bad form were refused by Validate already.
+func (s *Server) checkAddress(h upstream.Household) []upstream.FieldError {
+	if h.CountyCode == "" || h.TownshipCode == "" || h.VillageCode == "" {
+		return nil
+	}
+	c, t, v := s.divs.Load().list.Address(h.CountyCode, h.TownshipCode, h.VillageCode)
+	var field string
+	switch {
+	case c == nil:
+		field = "household.county_code"
+	case t == nil:
+		field = "household.township_code"
+	case v == nil:
+		field = "household.village_code"
+	default:
+		return nil
+	}
+	return []upstream.FieldError{{Field: field, Code: upstream.FieldCodeUnknown, Message: "not in the division list; choose from the list"}}
+}
+
+// resolveNames fills in the codes of a registration queued by a kiosk
+// from before the codes, which named the divisions in Chinese: names not
+// in the list are left for the address check to refuse (without codes,
+// as required).
+func (s *Server) resolveNames(h *upstream.Household) {
+	if h.CountyCode != "" || h.TownshipCode != "" || h.VillageCode != "" || h.County == "" {
+		return
+	}
+	byName := func(ds []divisions.Division, name string) *divisions.Division {
+		for i := range ds {
+			if ds[i].Zh == name {
+				return &ds[i]
+			}
 		}
+		return nil
 	}
-	if ci < 0 {
-		d.Counties = append(d.Counties, upstream.County{Name: c})
-		ci = len(d.Counties) - 1
+	c := byName(s.divs.Load().list.Counties, h.County)
+	if c == nil {
+		return
 	}
-	county := &d.Counties[ci]
-	ti := -1
-	for i := range county.Townships {
-		if county.Townships[i].Name == t {
-			ti = i
-		}
+	t := byName(c.Children, h.Township)
+	if t == nil {
+		return
 	}
-	if ti < 0 {
-		county.Townships = append(county.Townships, upstream.Township{Name: t})
-		ti = len(county.Townships) - 1
+	if v := byName(t.Children, h.Village); v != nil {
+		h.CountyCode, h.TownshipCode, h.VillageCode = c.Code, t.Code, v.Code
+		h.County, h.Township, h.Village = "", "", ""
 	}
-	county.Townships[ti].Villages = append(county.Townships[ti].Villages, v)
 }

@@ -12,6 +12,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/nhikiosk/nhikiosk/rules"
 	"github.com/nhikiosk/nhikiosk/upstream"
 )
 
@@ -90,56 +91,28 @@ func (s *Server) prepBindingStart(sess session, plain []byte) (writeFunc, *answe
 		}
 		out := upstream.Binding{BindingID: b.ID, Code: code, ExpiresAt: b.Expires, Via: v.Via}
 		if v.Via == upstream.ViaSMS {
-			if err := s.st.queueMail(tx, mailJob{Kind: "sms", To: rec.Reg.Contact.Mobile, Reference: rec.Reference, Code: code}); err != nil {
-				return apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error")
+			if a := s.isLocked(tx, budgetSendSMS, sess.PersonKey); a != nil {
+				if err := s.spendClient(s.clientOf(sess))(tx); err != nil {
+					return storageErr()
+				}
+				return *a
+			}
+			if _, err := s.spend(tx, budgetSendSMS, sess.PersonKey); err != nil {
+				return storageErr()
+			}
+			if err := s.queue(tx, mailJob{Kind: "sms", To: rec.Reg.Contact.Mobile, Reference: rec.Reference, Code: code}); err != nil {
+				return storageErr()
 			}
 			out.Code, out.SentTo = "", maskMobile(rec.Reg.Contact.Mobile)
 		}
-		return answer{http.StatusCreated, out}
+		return answer{status: http.StatusCreated, body: out}
 	})
 }
 
-// MaxBindGuesses is how many unknown binding codes one client (kiosk or
-// phone certificate) may send per minute; more are 429 too_many_tries.
-const MaxBindGuesses = 10
-
-// window counts events in one fixed minute.
-type window struct {
-	start time.Time
-	n     int
-}
-
-// bindGuess records an unknown code from client and reports whether the
-// client is over MaxBindGuesses this minute; check only looks.
-func (s *Server) bindGuess(client string, record bool) bool {
-	s.bindMu.Lock()
-	defer s.bindMu.Unlock()
-	now := s.o.Now()
-	w := s.bindFails[client]
-	if w == nil || now.Sub(w.start) >= time.Minute {
-		if !record {
-			return false
-		}
-		if len(s.bindFails) > 10_000 {
-			clear(s.bindFails)
-		}
-		w = &window{start: now}
-		s.bindFails[client] = w
-	}
-	if record {
-		w.n++
-	}
-	return w.n >= MaxBindGuesses
-}
-
-func (s *Server) handleBind(w http.ResponseWriter, r *http.Request) {
-	client := kiosk(r)
-	s.write(upstream.PathBind, func(plain []byte) (writeFunc, *answer) { return s.prepBind(plain, client) })(w, r)
-}
-
 // prepBind is the phone's side: the code links the device to the
-// binding's account, once, before it expires.
-func (s *Server) prepBind(plain []byte, client string) (writeFunc, *answer) {
+// binding's account, once, before it expires. Unknown codes count
+// against the client's own budget of binding guesses (BindGuesses).
+func (s *Server) prepBind(c client, plain []byte) (writeFunc, *answer) {
 	var v upstream.Bind
 	if a := decode(plain, &v); a != nil {
 		return nil, a
@@ -148,9 +121,9 @@ func (s *Server) prepBind(plain []byte, client string) (writeFunc, *answer) {
 		a := invalid(f)
 		return nil, &a
 	}
-	return func(tx *bolt.Tx, _ []byte) answer {
-		if s.bindGuess(client, false) {
-			return apiErr(http.StatusTooManyRequests, upstream.ErrCodeTooManyTries, "too many wrong binding codes; wait a minute")
+	return func(tx *bolt.Tx, _ idemRef) answer {
+		if a := s.isLocked(tx, budgetBind, c.key); a != nil {
+			return *a
 		}
 		id := tx.Bucket(bucketCodes).Get(s.st.mac("bind", v.Code))
 		var b bindingRec
@@ -161,9 +134,11 @@ func (s *Server) prepBind(plain []byte, client string) (writeFunc, *answer) {
 		now := s.o.Now()
 		switch {
 		case err != nil:
-			return apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error")
+			return storageErr()
 		case !ok:
-			s.bindGuess(client, true)
+			if _, err := s.spend(tx, budgetBind, c.key); err != nil {
+				return storageErr()
+			}
 			return apiErr(http.StatusUnprocessableEntity, upstream.ErrCodeWrongCode, "no binding has this code")
 		case b.Used:
 			return apiErr(http.StatusConflict, upstream.ErrCodeCodeUsed, "this code has already linked a device; start a new binding")
@@ -178,10 +153,10 @@ func (s *Server) prepBind(plain []byte, client string) (writeFunc, *answer) {
 		rec.Devices = append(rec.Devices, d)
 		b.Used, b.Device = true, d
 		if err := s.st.putSealed(tx, bucketBind, id, b); err != nil {
-			return apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error")
+			return storageErr()
 		}
 		s.o.Logger.Info("device linked")
-		return s.save(tx, &rec, answer{http.StatusOK, d.api()})
+		return s.save(tx, &rec, answer{status: http.StatusOK, body: d.api()})
 	}, nil
 }
 
@@ -208,7 +183,7 @@ func (s *Server) getBindingStatus(w http.ResponseWriter, r *http.Request, sess s
 			return
 		}
 		if st.Status != upstream.StatusWaiting {
-			writeAnswer(w, answer{http.StatusOK, st})
+			writeAnswer(w, answer{status: http.StatusOK, body: st})
 			return
 		}
 		select {
@@ -217,7 +192,7 @@ func (s *Server) getBindingStatus(w http.ResponseWriter, r *http.Request, sess s
 		case <-deadline.C:
 		case <-r.Context().Done():
 		}
-		writeAnswer(w, answer{http.StatusOK, st})
+		writeAnswer(w, answer{status: http.StatusOK, body: st})
 		return
 	}
 }
@@ -255,15 +230,18 @@ func (s *Server) getDevices(w http.ResponseWriter, _ *http.Request, _ session, r
 	for _, d := range rec.Devices {
 		l.Devices = append(l.Devices, d.api())
 	}
-	writeAnswer(w, answer{http.StatusOK, l})
+	writeAnswer(w, answer{status: http.StatusOK, body: l})
 }
 
 // prepDeviceRemove unlinks a device; one that is not the account's is
 // refused as not found (its owner keeps it).
 func (s *Server) prepDeviceRemove(sess session, plain []byte) (writeFunc, *answer) {
 	return authed(s, sess, plain, func(v upstream.DeviceRemove) []upstream.FieldError {
-		if v.DeviceID == "" {
-			return []upstream.FieldError{{Field: "device_id", Code: "required", Message: "the device id is required"}}
+		switch {
+		case v.DeviceID == "":
+			return []upstream.FieldError{{Field: "device_id", Code: rules.CodeRequired, Message: "the device id is required"}}
+		case len(v.DeviceID) > upstream.DeviceIDMaxBytes || strings.Trim(v.DeviceID, "0123456789abcdef") != "":
+			return []upstream.FieldError{{Field: "device_id", Code: rules.CodeFormat, Message: "a device id is up to 64 hexadecimal digits"}}
 		}
 		return nil
 	}, func(tx *bolt.Tx, v upstream.DeviceRemove, rec *record) answer {
@@ -272,25 +250,6 @@ func (s *Server) prepDeviceRemove(sess session, plain []byte) (writeFunc, *answe
 			return apiErr(http.StatusNotFound, upstream.ErrCodeNotFound, "no such device on this account")
 		}
 		rec.Devices = slices.Delete(rec.Devices, i, i+1)
-		return s.save(tx, rec, answer{http.StatusOK, upstream.StatusReply{Status: upstream.StatusRemoved}})
+		return s.save(tx, rec, answer{status: http.StatusOK, body: upstream.StatusReply{Status: upstream.StatusRemoved}})
 	})
 }
-
-// purgeHourly drops ended sessions and bindings, at most once an hour
-// (Run calls it when the mail queue is idle).
-func (s *Server) purgeHourly() {
-	now := s.o.Now()
-	if now.Sub(s.lastPurge) < time.Hour {
-		return
-	}
-	s.lastPurge = now
-	if n, err := s.st.purge(now); err != nil {
-		s.o.Logger.Warn("purge failed", "err", err)
-	} else if n > 0 {
-		s.o.Logger.Info("purged ended sessions and bindings", "count", n)
-	}
-}
-
-// Purge drops sessions and bindings that ended more than a day ago now
-// (Run does it hourly); it returns how many.
-func (s *Server) Purge() (int, error) { return s.st.purge(s.o.Now()) }

@@ -11,6 +11,8 @@ import (
 	"math/rand/v2"
 	"mime"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,57 +25,83 @@ import (
 // maxBody bounds a request body.
 const maxBody = 64 << 10
 
-// answer is what a write produces: a status and a JSON body.
+// answer is what a write produces: a status and a JSON body. noStore
+// marks a refusal given before the request was looked at (a client's own
+// rate limit): it is not kept for the Idempotency-Key, so the same
+// request after the wait is answered for real.
 type answer struct {
-	status int
-	body   any
+	status  int
+	body    any
+	noStore bool
+	// effect, if set, runs in the transaction that stores an early
+	// answer (a refusal decided before it, which must still count).
+	effect func(tx *bolt.Tx) error
 }
 
 func apiErr(status int, code, msg string) answer {
-	return answer{status, upstream.ErrorBody{Error: &upstream.Error{Code: code, Message: msg}}}
+	return answer{status: status, body: upstream.ErrorBody{Error: &upstream.Error{Code: code, Message: msg}}}
 }
 
 func invalid(f []upstream.FieldError) answer {
-	return answer{http.StatusUnprocessableEntity, upstream.ErrorBody{Error: &upstream.Error{
+	return answer{status: http.StatusUnprocessableEntity, body: upstream.ErrorBody{Error: &upstream.Error{
 		Code: upstream.ErrCodeInvalid, Message: "some fields are invalid", Fields: f}}}
 }
 
-// writeFunc handles a write inside one database transaction, given the
-// decrypted JSON body. Answers below 500 are stored for the request's
-// Idempotency-Key.
-type writeFunc func(tx *bolt.Tx, plain []byte) answer
+// idemRef names the request a write answers: a keyed hash of its path
+// and Idempotency-Key, and the hash of its body. A registration keeps it
+// to recognise its own replay after the stored answer is purged.
+type idemRef struct {
+	key, sum []byte
+	// r and plain are the request and its body, for the card's proof.
+	r     *http.Request
+	plain []byte
+}
+
+// writeFunc handles a write inside one database transaction. Answers
+// below 500 are stored for the request's Idempotency-Key.
+type writeFunc func(tx *bolt.Tx, req idemRef) answer
 
 // prepFunc runs before the transaction (decoding, validation, hashing)
 // and returns either an immediate answer or the transaction's work.
 type prepFunc func(plain []byte) (writeFunc, *answer)
 
+// route is one endpoint: its method, the certificate roles that may use
+// it (nil: any client, as the e-mail link's page) and its handler.
+type route struct {
+	method string
+	roles  []string
+	h      http.HandlerFunc
+}
+
+var (
+	kioskOnly = []string{upstream.RoleKiosk}
+	phoneOnly = []string{upstream.RolePhone}
+)
+
 // Handler returns the API's HTTP handler.
 func (s *Server) Handler() http.Handler {
-	routes := map[string]struct {
-		method string
-		h      http.HandlerFunc
-	}{
-		upstream.PathRegistrations: {http.MethodPost, s.write(upstream.PathRegistrations, s.prepRegister)},
-		upstream.PathResend:        {http.MethodPost, s.write(upstream.PathResend, s.prepResend)},
-		upstream.PathCancel:        {http.MethodPost, s.write(upstream.PathCancel, s.prepCancel)},
-		upstream.PathVerifications: {http.MethodPost, s.write(upstream.PathVerifications, s.prepVerify)},
-		upstream.PathResets:        {http.MethodPost, s.write(upstream.PathResets, s.prepReset)},
-		upstream.PathResetConfirm:  {http.MethodPost, s.write(upstream.PathResetConfirm, s.prepResetConfirm)},
-		upstream.PathDivisions:     {http.MethodGet, s.getJSON(func() (any, string) { return s.divs, s.divsTag })},
-		upstream.PathTerms:         {http.MethodGet, s.getJSON(func() (any, string) { return s.terms, s.termsTag })},
-		upstream.PathTime:          {http.MethodGet, s.getTime},
-		"/confirm":                 {http.MethodGet, s.confirmPage},
-		upstream.PathSessions:      {http.MethodPost, s.handleLogin},
-		upstream.PathSessionEnd:    {http.MethodPost, s.writeAuth(upstream.PathSessionEnd, s.prepLogout)},
-		upstream.PathAccount:       {http.MethodGet, s.getAuth(s.getAccount)},
-		upstream.PathContact:       {http.MethodPost, s.writeAuth(upstream.PathContact, s.prepContact)},
-		upstream.PathEmailConfirm:  {http.MethodPost, s.writeAuth(upstream.PathEmailConfirm, s.prepEmailConfirm)},
-		upstream.PathPassword:      {http.MethodPost, s.writeAuth(upstream.PathPassword, s.prepPassword)},
-		upstream.PathBindings:      {http.MethodPost, s.writeAuth(upstream.PathBindings, s.prepBindingStart)},
-		upstream.PathBindingStatus: {http.MethodGet, s.getAuth(s.getBindingStatus)},
-		upstream.PathBind:          {http.MethodPost, s.handleBind},
-		upstream.PathDevices:       {http.MethodGet, s.getAuth(s.getDevices)},
-		upstream.PathDeviceRemove:  {http.MethodPost, s.writeAuth(upstream.PathDeviceRemove, s.prepDeviceRemove)},
+	routes := map[string]route{
+		upstream.PathRegistrations: {http.MethodPost, kioskOnly, s.identified(upstream.PathRegistrations, s.prepRegister)},
+		upstream.PathResend:        {http.MethodPost, kioskOnly, s.identified(upstream.PathResend, s.prepResend)},
+		upstream.PathCancel:        {http.MethodPost, kioskOnly, s.identified(upstream.PathCancel, s.prepCancel)},
+		upstream.PathVerifications: {http.MethodPost, kioskOnly, s.identified(upstream.PathVerifications, s.prepVerify)},
+		upstream.PathResets:        {http.MethodPost, kioskOnly, s.identified(upstream.PathResets, s.prepReset)},
+		upstream.PathResetConfirm:  {http.MethodPost, kioskOnly, s.identified(upstream.PathResetConfirm, s.prepResetConfirm)},
+		upstream.PathDivisions:     {http.MethodGet, kioskOnly, s.getDivisions},
+		upstream.PathTerms:         {http.MethodGet, kioskOnly, s.getJSON(func() (any, string) { return s.terms, s.termsTag })},
+		upstream.PathTime:          {http.MethodGet, kioskOnly, s.getTime},
+		"/confirm":                 {http.MethodGet, nil, s.confirmPage},
+		upstream.PathSessions:      {http.MethodPost, kioskOnly, s.identified(upstream.PathSessions, s.prepLogin)},
+		upstream.PathSessionEnd:    {http.MethodPost, kioskOnly, s.writeAuth(upstream.PathSessionEnd, s.prepLogout)},
+		upstream.PathAccount:       {http.MethodGet, kioskOnly, s.getAuth(s.getAccount)},
+		upstream.PathContact:       {http.MethodPost, kioskOnly, s.writeAuth(upstream.PathContact, s.prepContact)},
+		upstream.PathEmailConfirm:  {http.MethodPost, kioskOnly, s.writeAuth(upstream.PathEmailConfirm, s.prepEmailConfirm)},
+		upstream.PathPassword:      {http.MethodPost, kioskOnly, s.writeAuth(upstream.PathPassword, s.prepPassword)},
+		upstream.PathBindings:      {http.MethodPost, kioskOnly, s.writeAuth(upstream.PathBindings, s.prepBindingStart)},
+		upstream.PathBindingStatus: {http.MethodGet, kioskOnly, s.getAuth(s.getBindingStatus)},
+		upstream.PathBind:          {http.MethodPost, phoneOnly, s.identified(upstream.PathBind, s.prepBind)},
+		upstream.PathDevices:       {http.MethodGet, kioskOnly, s.getAuth(s.getDevices)},
+		upstream.PathDeviceRemove:  {http.MethodPost, kioskOnly, s.writeAuth(upstream.PathDeviceRemove, s.prepDeviceRemove)},
 	}
 	s.cardAuthRoutes(routes)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -90,12 +118,34 @@ func (s *Server) Handler() http.Handler {
 			rw.Header().Set("Allow", rt.method)
 			writeAnswer(rw, apiErr(http.StatusMethodNotAllowed, upstream.ErrCodeMethod, "use "+rt.method))
 			return
+		case !allowed(r, rt.roles):
+			writeAnswer(rw, apiErr(http.StatusForbidden, upstream.ErrCodeForbidden, "this client certificate's role may not use this endpoint"))
+			return
 		}
 		if !s.inject(rw, r) {
 			return
 		}
 		rt.h(rw, r)
 	})
+}
+
+// allowed reports whether the client may use an endpoint served to
+// roles: its certificate names one of them as an organizational unit
+// (upstream.RoleKiosk, RolePhone). Without TLS (nhisim -dev, on
+// loopback) there is no certificate and every role is allowed.
+func allowed(r *http.Request, roles []string) bool {
+	if roles == nil || r.TLS == nil {
+		return true
+	}
+	if len(r.TLS.PeerCertificates) == 0 {
+		return false
+	}
+	for _, ou := range r.TLS.PeerCertificates[0].Subject.OrganizationalUnit {
+		if slices.Contains(roles, ou) {
+			return true
+		}
+	}
+	return false
 }
 
 // kiosk names the client by its certificate's common name (mutual TLS),
@@ -123,11 +173,33 @@ func (s *Server) inject(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// errRollback undoes a write transaction whose answer is a 5xx.
+var errRollback = errors.New("rollback")
+
+// validIdemKey: 1 to 64 visible ASCII characters.
+func validIdemKey(k string) bool {
+	if k == "" || len(k) > upstream.IdemKeyMaxBytes {
+		return false
+	}
+	for i := range len(k) {
+		if k[i] <= ' ' || k[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// write serves a write: it reads the body, replays the answer stored for
+// its Idempotency-Key if there is one, and otherwise prepares the work
+// (decoding, validation, hashing) and does it in one transaction with
+// storing the answer. Every answer to a request whose body could be read
+// is stored, an early 400 or 422 included (issue 13), but a 5xx (nothing
+// is committed) and a client's own rate limit (noStore).
 func (s *Server) write(path string, prep prepFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get(upstream.HeaderIdemKey)
-		if key == "" || len(key) > upstream.IdemKeyMaxBytes {
-			writeAnswer(w, apiErr(http.StatusBadRequest, upstream.ErrCodeIdemKeyRequired, "an Idempotency-Key header of 1 to 64 characters is required"))
+		if !validIdemKey(key) {
+			writeAnswer(w, apiErr(http.StatusBadRequest, upstream.ErrCodeIdemKeyRequired, "an Idempotency-Key header of 1 to 64 visible ASCII characters is required"))
 			return
 		}
 		plain, a := s.readBody(r, path)
@@ -135,7 +207,8 @@ func (s *Server) write(path string, prep prepFunc) http.HandlerFunc {
 			writeAnswer(w, *a)
 			return
 		}
-		sum := sha256.Sum256(plain)
+		// Trailing white space aside: a kiosk's outbox pads what it queues.
+		sum := sha256.Sum256(bytes.TrimRight(plain, " \t\r\n"))
 		idem := []byte(path + "\x00" + key)
 		// A replay is answered before any validation, so a retry gets the
 		// first answer even if, say, the terms changed in between.
@@ -147,7 +220,7 @@ func (s *Server) write(path string, prep prepFunc) http.HandlerFunc {
 			return
 		}
 		fn, early := prep(plain)
-		if early != nil {
+		if early != nil && (early.noStore || early.status >= 500) {
 			writeAnswer(w, *early)
 			return
 		}
@@ -159,19 +232,41 @@ func (s *Server) write(path string, prep prepFunc) http.HandlerFunc {
 				replayed = new(storedAnswer)
 				return s.openAnswer(v, replayed)
 			}
-			if a := s.checkProof(tx, r, path, plain); a != nil { // issue 24
-				out = *a
-			} else {
-				out = fn(tx, plain)
+			switch {
+			case early != nil:
+				out = *early
+				if out.effect != nil {
+					if err := out.effect(tx); err != nil {
+						return err
+					}
+				}
+			case path == upstream.PathRegistrations:
+				// It checks its card's proof itself, after recognising its
+				// own replay (whose proof was used by the first time).
+				out = fn(tx, idemRef{key: s.st.mac("idem", string(idem)), sum: sum[:], r: r, plain: plain})
+			default:
+				if a := s.checkProof(tx, r, path, plain); a != nil { // issue 24
+					out = *a
+				} else {
+					out = fn(tx, idemRef{key: s.st.mac("idem", string(idem)), sum: sum[:], r: r, plain: plain})
+				}
 			}
 			var err error
-			if raw, err = json.Marshal(out.body); err != nil || out.status >= 500 {
+			if raw, err = json.Marshal(out.body); err != nil {
 				return err
 			}
+			switch {
+			case out.status >= 500:
+				return errRollback
+			case out.noStore:
+				return nil
+			}
 			// Sealed: answers hold session tokens and binding codes.
-			return s.st.putSealed(tx, bucketIdem, idem, storedAnswer{RequestHash: sum[:], Status: out.status, Body: raw})
+			return s.st.putSealed(tx, bucketIdem, idem, storedAnswer{RequestHash: sum[:], Status: out.status, Body: raw, At: s.o.Now()})
 		})
 		switch {
+		case errors.Is(err, errRollback):
+			writeRaw(w, out.status, raw)
 		case err != nil:
 			s.o.Logger.Error("write failed", "path", path, "err", err)
 			writeAnswer(w, apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error"))
@@ -247,21 +342,11 @@ func (s *Server) readBody(r *http.Request, path string) ([]byte, *answer) {
 	return nil, &a
 }
 
-// decode reads exactly one JSON object into v, refusing unknown fields.
+// decode reads exactly one JSON object into v by upstream.DecodeStrict:
+// unknown, case-mismatched and duplicate keys, invalid UTF-8 and trailing
+// data are 400 bad_request.
 func decode(plain []byte, v any) *answer {
-	dec := json.NewDecoder(bytes.NewReader(plain))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data after the JSON object")
-	}
-	if err == nil {
-		var extra json.RawMessage
-		if dec.Decode(&extra) != io.EOF {
-			err = errors.New("trailing data after the JSON object")
-		}
-	}
-	if err != nil {
+	if err := upstream.DecodeStrict(plain, v); err != nil {
 		a := apiErr(http.StatusBadRequest, upstream.ErrCodeBadRequest, badJSONMessage(err))
 		return &a
 	}
@@ -270,13 +355,14 @@ func decode(plain []byte, v any) *answer {
 
 // badJSONMessage names the problem without echoing values.
 func badJSONMessage(err error) string {
-	msg := err.Error()
-	if strings.HasPrefix(msg, "json: unknown field") {
-		return strings.TrimPrefix(msg, "json: ")
-	}
 	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
+	switch {
+	case errors.As(err, &te):
 		return fmt.Sprintf("field %s has the wrong type", te.Field)
+	case errors.Is(err, upstream.ErrNotUTF8), errors.Is(err, upstream.ErrReplacement), errors.Is(err, upstream.ErrDuplicateKey),
+		errors.Is(err, upstream.ErrKeyCase), errors.Is(err, upstream.ErrUnknownKey), errors.Is(err, upstream.ErrTooDeep),
+		errors.Is(err, upstream.ErrTrailing):
+		return err.Error()
 	}
 	return "the body is not a valid JSON object"
 }
@@ -290,8 +376,41 @@ func (s *Server) getJSON(get func() (any, string)) http.HandlerFunc {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		writeAnswer(w, answer{http.StatusOK, v})
+		writeAnswer(w, answer{status: http.StatusOK, body: v})
 	}
+}
+
+// getDivisions answers the division list, precomputed: 304 on its ETag,
+// gzipped for clients that take it (the whole list is about 700 kB of
+// JSON, 100 kB gzipped).
+func (s *Server) getDivisions(w http.ResponseWriter, r *http.Request) {
+	ds := s.divs.Load()
+	w.Header().Set("ETag", ds.tag)
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Vary", "Accept-Encoding")
+	if r.Header.Get("If-None-Match") == ds.tag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", upstream.ContentJSON)
+	body := ds.body
+	if acceptsGzip(r) {
+		w.Header().Set("Content-Encoding", "gzip")
+		body = ds.gz
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") && strings.ReplaceAll(q, " ", "") != "q=0" {
+			return true
+		}
+	}
+	return false
 }
 
 func etagOf(v any) string {
@@ -308,12 +427,19 @@ func writeAnswer(w http.ResponseWriter, a answer) {
 	writeRaw(w, a.status, b)
 }
 
+// writeRaw writes an answer's JSON; an error with a retry_at also gets
+// the Retry-After header (RFC 9110 §10.2.3), in seconds from now.
 func writeRaw(w http.ResponseWriter, status int, b []byte) {
 	w.Header().Set("Content-Type", upstream.ContentJSON)
-	if sw, ok := w.(*statusWriter); ok && status >= 400 {
+	if status >= 400 {
 		var eb upstream.ErrorBody
 		if json.Unmarshal(b, &eb) == nil && eb.Error != nil {
-			sw.code = eb.Error.Code
+			if sw, ok := w.(*statusWriter); ok {
+				sw.code = eb.Error.Code
+			}
+			if eb.Error.RetryAt != nil {
+				w.Header().Set("Retry-After", strconv.Itoa(max(1, int(time.Until(*eb.Error.RetryAt).Seconds()+0.999))))
+			}
 		}
 	}
 	w.WriteHeader(status)

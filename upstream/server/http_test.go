@@ -2,12 +2,15 @@ package server_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/nhikiosk/nhikiosk/divisions"
 	"github.com/nhikiosk/nhikiosk/upstream"
 	"github.com/nhikiosk/nhikiosk/upstream/server"
 	"github.com/nhikiosk/nhikiosk/upstream/upstreamtest"
@@ -139,39 +142,100 @@ func TestETags(t *testing.T) {
 	if err != nil || terms.Version != server.DefaultTerms().Version || terms.Text["zh-TW"] == "" || terms.Text["en"] == "" {
 		t.Errorf("Terms = %+v, %v", terms.Version, err)
 	}
-	divs, err := c.Divisions(t.Context())
-	if err != nil || !divs.Has("連江縣", "東引鄉", "樂華村") {
-		t.Errorf("Divisions lack 連江縣 東引鄉 樂華村 (err %v)", err)
+	divs, tag, err := c.Divisions(t.Context(), "")
+	if err != nil || tag == "" || divs.Version != divisions.BuiltinVersion {
+		t.Fatalf("Divisions = version %q, ETag %q, %v", divs.Version, tag, err)
+	}
+	if _, _, v := divs.List().Address("09007", "09007040", "09007040002"); v == nil || v.Zh != "樂華村" || v.En != "Lehua Vil." {
+		t.Errorf("Divisions lack 連江縣 東引鄉 樂華村 (Lehua Vil.): %+v", v)
+	}
+	if _, tag2, err := c.Divisions(t.Context(), tag); !errors.Is(err, upstream.ErrNotModified) || tag2 != tag {
+		t.Errorf("Divisions with its ETag = %q, %v; want ErrNotModified", tag2, err)
+	}
+}
+
+// TestDivisionsGzip: the list goes gzipped to clients that take it, and
+// whole to those that do not.
+func TestDivisionsGzip(t *testing.T) {
+	e := newEnv(t)
+	for _, enc := range []string{"gzip", "identity"} {
+		req, _ := http.NewRequest("GET", e.sim.URL+upstream.PathDivisions, nil)
+		req.Header.Set("Accept-Encoding", enc)
+		resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := resp.Header.Get("Content-Encoding"); (got == "gzip") != (enc == "gzip") {
+			t.Fatalf("Accept-Encoding %s: Content-Encoding %q", enc, got)
+		}
+		if enc == "gzip" {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ = io.ReadAll(zr)
+		}
+		var d upstream.Divisions
+		if err := json.Unmarshal(body, &d); err != nil || d.Check() != nil {
+			t.Fatalf("Accept-Encoding %s: %v %v", enc, err, d.Check())
+		}
+		if _, tw, v := d.List().Counts(); tw != 368 || v != 7747 {
+			t.Errorf("Accept-Encoding %s: %d townships, %d villages", enc, tw, v)
+		}
+	}
+}
+
+// TestSetDivisions: a changed list (a village renamed) is served with a
+// new ETag, so a kiosk asking with the old one gets it, and addresses are
+// checked against it from then on.
+func TestSetDivisions(t *testing.T) {
+	e := newEnv(t)
+	c := e.c
+	_, tag, err := c.Divisions(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := server.ParseDivisions(strings.NewReader(divisions.HeaderLine+
+		"09007,連江縣,Lienchiang County,09007010,南竿鄉,Nangan Township,09007010001,介壽村,Jieshou Vil.\n"+
+		"09007,連江縣,Lienchiang County,09007010,南竿鄉,Nangan Township,09007010010,新村,New Vil.\n"), "2026-07-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.Server.SetDivisions(l); err != nil {
+		t.Fatal(err)
+	}
+	d, tag2, err := c.Divisions(t.Context(), tag)
+	if err != nil || tag2 == tag || d.Version != "2026-07-01" || len(d.Counties) != 1 {
+		t.Fatalf("after SetDivisions: version %q, ETag %q (was %q), %v", d.Version, tag2, tag, err)
+	}
+	p := upstreamtest.Person(41)
+	p.Household.TownshipCode, p.Household.VillageCode = "09007010", "09007010010"
+	if _, err := c.Register(t.Context(), p); err != nil {
+		t.Errorf("register in the new village: %v", err)
+	}
+	p = upstreamtest.Person(42)
+	p.Household.VillageCode = "09007010002" // 復興村: not in the new list
+	_, err = c.Register(t.Context(), p)
+	wantCode(t, "village dropped from the list", err, 422, upstream.ErrCodeInvalid)
+	if err := e.sim.Server.SetDivisions(divisions.List{}); err == nil {
+		t.Errorf("SetDivisions accepted an empty list")
 	}
 }
 
 func TestParseDivisions(t *testing.T) {
-	d, err := server.ParseDivisions(strings.NewReader("\ufeffcounty,township,village\n臺北市,中正區,建國里\n臺北市,中正區,光復里\n臺北市,大安區,學府里\n臺北市,中正區,建國里\n"))
-	if err != nil {
-		t.Fatal(err)
+	l, err := server.ParseDivisions(strings.NewReader(divisions.HeaderLine+
+		"09007,連江縣,Lienchiang County,09007010,南竿鄉,Nangan Township,09007010001,介壽村,Jieshou Vil.\n"), "2026-01-31")
+	if err != nil || l.Version != "2026-01-31" || len(l.Counties) != 1 {
+		t.Fatalf("ParseDivisions = %+v, %v", l, err)
 	}
-	if len(d.Counties) != 1 || len(d.Counties[0].Townships) != 2 || len(d.Counties[0].Townships[0].Villages) != 2 {
-		t.Errorf("tree = %+v", d)
+	if _, err := server.ParseDivisions(strings.NewReader(divisions.HeaderLine), "2026-01-31"); err == nil {
+		t.Errorf("ParseDivisions accepted a list without villages")
 	}
-	for _, bad := range []string{"", "a,b\n", "a,,c\n"} {
-		if _, err := server.ParseDivisions(strings.NewReader(bad)); err == nil {
-			t.Errorf("ParseDivisions(%q) accepted", bad)
-		}
+	if _, err := server.ParseDivisions(strings.NewReader(""), "31.1.2026"); err == nil || !strings.Contains(err.Error(), "YYYY-MM-DD") {
+		t.Errorf("ParseDivisions with version 31.1.2026: %v", err)
 	}
-	if n := len(server.Sample().Counties); n != 2 {
-		t.Errorf("Sample has %d counties, want 2", n)
-	}
-}
-
-func FuzzParseDivisions(f *testing.F) {
-	f.Add("county,township,village\n連江縣,南竿鄉,介壽村\n")
-	f.Add("a,b,c\n\"x\"\"\",y,z\n")
-	f.Fuzz(func(t *testing.T, s string) {
-		d, err := server.ParseDivisions(strings.NewReader(s))
-		if err == nil && len(d.Counties) == 0 {
-			t.Fatal("no error and no counties")
-		}
-	})
 }
 
 // FuzzRequests sends arbitrary bodies to every write endpoint: the answer

@@ -17,6 +17,10 @@ import (
 type Mail struct {
 	From, To, Subject string
 	Body              string // UTF-8 plain text
+	// MessageID is the Message-ID header (RFC 5322 §3.6.4), "<…@…>",
+	// fixed when the e-mail was queued: a copy sent again after a crash
+	// carries the same one.
+	MessageID string
 }
 
 // Mailer delivers an e-mail. Send blocks until the message is accepted or
@@ -81,6 +85,9 @@ func (s SMTPMailer) Send(ctx context.Context, m Mail) error {
 func (m Mail) bytes() []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\n", m.From, m.To)
+	if m.MessageID != "" {
+		fmt.Fprintf(&b, "Message-ID: %s\r\n", m.MessageID)
+	}
 	fmt.Fprintf(&b, "Subject: %s\r\n", mime.BEncoding.Encode("UTF-8", m.Subject))
 	fmt.Fprintf(&b, "Date: %s\r\n", time.Now().Format(time.RFC1123Z))
 	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n")
@@ -122,5 +129,5 @@ func compose(j mailJob, from, base string) Mail {
 	}
 	body := fmt.Sprintf("%s\n\n驗證碼：%s\n申請編號：%s\n連結：%s\n\n%s\n\nCode: %s\nReference: %s\nLink: %s\n\n驗證碼 24 小時內有效 / The code is valid for 24 hours.\n",
 		zh, j.Code, j.Reference, l, en, j.Code, j.Reference, l)
-	return Mail{From: from, To: j.To, Subject: subject, Body: body}
+	return Mail{From: from, To: j.To, Subject: subject, Body: body, MessageID: j.MessageID}
 }

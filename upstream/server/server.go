@@ -21,8 +21,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/textproto"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,7 @@ import (
 	"filippo.io/age"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/nhikiosk/nhikiosk/divisions"
 	"github.com/nhikiosk/nhikiosk/upstream"
 )
 
@@ -42,7 +44,8 @@ type Options struct {
 	// registrations from kiosks' outboxes (sent as ContentAgeJSON) and
 	// keys the sealing of stored records. Kiosks get its Recipient().
 	Identity *age.X25519Identity
-	// Mailer delivers e-mails; nil means none are sent (DevOut only).
+	// Mailer delivers e-mails. nil is allowed only with DevOut (dev
+	// mode: e-mails are printed, not sent); without either New fails.
 	Mailer Mailer
 	// MailFrom is the sender address of the e-mails.
 	MailFrom string
@@ -53,8 +56,9 @@ type Options struct {
 	// "https://nhisim.example"); empty uses "http://localhost".
 	PublicURL string
 	// Divisions for GET /v1/divisions and address checks; zero uses
-	// the built-in Sample.
-	Divisions upstream.Divisions
+	// the full list built in (divisions.Builtin). SetDivisions replaces
+	// it while serving.
+	Divisions divisions.List
 	// Terms served by GET /v1/terms; zero uses the built-in DefaultTerms.
 	Terms upstream.Terms
 	// FailRate (0–1) answers that share of requests with 503, and Delay
@@ -63,6 +67,19 @@ type Options struct {
 	Delay    time.Duration
 	// PasswordCost is the bcrypt cost; 0 means bcrypt.DefaultCost.
 	PasswordCost int
+	// Limits are the attempt budgets; zero means DefaultLimits.
+	Limits Limits
+	// Compares bounds the password checks (login, password change,
+	// cancellation) bcrypt runs at once; 0 means half the CPUs, at least
+	// one. bcrypt is CPU-bound: unbounded, guessers take every core from
+	// the requests that hash for real (a registration).
+	Compares int
+	// MailRetry is the first pause before a deferred (4xx) e-mail is
+	// tried again; each further pause doubles, up to an hour. 0 means
+	// 30s. MailGiveUp is how long a deferred e-mail is retried before it
+	// is given up and counted; 0 means 24h. A refused one (5xx) is given
+	// up at once.
+	MailRetry, MailGiveUp time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger gets one line per request (path, status, code); nil discards.
@@ -80,10 +97,9 @@ type Options struct {
 type Server struct {
 	o        Options
 	st       *store
-	divs     upstream.Divisions
+	divs     atomic.Pointer[divisionSet]
 	terms    upstream.Terms
 	termsTag string
-	divsTag  string
 	wake     chan struct{}
 	stats    stats
 	closeMu  sync.Mutex
@@ -91,16 +107,18 @@ type Server struct {
 	// wake binding long-polls.
 	changedMu sync.Mutex
 	changedCh chan struct{}
-	// bindFails counts unknown binding codes per client (certificate CN)
-	// in the current minute, against guessing.
-	bindMu    sync.Mutex
-	bindFails map[string]*window
 	lastPurge time.Time
-	cards     *cardAuth // card authentication exchanges (issue 24)
+	// dummyHash is compared against for an unknown account, so its
+	// refusal costs what a known one's does (issue 13).
+	dummyHash  []byte
+	mailDomain string
+	// compares holds a token per password check running (Options.Compares).
+	compares chan struct{}
+	cards    *cardAuth // card authentication exchanges (issue 24)
 }
 
 type stats struct {
-	created, replayed, conflicts, sent atomic.Int64
+	created, replayed, conflicts, sent, gaveUp, refused atomic.Int64
 }
 
 // New opens the database and prepares a Server.
@@ -123,6 +141,24 @@ func New(o Options) (*Server, error) {
 	if o.MailFrom == "" {
 		o.MailFrom = "nhisim@localhost"
 	}
+	if o.Mailer == nil && o.DevOut == nil {
+		// Issue 13: without a relay, nhisim logged "mail sent" and sent
+		// nothing.
+		return nil, errors.New("server: a Mailer is required (only dev mode, with DevOut, prints e-mails instead)")
+	}
+	if o.Limits == (Limits{}) {
+		o.Limits = DefaultLimits()
+	}
+	if o.MailRetry <= 0 {
+		o.MailRetry = 30 * time.Second
+	}
+	if o.MailGiveUp <= 0 {
+		o.MailGiveUp = 24 * time.Hour
+	}
+	dummy, err := bcrypt.GenerateFromPassword([]byte(randomHex(8)), o.PasswordCost)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	cm, err := cardModule(o)
 	if err != nil {
 		return nil, err
@@ -131,14 +167,24 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, st: st, divs: o.Divisions, terms: o.Terms, wake: make(chan struct{}, 1), changedCh: make(chan struct{}), bindFails: map[string]*window{}, cards: newCardAuth(cm)}
-	if len(s.divs.Counties) == 0 {
-		s.divs = Sample()
+	if o.Compares <= 0 {
+		o.Compares = max(1, runtime.GOMAXPROCS(0)/2)
 	}
+	if len(o.Divisions.Counties) == 0 {
+		o.Divisions = divisions.Builtin()
+	}
+	s := &Server{o: o, st: st, terms: o.Terms, wake: make(chan struct{}, 1), changedCh: make(chan struct{}),
+		dummyHash: dummy, mailDomain: mailDomain(o.MailFrom), compares: make(chan struct{}, o.Compares), cards: newCardAuth(cm)}
+	ds, err := newDivisionSet(o.Divisions)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	s.divs.Store(ds)
 	if s.terms.Version == "" {
 		s.terms = DefaultTerms()
 	}
-	s.termsTag, s.divsTag = etagOf(s.terms), etagOf(s.divs)
+	s.termsTag = etagOf(s.terms)
 	return s, nil
 }
 
@@ -152,62 +198,100 @@ func (s *Server) Close() error {
 
 // Stats are counters since New: registrations created, answers replayed
 // for a repeated Idempotency-Key, 409 pending_exists/already_registered
-// conflicts, and e-mails delivered.
+// conflicts, e-mails delivered, e-mails given up after being deferred
+// (4xx) for MailGiveUp, and e-mails the relay refused (5xx).
 type Stats struct {
-	Created, Replayed, Conflicts, MailSent int64
+	Created, Replayed, Conflicts, MailSent, MailGivenUp, MailRefused int64
 }
 
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
-	return Stats{s.stats.created.Load(), s.stats.replayed.Load(), s.stats.conflicts.Load(), s.stats.sent.Load()}
+	return Stats{s.stats.created.Load(), s.stats.replayed.Load(), s.stats.conflicts.Load(), s.stats.sent.Load(),
+		s.stats.gaveUp.Load(), s.stats.refused.Load()}
 }
 
 // Counts reports what the database holds.
 func (s *Server) Counts() (Counts, error) { return s.st.counts() }
 
-// Run delivers queued e-mails, oldest first, retrying with backoff, until
-// ctx ends. E-mails are queued in the same transaction as the answer that
-// causes them, so a crash between the two loses none.
+// Run delivers queued e-mails until ctx ends, each on its own schedule:
+// the one due first is tried; a deferral (4xx, or no answer) makes it due
+// again after a pause that doubles from MailRetry up to an hour, until
+// MailGiveUp has passed since it was queued; a refusal (5xx) gives it up
+// at once. So one deferred address never holds the others back (issue
+// 13). E-mails are queued in the same transaction as the answer that
+// causes them, so a crash between the two loses none; the attempt is
+// recorded before the relay is called, so a crash while it runs retries
+// later with the same Message-ID.
 func (s *Server) Run(ctx context.Context) error {
-	backoff := time.Second
 	for {
-		key, job, ok, err := s.st.nextMail()
-		if err == nil && ok {
-			err = s.deliver(ctx, job)
-			if permanent(err) {
-				// The relay refused the message for good (e.g. 550 no such
-				// mailbox): retrying would block every e-mail behind it.
-				s.o.Logger.Error("mail refused permanently; dropped", "kind", job.Kind, "err", err)
-				err = nil
-			}
-			if err == nil {
-				err = s.st.deleteMail(key)
-			}
+		wait, err := s.deliverNext(ctx)
+		if err != nil {
+			s.o.Logger.Warn("mail queue", "err", err)
+			wait = s.o.MailRetry
 		}
-		wait := time.Duration(0)
-		switch {
-		case err != nil:
-			s.o.Logger.Warn("mail delivery failed", "err", err, "retry_in", backoff)
-			wait = backoff
-			backoff = min(2*backoff, time.Minute)
-		case !ok:
-			wait = time.Minute
-			backoff = time.Second
+		if wait > 0 {
 			s.purgeHourly()
-		default:
-			backoff = time.Second
+		}
+		if wait < 0 {
 			continue
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-s.wake:
-		case <-time.After(wait + time.Duration(rand.Int64N(int64(wait/10)+1))):
+		case <-time.After(wait):
 		}
 	}
 }
 
-// permanent reports whether err is an SMTP 5xx reply.
+// deliverNext tries the job due first, if it is due, and returns how long
+// to wait for the next one (-1: go on at once).
+func (s *Server) deliverNext(ctx context.Context) (time.Duration, error) {
+	seq, job, ok, err := s.st.nextMail()
+	if err != nil {
+		if seq != nil {
+			s.o.Logger.Error("mail job unreadable; set aside", "err", err)
+			return -1, s.st.dropMailSchedule(seq)
+		}
+		return 0, err
+	}
+	now := s.o.Now()
+	switch {
+	case !ok:
+		return time.Minute, nil
+	case job.Due.After(now):
+		return min(job.Due.Sub(now), time.Minute), nil
+	}
+	pause := s.o.MailRetry << min(job.Attempts, 20)
+	if pause > time.Hour || pause <= 0 {
+		pause = time.Hour
+	}
+	if job, err = s.st.rescheduleMail(seq, job, now.Add(pause)); err != nil {
+		return 0, err
+	}
+	err = s.deliver(ctx, job)
+	switch {
+	case err == nil:
+	case permanent(err):
+		s.stats.refused.Add(1)
+		s.o.Logger.Error("mail refused; given up", "kind", job.Kind, "attempts", job.Attempts, "err", err,
+			"refused_total", s.stats.refused.Load())
+	case s.o.Now().Sub(job.Queued) >= s.o.MailGiveUp:
+		s.stats.gaveUp.Add(1)
+		s.o.Logger.Error("mail deferred too long; given up", "kind", job.Kind, "attempts", job.Attempts, "err", err,
+			"given_up_total", s.stats.gaveUp.Load())
+	default:
+		s.o.Logger.Warn("mail deferred", "kind", job.Kind, "attempts", job.Attempts, "err", err, "retry_in", pause)
+		return -1, nil
+	}
+	if ctx.Err() != nil && err != nil {
+		return 0, nil
+	}
+	return -1, s.st.deleteMail(seq, job)
+}
+
+// permanent reports whether err is an SMTP 5xx reply: the relay refused
+// the message for good (e.g. 550 no such mailbox).
 func permanent(err error) bool {
 	var te *textproto.Error
 	return errors.As(err, &te) && te.Code >= 500
@@ -231,15 +315,25 @@ func (s *Server) deliver(ctx context.Context, job mailJob) error {
 		return nil
 	}
 	m := compose(job, s.o.MailFrom, s.o.PublicURL)
-	if s.o.Mailer != nil {
+	if s.o.Mailer == nil {
+		s.o.Logger.Info("mail printed, not sent (dev mode)", "kind", job.Kind)
+	} else {
 		if err := s.o.Mailer.Send(ctx, m); err != nil {
 			return fmt.Errorf("send %s mail: %w", job.Kind, err)
 		}
+		s.stats.sent.Add(1)
+		s.o.Logger.Info("mail sent", "kind", job.Kind, "attempts", job.Attempts)
 	}
-	s.stats.sent.Add(1)
-	s.o.Logger.Info("mail sent", "kind", job.Kind)
 	if s.o.DevOut != nil {
 		fmt.Fprintf(s.o.DevOut, "nhisim dev: %s e-mail reference=%s code=%s link=%s\n", job.Kind, job.Reference, job.Code, link(s.o.PublicURL, job.Reference))
 	}
 	return nil
+}
+
+// mailDomain is the domain of the sender address, for Message-IDs.
+func mailDomain(from string) string {
+	if _, d, ok := strings.Cut(from, "@"); ok && d != "" {
+		return strings.Trim(d, "<> ")
+	}
+	return "nhisim.invalid"
 }

@@ -193,7 +193,7 @@ func TestInvalidFields(t *testing.T) {
 	p.Contact.BackupEmail = "not-an-address"
 	p.Contact.Phone.Number = "123"
 	p.IDNumber = "A123456788"
-	p.Household.Village = "不存在村"
+	p.Household.VillageCode = "09007010099"
 	body := mustJSON(t, p)
 	status, eb := post(t, e.sim.URL+upstream.PathRegistrations, "k-invalid", body)
 	if status != 422 || eb.Error == nil || eb.Error.Code != upstream.ErrCodeInvalid {
@@ -203,7 +203,7 @@ func TestInvalidFields(t *testing.T) {
 	for _, f := range eb.Error.Fields {
 		got = append(got, f.Field+":"+f.Code)
 	}
-	for _, want := range []string{"id_number:check_digit", "contact.email:format", "contact.backup_email:format", "contact.phone:invalid_number", "household.village:unknown"} {
+	for _, want := range []string{"id_number:check_digit", "contact.email:format", "contact.backup_email:format", "contact.phone:invalid_number", "household.village_code:unknown"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("fields %v lack %s", got, want)
 		}

@@ -6,9 +6,7 @@ import (
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
-	"golang.org/x/crypto/bcrypt"
 
-	"github.com/nhikiosk/nhikiosk/rules"
 	"github.com/nhikiosk/nhikiosk/upstream"
 )
 
@@ -24,7 +22,9 @@ func unauthorized() answer {
 }
 
 // session resolves the request's bearer token: it must exist, be within
-// its lifetime and come from the kiosk (client certificate) that logged in.
+// its lifetime, come from the kiosk (client certificate) that logged in,
+// and be of the account's current epoch: a password reset or change ends
+// every session from before (issue 13).
 func (s *Server) session(r *http.Request) (session, *answer) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	var sess session
@@ -33,16 +33,20 @@ func (s *Server) session(r *http.Request) (session, *answer) {
 		return sess, &a
 	}
 	sess.key = s.st.mac("session", tok)
-	var found bool
+	var found, current bool
 	err := s.st.db.View(func(tx *bolt.Tx) (err error) {
-		found, err = s.st.getSealed(tx, bucketSess, sess.key, &sess.sessionRec)
+		if found, err = s.st.getSealed(tx, bucketSess, sess.key, &sess.sessionRec); !found || err != nil {
+			return err
+		}
+		rec, ok, err := s.st.getPersonByKey(tx, sess.PersonKey)
+		current = ok && rec.Epoch == sess.Epoch
 		return err
 	})
 	if err != nil {
-		a := apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error")
+		a := storageErr()
 		return sess, &a
 	}
-	if !found || !s.o.Now().Before(sess.Expires) || sess.Kiosk != kiosk(r) {
+	if !found || !current || !s.o.Now().Before(sess.Expires) || sess.Kiosk != kiosk(r) {
 		a := unauthorized()
 		return sess, &a
 	}
@@ -73,17 +77,18 @@ func (s *Server) getAuth(fn func(w http.ResponseWriter, r *http.Request, sess se
 			return
 		}
 		var rec record
-		var ok bool
+		var ok, isLocked bool
 		err := s.st.db.View(func(tx *bolt.Tx) (err error) {
 			rec, ok, err = s.st.getPersonByKey(tx, sess.PersonKey)
+			isLocked = s.accountLocked(tx, sess.PersonKey)
 			return err
 		})
 		switch {
 		case err != nil:
-			writeAnswer(w, apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error"))
+			writeAnswer(w, storageErr())
 		case !ok:
 			writeAnswer(w, unauthorized())
-		case rec.Locked:
+		case isLocked:
 			writeAnswer(w, locked())
 		default:
 			fn(w, r, sess, rec)
@@ -93,6 +98,13 @@ func (s *Server) getAuth(fn func(w http.ResponseWriter, r *http.Request, sess se
 
 func locked() answer {
 	return apiErr(http.StatusLocked, upstream.ErrCodeAccountLocked, "the account is locked after 5 wrong passwords; use forgot password to set a new one")
+}
+
+// accountLocked reports whether the account's login budget is locked
+// (only a password reset lifts it); its open sessions are then refused.
+func (s *Server) accountLocked(tx *bolt.Tx, key []byte) bool {
+	l, _ := s.o.Limits.Login.locked(s.st.getBudget(tx, budgetLogin, key), s.o.Now())
+	return l
 }
 
 // authed decodes and checks a session's request and runs fn on the
@@ -107,68 +119,73 @@ func authed[T any](s *Server, sess session, plain []byte, check func(T) []upstre
 		a := invalid(f)
 		return nil, &a
 	}
-	return func(tx *bolt.Tx, _ []byte) answer {
+	return func(tx *bolt.Tx, _ idemRef) answer {
 		rec, ok, err := s.st.getPersonByKey(tx, sess.PersonKey)
 		switch {
 		case err != nil:
-			return apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error")
-		case !ok:
+			return storageErr()
+		case !ok || rec.Epoch != sess.Epoch:
 			return unauthorized()
-		case rec.Locked:
+		case s.accountLocked(tx, sess.PersonKey):
 			return locked()
 		}
 		return fn(tx, req, &rec)
 	}, nil
 }
 
-func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	k := kiosk(r)
-	s.write(upstream.PathSessions, func(plain []byte) (writeFunc, *answer) { return s.prepLogin(plain, k) })(w, r)
+// prepLogin opens a session. The password is checked before anything
+// else is said, outside the write transaction (checkPassword): an
+// unknown ID answers 403 wrong_password at the same cost as a known one;
+// the MaxPasswordFails-th wrong password in a row locks the account (423)
+// until a password reset; only with the right password does a pending
+// account learn it is not active yet (409).
+func (s *Server) prepLogin(c client, plain []byte) (writeFunc, *answer) {
+	var v upstream.Login
+	if a := decode(plain, &v); a != nil {
+		return nil, a
+	}
+	if f := append(upstream.ValidateIdentify(v.CardNumber, v.IDNumber), upstream.ValidatePassword("password", v.Password)...); len(f) > 0 {
+		a := invalid(f)
+		return nil, &a
+	}
+	if a := s.peekProof(c.r, upstream.PathSessions, plain); a != nil {
+		return nil, a // before an attempt is spent
+	}
+	key := s.st.personKey(v.IDNumber)
+	pc, early := s.checkPassword(c, budgetLogin, key, v.Password, s.hashByID(v.IDNumber))
+	if early != nil {
+		return nil, early
+	}
+	return func(tx *bolt.Tx, _ idemRef) answer {
+		rec, ok, err := s.st.getPerson(tx, v.IDNumber)
+		if err != nil {
+			return storageErr()
+		}
+		if a, right := s.settle(tx, c, budgetLogin, key, pc, rec.PasswordHash); !right || !ok {
+			return a
+		}
+		if rec.Status != upstream.StatusActive {
+			return apiErr(http.StatusConflict, upstream.ErrCodeNotActive, "the registration is not confirmed yet")
+		}
+		rec.Reg.CardNumber = v.CardNumber
+		a := s.newSession(tx, key, rec.Epoch, c.name)
+		if a.status != http.StatusCreated {
+			return a
+		}
+		return s.save(tx, &rec, a)
+	}, nil
 }
 
-func (s *Server) prepLogin(plain []byte, kioskName string) (writeFunc, *answer) {
-	return person(s, plain, func(v upstream.Login) (string, string) { return v.CardNumber, v.IDNumber },
-		func(v upstream.Login) []upstream.FieldError {
-			if v.Password == "" {
-				return []upstream.FieldError{{Field: "password", Code: rules.CodeRequired, Message: "the registration password is required"}}
-			}
-			return nil
-		},
-		func(tx *bolt.Tx, v upstream.Login, rec *record) answer {
-			switch {
-			case rec.Status != upstream.StatusActive:
-				return apiErr(http.StatusConflict, upstream.ErrCodeNotActive, "the registration is not confirmed yet")
-			case rec.Locked:
-				return locked()
-			}
-			if a, ok := s.checkPassword(tx, rec, v.Password); !ok {
-				return a
-			}
-			tok := randomHex(32)
-			exp := s.o.Now().Add(upstream.SessionLifetime)
-			sr := sessionRec{PersonKey: s.st.personKey(v.CardNumber, v.IDNumber), Kiosk: kioskName, Expires: exp}
-			if err := s.st.putSealed(tx, bucketSess, s.st.mac("session", tok), sr); err != nil {
-				return apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error")
-			}
-			return s.save(tx, rec, answer{http.StatusCreated, upstream.Session{Token: tok, ExpiresAt: exp}})
-		})
-}
-
-// checkPassword compares password with the record's; a wrong one is
-// counted, and the MaxPasswordFails-th in a row locks the account (saved
-// either way). A right one resets the count (saved by the caller).
-func (s *Server) checkPassword(tx *bolt.Tx, rec *record, password string) (answer, bool) {
-	if bcrypt.CompareHashAndPassword(rec.PasswordHash, []byte(password)) == nil {
-		rec.PasswordFails = 0
-		return answer{}, true
+// newSession stores a session of the account key at epoch for the kiosk
+// and answers 201 with its token.
+func (s *Server) newSession(tx *bolt.Tx, key []byte, epoch int, kioskName string) answer {
+	tok := randomHex(32)
+	exp := s.o.Now().Add(upstream.SessionLifetime)
+	sr := sessionRec{PersonKey: key, Kiosk: kioskName, Expires: exp, Epoch: epoch}
+	if err := s.st.putSealed(tx, bucketSess, s.st.mac("session", tok), sr); err != nil {
+		return storageErr()
 	}
-	rec.PasswordFails++
-	if rec.PasswordFails >= upstream.MaxPasswordFails {
-		rec.Locked, rec.PasswordFails = true, 0
-		s.o.Logger.Warn("account locked", "reason", "wrong_passwords")
-		return s.save(tx, rec, locked()), false
-	}
-	return s.save(tx, rec, apiErr(http.StatusForbidden, upstream.ErrCodeWrongPassword, "the registration password is wrong")), false
+	return answer{status: http.StatusCreated, body: upstream.Session{Token: tok, ExpiresAt: exp}}
 }
 
 func (s *Server) prepLogout(sess session, plain []byte) (writeFunc, *answer) {
@@ -176,10 +193,10 @@ func (s *Server) prepLogout(sess session, plain []byte) (writeFunc, *answer) {
 	if a := decode(plain, &v); a != nil {
 		return nil, a
 	}
-	return func(tx *bolt.Tx, _ []byte) answer {
+	return func(tx *bolt.Tx, _ idemRef) answer {
 		if err := tx.Bucket(bucketSess).Delete(sess.key); err != nil {
 			return apiErr(http.StatusInternalServerError, upstream.ErrCodeInternal, "storage error")
 		}
-		return answer{http.StatusOK, upstream.StatusReply{Status: upstream.StatusEnded}}
+		return answer{status: http.StatusOK, body: upstream.StatusReply{Status: upstream.StatusEnded}}
 	}, nil
 }

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"bytes"
 	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,13 +22,23 @@ import (
 
 // Buckets of the bbolt database.
 var (
-	bucketPeople = []byte("people")    // hmac(card|id) → sealed record
-	bucketIdem   = []byte("idem")      // path + key → stored answer
-	bucketMail   = []byte("mail")      // sequence → sealed mail job
-	bucketSess   = []byte("sessions")  // hmac(token) → sealed sessionRec
-	bucketBind   = []byte("bindings")  // binding id → sealed bindingRec
-	bucketCodes  = []byte("bindcodes") // hmac(code) → binding id
+	bucketPeople  = []byte("people")    // hmac(id number) → sealed record
+	bucketIdem    = []byte("idem")      // path + key → sealed stored answer
+	bucketMail    = []byte("mail")      // sequence → sealed mail job
+	bucketMailDue = []byte("maildue")   // due time + sequence → nothing: the mail queue's schedule
+	bucketSess    = []byte("sessions")  // hmac(token) → sealed sessionRec
+	bucketBind    = []byte("bindings")  // binding id → sealed bindingRec
+	bucketCodes   = []byte("bindcodes") // hmac(code) → binding id
+	bucketBudgets = []byte("budgets")   // purpose + subject → spent (attempt budgets)
+	bucketMeta    = []byte("meta")      // "schema" → version
 )
+
+var allBuckets = [][]byte{bucketPeople, bucketIdem, bucketMail, bucketMailDue, bucketSess, bucketBind,
+	bucketCodes, bucketBudgets, bucketMeta}
+
+// schemaVersion is the database layout: 2 keys people by ID number
+// alone (one account per ID, issue 13), 1 keyed them by card and ID.
+const schemaVersion = "2"
 
 // record is one person's registration as nhisim keeps it. It is sealed
 // (XChaCha20-Poly1305) before it reaches disk; the password and the codes
@@ -40,12 +52,18 @@ type record struct {
 	Code         codeState             `json:"code"`
 	Reset        codeState             `json:"reset"`
 	Created      time.Time             `json:"created"`
+	// CreatedBy is the hash of the path and Idempotency-Key that created
+	// the record, and CreatedHash the hash of that request: a replay
+	// after the stored answer was purged still gets its 201.
+	CreatedBy   []byte `json:"created_by,omitempty"`
+	CreatedHash []byte `json:"created_hash,omitempty"`
 	// Account services (issue 8).
-	PasswordFails int         `json:"password_fails,omitempty"` // wrong passwords in a row
-	Locked        bool        `json:"locked,omitempty"`         // until a password reset
-	PendingEmail  string      `json:"pending_email,omitempty"`  // new primary e-mail, unconfirmed
-	EmailCode     codeState   `json:"email_code"`
-	Devices       []deviceRec `json:"devices,omitempty"`
+	PendingEmail string      `json:"pending_email,omitempty"` // new primary e-mail, unconfirmed
+	EmailCode    codeState   `json:"email_code"`
+	Devices      []deviceRec `json:"devices,omitempty"`
+	// Epoch counts password changes and resets: a session from an
+	// earlier epoch has ended.
+	Epoch int `json:"epoch,omitempty"`
 }
 
 // deviceRec is a linked mobile device.
@@ -62,6 +80,7 @@ type sessionRec struct {
 	PersonKey []byte    `json:"person_key"`
 	Kiosk     string    `json:"kiosk"`
 	Expires   time.Time `json:"expires"`
+	Epoch     int       `json:"epoch,omitempty"` // the record's Epoch at login
 }
 
 // bindingRec is a started mobile device binding.
@@ -74,74 +93,21 @@ type bindingRec struct {
 	CodeKey   []byte    `json:"code_key"` // its key in bucketCodes
 }
 
-// purgeAfter is how long an ended session or binding stays: long enough
-// for a late poll or phone to get "expired" rather than "unknown".
-const purgeAfter = 24 * time.Hour
-
-// purge deletes sessions and bindings that ended before now-purgeAfter.
-func (s *store) purge(now time.Time) (n int, err error) {
-	cut := now.Add(-purgeAfter)
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		var dead [][]byte
-		err := tx.Bucket(bucketSess).ForEach(func(k, v []byte) error {
-			var r sessionRec
-			if s.open(v, &r) != nil || r.Expires.Before(cut) {
-				dead = append(dead, k)
-			}
-			return nil
-		})
-		for _, k := range dead {
-			if err == nil {
-				err = tx.Bucket(bucketSess).Delete(k)
-			}
-		}
-		n = len(dead)
-		dead = dead[:0]
-		var codes [][]byte
-		if err == nil {
-			err = tx.Bucket(bucketBind).ForEach(func(k, v []byte) error {
-				var b bindingRec
-				if s.open(v, &b) != nil || b.Expires.Before(cut) {
-					dead, codes = append(dead, k), append(codes, b.CodeKey)
-				}
-				return nil
-			})
-		}
-		for i, k := range dead {
-			if err == nil {
-				err = tx.Bucket(bucketBind).Delete(k)
-			}
-			if err == nil && codes[i] != nil {
-				err = tx.Bucket(bucketCodes).Delete(codes[i])
-			}
-		}
-		n += len(dead)
-		return err
-	})
-	return n, err
-}
-
-// codeState is an e-mailed code: its keyed hash, expiry and wrong tries.
+// codeState is an e-mailed code: its keyed hash and expiry. Wrong tries
+// are counted by an attempt budget of the account, not here, so a new
+// code does not reset them (issue 13).
 type codeState struct {
-	Hash        []byte    `json:"hash,omitempty"`
-	Expires     time.Time `json:"expires"`
-	Tries       int       `json:"tries"`
-	LockedUntil time.Time `json:"locked_until"`
+	Hash    []byte    `json:"hash,omitempty"`
+	Expires time.Time `json:"expires"`
 }
 
-// storedAnswer is a reply kept for an idempotency key.
+// storedAnswer is a reply kept for an idempotency key until
+// upstream.IdemRetention after At.
 type storedAnswer struct {
-	RequestHash []byte `json:"request_hash"`
-	Status      int    `json:"status"`
-	Body        []byte `json:"body"`
-}
-
-// mailJob is one e-mail waiting in the durable mail queue.
-type mailJob struct {
-	Kind      string `json:"kind"` // confirm, resend, reset, email_change, sms (logged only)
-	To        string `json:"to"`
-	Reference string `json:"reference"`
-	Code      string `json:"code"`
+	RequestHash []byte    `json:"request_hash"`
+	Status      int       `json:"status"`
+	Body        []byte    `json:"body"`
+	At          time.Time `json:"at"`
 }
 
 // store is nhisim's storage: a bbolt file whose personal data is sealed
@@ -157,18 +123,6 @@ func openStore(path string, secret []byte) (*store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketPeople, bucketIdem, bucketMail, bucketSess, bucketBind, bucketCodes} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("create buckets: %w", err)
-	}
 	keys := hkdf.New(sha256.New, secret, nil, []byte("nhisim store v1"))
 	sealKey, macKey := make([]byte, chacha20poly1305.KeySize), make([]byte, 32)
 	if _, err := io.ReadFull(keys, sealKey); err != nil {
@@ -179,17 +133,107 @@ func openStore(path string, secret []byte) (*store, error) {
 	}
 	aead, err := chacha20poly1305.NewX(sealKey)
 	if err != nil {
+		db.Close()
 		return nil, err
 	}
-	return &store{db: db, aead: aead, macKey: macKey}, nil
+	st := &store{db: db, aead: aead, macKey: macKey}
+	if err := db.Update(st.prepare); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("prepare database %s: %w", path, err)
+	}
+	return st, nil
+}
+
+// prepare creates the buckets and brings a database of schema 1 to
+// schema 2: people are keyed by ID number alone, so one ID has one
+// account. Where schema 1 held two records for one ID (two card
+// numbers), the active one, else the newer one, is kept. Sessions and
+// bindings, which point at the old keys, are dropped: they last minutes.
+func (s *store) prepare(tx *bolt.Tx) error {
+	for _, b := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	if string(meta.Get([]byte("schema"))) == schemaVersion {
+		return nil
+	}
+	people := tx.Bucket(bucketPeople)
+	keep := map[string]record{}
+	var old [][]byte
+	err := people.ForEach(func(k, v []byte) error {
+		var rec record
+		if err := s.open(v, &rec); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		old = append(old, bytes.Clone(k))
+		nk := string(s.personKey(rec.Reg.IDNumber))
+		if cur, ok := keep[nk]; ok && (cur.Status == upstream.StatusActive || rec.Status != upstream.StatusActive && cur.Created.After(rec.Created)) {
+			return nil
+		}
+		keep[nk] = rec
+		return nil
+	})
+	for _, k := range old {
+		if err == nil {
+			err = people.Delete(k)
+		}
+	}
+	for _, rec := range keep {
+		if err == nil {
+			err = s.putPerson(tx, rec)
+		}
+	}
+	if err == nil {
+		err = s.scheduleOldMail(tx)
+	}
+	for _, b := range [][]byte{bucketSess, bucketBind, bucketCodes} {
+		if err == nil {
+			if err = tx.DeleteBucket(b); err == nil {
+				_, err = tx.CreateBucket(b)
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return meta.Put([]byte("schema"), []byte(schemaVersion))
 }
 
 func (s *store) close() error { return s.db.Close() }
 
-// personKey is the keyed hash that indexes a person: the card number and
-// ID number never appear on disk in clear.
-func (s *store) personKey(card, id string) []byte {
-	return s.mac("person", card+"|"+id)
+// scheduleOldMail gives the mail jobs of a schema 1 database a
+// Message-ID and a place in the schedule, due at once.
+func (s *store) scheduleOldMail(tx *bolt.Tx) error {
+	mail := tx.Bucket(bucketMail)
+	var seqs [][]byte
+	if err := mail.ForEach(func(k, _ []byte) error { seqs = append(seqs, bytes.Clone(k)); return nil }); err != nil {
+		return err
+	}
+	for _, seq := range seqs {
+		var job mailJob
+		if _, err := s.getSealed(tx, bucketMail, seq, &job); err != nil {
+			return fmt.Errorf("migrate mail: %w", err)
+		}
+		if job.MessageID == "" {
+			job.MessageID = fmt.Sprintf("<%s.%d@nhisim>", randomHex(12), binary.BigEndian.Uint64(seq))
+		}
+		if err := s.putSealed(tx, bucketMail, seq, job); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketMailDue).Put(dueKey(job.Due, seq), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// personKey is the keyed hash that indexes a person by ID number: one
+// account per ID (a replaced card keeps it), and the ID number never
+// appears on disk in clear.
+func (s *store) personKey(id string) []byte {
+	return s.mac("person-id", id)
 }
 
 func (s *store) mac(domain, v string) []byte {
@@ -224,16 +268,9 @@ func (s *store) open(b []byte, v any) error {
 	return json.Unmarshal(plain, v)
 }
 
-// getPerson reads a person's record; ok is false if there is none.
-func (s *store) getPerson(tx *bolt.Tx, card, id string) (rec record, ok bool, err error) {
-	b := tx.Bucket(bucketPeople).Get(s.personKey(card, id))
-	if b == nil {
-		return rec, false, nil
-	}
-	if err := s.open(b, &rec); err != nil {
-		return rec, false, fmt.Errorf("read record: %w", err)
-	}
-	return rec, true, nil
+// getPerson reads the record of ID number id; ok is false if there is none.
+func (s *store) getPerson(tx *bolt.Tx, id string) (rec record, ok bool, err error) {
+	return s.getPersonByKey(tx, s.personKey(id))
 }
 
 // getPersonByKey reads a person's record by its index key (a session's
@@ -272,52 +309,11 @@ func (s *store) putPerson(tx *bolt.Tx, rec record) error {
 	if err != nil {
 		return fmt.Errorf("seal record: %w", err)
 	}
-	return tx.Bucket(bucketPeople).Put(s.personKey(rec.Reg.CardNumber, rec.Reg.IDNumber), b)
+	return tx.Bucket(bucketPeople).Put(s.personKey(rec.Reg.IDNumber), b)
 }
 
-func (s *store) deletePerson(tx *bolt.Tx, card, id string) error {
-	return tx.Bucket(bucketPeople).Delete(s.personKey(card, id))
-}
-
-// queueMail adds a mail job in the same transaction as the change that
-// causes it, so an answer and its e-mail commit together.
-func (s *store) queueMail(tx *bolt.Tx, job mailJob) error {
-	b := tx.Bucket(bucketMail)
-	seq, err := b.NextSequence()
-	if err != nil {
-		return err
-	}
-	sealed, err := s.seal(job)
-	if err != nil {
-		return err
-	}
-	return b.Put(seqKey(seq), sealed)
-}
-
-func seqKey(n uint64) []byte {
-	k := make([]byte, 8)
-	for i := 7; i >= 0; i-- {
-		k[i] = byte(n)
-		n >>= 8
-	}
-	return k
-}
-
-// nextMail returns the oldest queued mail job, or ok false.
-func (s *store) nextMail() (key []byte, job mailJob, ok bool, err error) {
-	err = s.db.View(func(tx *bolt.Tx) error {
-		k, v := tx.Bucket(bucketMail).Cursor().First()
-		if k == nil {
-			return nil
-		}
-		key, ok = append([]byte(nil), k...), true
-		return s.open(v, &job)
-	})
-	return key, job, ok, err
-}
-
-func (s *store) deleteMail(key []byte) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMail).Delete(key) })
+func (s *store) deletePerson(tx *bolt.Tx, id string) error {
+	return tx.Bucket(bucketPeople).Delete(s.personKey(id))
 }
 
 // Counts is what nhisim holds, for tests and the kill test's check.

@@ -10,5 +10,5 @@ import (
 // that booted without the time takes it from here over mutual TLS.
 func (s *Server) getTime(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	writeAnswer(w, answer{http.StatusOK, upstream.ServerTime{Time: s.o.Now().UTC()}})
+	writeAnswer(w, answer{status: http.StatusOK, body: upstream.ServerTime{Time: s.o.Now().UTC()}})
 }

@@ -17,9 +17,12 @@ type Mailpit struct {
 
 // MailpitMessage is the part of a caught message tests look at.
 type MailpitMessage struct {
-	ID      string
-	Subject string
-	Text    string
+	ID string
+	// MessageID is the message's Message-ID header, without its angle
+	// brackets (Mailpit's own ID is ID).
+	MessageID string
+	Subject   string
+	Text      string
 }
 
 var mailpitHTTP = &http.Client{Timeout: 10 * time.Second}

@@ -65,31 +65,44 @@ func newCA(t testing.TB, name string, from, until time.Time) *CA {
 
 // Server issues a server certificate for 127.0.0.1 and localhost.
 func (ca *CA) Server(t testing.TB) Pair {
-	return ca.issue(t, "nhisim", x509.ExtKeyUsageServerAuth, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	return ca.issue(t, "nhisim", nil, x509.ExtKeyUsageServerAuth, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
 }
 
 // ServerFor issues a server certificate for 127.0.0.1, localhost and ips
 // too (10.0.2.2, the host as a QEMU guest on user networking sees it).
 func (ca *CA) ServerFor(t testing.TB, ips ...net.IP) Pair {
-	return ca.issue(t, "nhisim", x509.ExtKeyUsageServerAuth, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour), ips...)
+	return ca.issue(t, "nhisim", nil, x509.ExtKeyUsageServerAuth, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour), ips...)
 }
 
-// Client issues a kiosk (client) certificate.
+// Client issues a kiosk's client certificate (role upstream.RoleKiosk:
+// OU=kiosk).
 func (ca *CA) Client(t testing.TB, kiosk string) Pair {
-	return ca.issue(t, kiosk, x509.ExtKeyUsageClientAuth, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	return ca.WithRoles(t, kiosk, "kiosk")
+}
+
+// Phone issues a phone's client certificate (role upstream.RolePhone:
+// OU=phone): it may only bind.
+func (ca *CA) Phone(t testing.TB, name string) Pair {
+	return ca.WithRoles(t, name, "phone")
+}
+
+// WithRoles issues a client certificate whose organizational units are
+// roles (none: a certificate with no role, which nhisim refuses).
+func (ca *CA) WithRoles(t testing.TB, cn string, roles ...string) Pair {
+	return ca.issue(t, cn, roles, x509.ExtKeyUsageClientAuth, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
 }
 
 // ExpiredClient issues a kiosk certificate that expired an hour ago.
 func (ca *CA) ExpiredClient(t testing.TB, kiosk string) Pair {
-	return ca.issue(t, kiosk, x509.ExtKeyUsageClientAuth, time.Now().Add(-48*time.Hour), time.Now().Add(-time.Hour))
+	return ca.issue(t, kiosk, []string{"kiosk"}, x509.ExtKeyUsageClientAuth, time.Now().Add(-48*time.Hour), time.Now().Add(-time.Hour))
 }
 
-func (ca *CA) issue(t testing.TB, cn string, usage x509.ExtKeyUsage, from, until time.Time, ips ...net.IP) Pair {
+func (ca *CA) issue(t testing.TB, cn string, roles []string, usage x509.ExtKeyUsage, from, until time.Time, ips ...net.IP) Pair {
 	t.Helper()
 	key := mustKey(t)
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(t),
-		Subject:      pkix.Name{CommonName: cn},
+		Subject:      pkix.Name{CommonName: cn, OrganizationalUnit: roles},
 		NotBefore:    from,
 		NotAfter:     until,
 		KeyUsage:     x509.KeyUsageDigitalSignature,

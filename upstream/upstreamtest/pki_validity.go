@@ -11,7 +11,7 @@ import (
 // ips, valid from from until until: a certificate that expired long ago,
 // or is valid only later, for tests of a kiosk whose clock is wrong.
 func (ca *CA) ServerValid(t testing.TB, from, until time.Time, ips ...net.IP) Pair {
-	return ca.issue(t, "nhisim", x509.ExtKeyUsageServerAuth, from, until, ips...)
+	return ca.issue(t, "nhisim", nil, x509.ExtKeyUsageServerAuth, from, until, ips...)
 }
 
 // NewCAValid is NewCA valid from from until until.

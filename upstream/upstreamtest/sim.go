@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -49,6 +50,9 @@ func Start(t testing.TB, o server.Options, tc *tls.Config) *Sim {
 	if o.PasswordCost == 0 {
 		o.PasswordCost = bcrypt.MinCost
 	}
+	if o.Mailer == nil && o.DevOut == nil {
+		o.DevOut = io.Discard // dev mode: e-mails are printed, here to nowhere
+	}
 	if o.CardAuth == "" && o.CardModule == nil {
 		o.CardAuth = server.CardAuthSim
 	}
@@ -86,7 +90,8 @@ func Start(t testing.TB, o server.Options, tc *tls.Config) *Sim {
 }
 
 // Person returns a registration of an obviously fake person, number n,
-// that passes every rule and the built-in sample divisions: card number
+// that passes every rule and lives in the built-in division list (連江縣
+// 南竿鄉 介壽村, by code): card number
 // 0000000000nn, a valid ID number starting A1, e-mail testNN@example.com.
 func Person(n int) upstream.Registration {
 	return upstream.Registration{
@@ -94,8 +99,8 @@ func Person(n int) upstream.Registration {
 		IDNumber:   IDNumber(n),
 		Name:       "測試" + fmt.Sprint(n),
 		BirthDate:  "1980-01-02",
-		Household: upstream.Household{Number: "F1234567", County: "連江縣", Township: "南竿鄉",
-			Village: "介壽村", Neighbourhood: 3},
+		Household: upstream.Household{Number: "F1234567", CountyCode: "09007", TownshipCode: "09007010",
+			VillageCode: "09007010001", Neighbourhood: 3},
 		Password: "Test1!pw",
 		Contact: upstream.Contact{
 			Phone:  upstream.Phone{AreaCode: "02", Number: "23456789"},

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package main
+
+// noCoreDumps is Linux-only; elsewhere the operating system's own
+// settings apply.
+func noCoreDumps() error { return nil }
