@@ -215,3 +215,51 @@ func (st *ScrollText) step(c *Ctx, dir int) bool {
 	}
 	return true
 }
+
+// Spoken returns the cell's text (or Say), its note, its place among the
+// cells, and whether it is the current choice.
+func (gc *gridCell) Spoken(c *Ctx) []Msg {
+	text := gc.cell.Text
+	if !gc.cell.Say.IsZero() {
+		text = gc.cell.Say
+	}
+	out := []Msg{text}
+	if !gc.cell.Note.IsZero() && gc.cell.Say.IsZero() {
+		out = append(out, gc.cell.Note)
+	}
+	i := indexOf(gc.g.Children(), Widget(gc)) + 1
+	out = append(out, say("display.say.item", "i", i, "n", len(gc.g.cells)))
+	if gc.g.Selected == gc.cell.ID {
+		out = append(out, say("display.say.selected"))
+	}
+	return out
+}
+
+// Activate chooses the cell.
+func (gc *gridCell) Activate(c *Ctx) {
+	gc.g.Selected = gc.cell.ID
+	c.Invalidate(gc.g.R)
+	if gc.g.OnSelect != nil {
+		gc.g.OnSelect(gc.cell)
+	}
+}
+
+// Spoken returns the caption, the value (or the prompt), and "button".
+func (ch *Choice) Spoken(c *Ctx) []Msg {
+	v := ch.text()
+	if !ch.Value.IsZero() && !ch.Say.IsZero() {
+		v = ch.Say
+	}
+	out := []Msg{ch.Caption, v, say("display.say.button")}
+	if ch.Disabled {
+		out = append(out, say("display.say.unavailable"))
+	}
+	return out
+}
+
+// Activate taps the choice, if it is enabled.
+func (ch *Choice) Activate(c *Ctx) {
+	if !ch.Disabled && ch.OnTap != nil {
+		ch.OnTap()
+	}
+}

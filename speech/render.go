@@ -108,14 +108,28 @@ func number(out []Clip, lang string, n int) []Clip {
 }
 
 // spell says s character by character; a Chinese character in its
-// Mandarin recording whatever the language.
+// Mandarin recording whatever the language. Punctuation without a name
+// ("—", "：") is not said.
 func spell(out []Clip, lang string, s string) []Clip {
 	for _, c := range s {
 		l := lang
-		if unicode.Is(unicode.Han, c) {
+		switch {
+		case unicode.Is(unicode.Han, c):
 			l = display.LangZhTW
+		case c < 0x80 && (unicode.IsLetter(c) || unicode.IsDigit(c)), symbolNames[c]:
+		default:
+			continue
 		}
 		out = append(out, Clip{l, CharID(c)})
 	}
 	return out
 }
+
+// symbolNames are the symbols with a recording.
+var symbolNames = func() map[rune]bool {
+	m := map[rune]bool{}
+	for _, s := range symbols {
+		m[s.r] = true
+	}
+	return m
+}()

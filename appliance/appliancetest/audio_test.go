@@ -9,6 +9,7 @@ import (
 
 	"github.com/nhikiosk/nhikiosk/appliance"
 	"github.com/nhikiosk/nhikiosk/display"
+	"github.com/nhikiosk/nhikiosk/divisions"
 	"github.com/nhikiosk/nhikiosk/speech"
 	"github.com/nhikiosk/nhikiosk/speech/voice"
 )
@@ -135,6 +136,45 @@ func (k tactile) typeInto(f appliance.FieldID, s string) {
 	k.press(display.KeyBack)
 }
 
+// pickAddress chooses a's county, township and village from the grids
+// (through a group of a long list) and types the neighbourhood, with the
+// keys, as PickAddress does by touch.
+func (k tactile) pickAddress(a Address) {
+	k.T.Helper()
+	c, tw, v := a.Names()
+	for _, l := range []struct {
+		level string
+		d     *divisions.Division
+	}{{"county", c}, {"township", tw}, {"village", v}} {
+		id := l.level + "." + l.d.Code
+		if k.UI.Find(id) != nil {
+			k.choose(id)
+			continue
+		}
+		groups, ok := k.UI.Find(appliance.IDGroup).(*display.Grid)
+		if !ok {
+			k.T.Fatalf("%s %s: neither its cell nor groups on the screen", l.level, l.d.Zh)
+		}
+		found := false
+		for _, g := range groups.Cells() {
+			if !k.mayHold(g, l.d) {
+				continue
+			}
+			k.choose(appliance.IDGroup + "." + g.ID)
+			if k.UI.Find(id) != nil {
+				k.choose(id)
+				found = true
+				break
+			}
+			k.press(display.KeyBack)
+		}
+		if !found {
+			k.T.Fatalf("%s %s in no group", l.level, l.d.Zh)
+		}
+	}
+	k.typeInto(appliance.FieldNeighbourhood, a.Neighbourhood)
+}
+
 func TestRegisterByTactileKeys(t *testing.T) {
 	lib, err := speech.OpenLibrary(voice.FS)
 	if err != nil {
@@ -186,10 +226,7 @@ func TestRegisterByTactileKeys(t *testing.T) {
 			k.typeInto(appliance.FieldHousehold, "f1234567")
 			k.choose(appliance.IDNext)
 			k.Want(appliance.ScreenAddress)
-			k.choose("county.連江縣")
-			k.choose("township.南竿鄉")
-			k.choose("village.介壽村")
-			k.typeInto(appliance.FieldNeighbourhood, "3")
+			k.pickAddress(k.Address)
 			k.choose(appliance.IDNext)
 			k.Want(appliance.ScreenPassword)
 			mark := len(v.said)
