@@ -163,6 +163,11 @@ type Display struct {
 	// Backlight is the /sys/class/backlight device name; empty disables
 	// dimming.
 	Backlight string `json:"backlight"`
+	// Rotation turns the frame on a panel mounted rotated, in degrees
+	// clockwise: 0, 90, 180 or 270 (fbdev only; touches follow). Touch
+	// Display 2 is a 720×1280 portrait panel: mounted in landscape it
+	// takes 90 or 270.
+	Rotation int `json:"rotation"`
 	// WebListen is where the web backend serves its page, host:port. Off
 	// loopback anyone who reaches it can use the kiosk, so the kiosk then
 	// warns loudly; it never needs to be.

@@ -145,6 +145,12 @@ func (c Config) validateDisplay(v *validator) {
 		v.add("display.font_index", "must be between 0 and 63 (the face inside a .ttc collection)")
 	}
 	v.oneOf("display.theme", d.Theme, Themes)
+	switch {
+	case d.Rotation != 0 && d.Rotation != 90 && d.Rotation != 180 && d.Rotation != 270:
+		v.add("display.rotation", "must be 0, 90, 180 or 270 (degrees clockwise)")
+	case d.Rotation != 0 && d.Backend != DisplayFBDev:
+		v.add("display.rotation", "only the fbdev backend turns the frame; a window system rotates its own screens")
+	}
 	if strings.ContainsAny(d.Backlight, "/\x00") || d.Backlight == "." || d.Backlight == ".." {
 		v.add("display.backlight", "must be a device name under /sys/class/backlight, not a path")
 	}
