@@ -17,7 +17,7 @@ func (b *binding) page(w wizard, v *view) *display.Page {
 	case ScreenBind:
 		c := b.code
 		if c.b.Via == ViaSMS {
-			sent := lit("bind.sent", v.text("bind.sent", "to", c.b.SentTo))
+			sent := said(lit("bind.sent", v.text("bind.sent", "to", c.b.SentTo)), display.M("bind.sent", "to", c.b.SentTo))
 			sent.Size = display.SizeTitle
 			p.Body = []display.Widget{sent, newCountdown("bind.countdown", c.deadline)}
 			p.Footer = []display.Widget{back}
@@ -35,7 +35,7 @@ func (b *binding) page(w wizard, v *view) *display.Page {
 		p.Body = []display.Widget{label("bind.expired", "bind.expired")}
 		p.Footer = []display.Widget{back, v.button(IDNewCode, "bind.new_code", display.Primary)}
 	case ScreenLinked:
-		name := lit("linked.name", v.text("linked.body", "name", b.linked))
+		name := said(lit("linked.name", v.text("linked.body", "name", b.linked)), display.M("linked.body", "name", b.linked))
 		name.Size = display.SizeTitle
 		p.Body = []display.Widget{name}
 		p.Footer = []display.Widget{back, v.button(IDLogout, "account.logout", display.Primary)}
@@ -77,6 +77,8 @@ func (w *countdown) Animate(c *display.Ctx) {
 	}
 	w.shown = left
 	w.SetText(c, display.M("bind.countdown", "time", mmss(left)))
+	// Said as minutes and seconds, not "4 colon 5 9" (issue 20).
+	w.Speech = []display.Msg{display.M("bind.countdown", "time", time.Duration(left)*time.Second)}
 }
 
 func mmss(s int) string {

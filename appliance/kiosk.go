@@ -29,7 +29,9 @@ type Kiosk struct {
 	// observers follow the state (observe.go); observed is what they
 	// were last told.
 	observers []func(State)
-	observed  State
+	// audio is audio mode (audio.go), nil until EnableAudio.
+	audio    *audio
+	observed State
 	// timed carries whether the machine's clock must run (timedNow),
 	// from the display's goroutine to Run's ticker; wasTimed is what it
 	// last carried.
@@ -70,6 +72,7 @@ func (k *Kiosk) Dispatch(ev Event) {
 		k.sessCtx, k.cancel = context.WithCancel(k.base)
 	}
 	k.v.sync()
+	k.audio.after()
 	k.notify()
 	k.clock()
 	k.runJobs(jobs)

@@ -43,6 +43,14 @@ func label(id, key string) *display.Label { return display.NewLabel(id, display.
 
 func lit(id, s string) *display.Label { return display.NewLabel(id, display.Lit(s)) }
 
+// said gives a label composed of texts and values its spoken form: the
+// catalog messages and values it is made of (issue 20), so audio mode
+// says "card number" and the digits, not the line spelled out.
+func said(l *display.Label, msgs ...display.Msg) *display.Label {
+	l.Speech = msgs
+	return l
+}
+
 func (v *view) attractPage() *display.Page {
 	title := label("attract.title", "attract.title")
 	title.Size, title.Align = display.SizeTitle, 1

@@ -51,7 +51,8 @@ func (r *registration) termsPage(w wizard, v *view) *display.Page {
 	} else {
 		st := display.NewScrollText("terms.text", display.Lit(r.text(w)), max(160, v.bodyDp()-60))
 		st.OnEnd = func() { v.post(ScrolledToEnd{}) }
-		ver := lit("terms.version", v.text("terms.version", "v", r.termsShown))
+		st.Speech = termsSpeech(r.termsShown)
+		ver := said(lit("terms.version", v.text("terms.version", "v", r.termsShown)), display.M("terms.version", "v", r.termsShown))
 		ver.Muted, ver.Size = true, display.SizeSmall
 		body = append(body, st, ver)
 	}
@@ -70,7 +71,7 @@ func (r *registration) termsPage(w wizard, v *view) *display.Page {
 
 // readOnly is one "label: value" line of data from the card.
 func readOnly(v *view, id, key, value string) *display.Label {
-	return lit(id, v.pair(key, value))
+	return said(lit(id, v.pair(key, value)), display.M(key), display.Lit(value))
 }
 
 func (r *registration) cardPage(w wizard, v *view) *display.Page {
@@ -130,8 +131,14 @@ func (r *registration) contactPage(w wizard, v *view) *display.Page {
 	return &display.Page{ID: string(ScreenContact), Header: r.header(w, "contact.title"), Body: body, Footer: r.footer(v, nil)}
 }
 
+// line is a line of the review: its text, and what it says (issue 20).
+type line struct {
+	text string
+	say  []display.Msg
+}
+
 // reviewSection is a section title with its edit button, then its lines.
-func reviewSection(v *view, titleKey, editID string, lines ...string) []display.Widget {
+func reviewSection(v *view, titleKey, editID string, lines ...line) []display.Widget {
 	t := label("review."+titleKey, "review."+titleKey)
 	t.Size = display.SizeTitle
 	head := display.Widget(t)
@@ -140,7 +147,7 @@ func reviewSection(v *view, titleKey, editID string, lines ...string) []display.
 	}
 	out := []display.Widget{head}
 	for i, l := range lines {
-		out = append(out, lit("review."+titleKey+"."+string(rune('a'+i)), l))
+		out = append(out, said(lit("review."+titleKey+"."+string(rune('a'+i)), l.text), l.say...))
 	}
 	return out
 }
@@ -148,12 +155,6 @@ func reviewSection(v *view, titleKey, editID string, lines ...string) []display.
 func (r *registration) reviewPage(w wizard, v *view) *display.Page {
 	p := w.person()
 	none := v.text("review.none")
-	or := func(s string) string {
-		if s == "" {
-			return none
-		}
-		return s
-	}
 	n, _ := strconv.Atoi(p.value(FieldNeighbourhood))
 	addr := addressText(w, p.county, p.township, p.village, n)
 	phone := p.value(FieldPhoneArea) + "-" + p.value(FieldPhoneNumber)
@@ -165,15 +166,32 @@ func (r *registration) reviewPage(w wizard, v *view) *display.Page {
 	intro := label("review.intro", "review.intro")
 	intro.Muted = true
 	body := []display.Widget{intro}
-	body = append(body, reviewSection(v, "card", "", v.pair("card.number", string(p.card.CardNumber)),
-		v.pair("card.id", maskID(p.card.IDNumber)), v.pair("card.name", string(p.card.Name)))...)
-	body = append(body, reviewSection(v, "household", IDEditHousehold, p.value(FieldHousehold))...)
-	body = append(body, reviewSection(v, "address", IDEditAddress, addr)...)
-	body = append(body, reviewSection(v, "password", IDEditPassword, v.text("review.password_hidden"))...)
+	pair := func(key, value string) line {
+		return line{v.pair(key, value), []display.Msg{display.M(key), display.Lit(value)}}
+	}
+	plain := func(s string, say ...display.Msg) line { return line{s, say} }
+	optional := func(key, value string) line {
+		if value == "" {
+			return line{v.pair(key, none), []display.Msg{display.M(key), display.M("review.none")}}
+		}
+		return pair(key, value)
+	}
+	var sayAddr []display.Msg
+	for _, d := range []*Division{r.county(w), r.township(w), r.village(w)} {
+		if d != nil {
+			sayAddr = append(sayAddr, display.Lit(d.Zh))
+		}
+	}
+	sayAddr = append(sayAddr, display.M("field.neighbourhood"), display.Lit(strconv.Itoa(n)))
+	body = append(body, reviewSection(v, "card", "", pair("card.number", string(p.card.CardNumber)),
+		pair("card.id", maskID(p.card.IDNumber)), pair("card.name", string(p.card.Name)))...)
+	body = append(body, reviewSection(v, "household", IDEditHousehold, plain(p.value(FieldHousehold), display.Lit(p.value(FieldHousehold))))...)
+	body = append(body, reviewSection(v, "address", IDEditAddress, plain(addr, sayAddr...))...)
+	body = append(body, reviewSection(v, "password", IDEditPassword, plain(v.text("review.password_hidden"), display.M("review.password_hidden")))...)
 	body = append(body, reviewSection(v, "contact", IDEditContact,
-		v.pair("field.phone_number", or(phone)), v.pair("field.mobile", or(p.value(FieldMobile))),
-		v.pair("field.email", p.value(FieldEmail)), v.pair("field.backup_email", or(p.value(FieldBackupEmail))))...)
-	terms := lit("review.terms", v.text("review.terms", "v", r.termsAccepted))
+		optional("field.phone_number", phone), optional("field.mobile", p.value(FieldMobile)),
+		pair("field.email", p.value(FieldEmail)), optional("field.backup_email", p.value(FieldBackupEmail)))...)
+	terms := said(lit("review.terms", v.text("review.terms", "v", r.termsAccepted)), display.M("review.terms", "v", r.termsAccepted))
 	terms.Muted, terms.Size = true, display.SizeSmall
 	body = append(body, terms)
 	return &display.Page{ID: string(ScreenReview), Header: r.header(w, "review.title"), Body: body,
@@ -188,7 +206,7 @@ func (r *registration) receiptPage(w wizard, v *view) *display.Page {
 		title = "receipt.queued_title"
 		body = append(body, label("receipt.queued", "receipt.queued"), addr)
 	} else {
-		ref := lit("receipt.reference", v.text("receipt.reference", "ref", r.reference))
+		ref := said(lit("receipt.reference", v.text("receipt.reference", "ref", r.reference)), display.M("receipt.reference", "ref", r.reference))
 		ref.Size = display.SizeTitle
 		body = append(body, ref, addr)
 		if qr, err := display.NewQR("receipt.qr", r.reference, 140); err == nil {

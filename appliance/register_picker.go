@@ -26,6 +26,7 @@ import (
 type pickItem struct {
 	code  string
 	text  string // in the person's language
+	zh    string // the Chinese name: how it is said (issue 20)
 	note  string // in English, the Chinese name when another has the same English one
 	first rune   // the character or letter groups are cut by
 	key   []int  // order: the strokes and code of each character, or the letters
@@ -45,7 +46,7 @@ func pickItems(w wizard, ds []Division) []pickItem {
 	}
 	for i := range ds {
 		d := &ds[i]
-		it := pickItem{code: d.Code, text: d.Zh}
+		it := pickItem{code: d.Code, text: d.Zh, zh: d.Zh}
 		if w.lang() == LangEn && d.En != "" {
 			it.text = strings.TrimSuffix(d.En, suffix)
 			if en[d.En] > 1 {
@@ -225,11 +226,15 @@ func (r *registration) choices(w wizard, v *view, open, prompt string) display.W
 	var cs []display.Widget
 	for i, level := range addressLevels {
 		var value display.Msg
+		var said display.Msg
 		if picked[i] != nil {
 			value = display.Lit(divisionText(w, picked[i], r.list(w, level)))
+			// Said by its Chinese name in either language (issue 20).
+			said = display.Lit(picked[i].Zh)
 		}
 		id := ids[i]
 		ch := display.NewChoice(id, display.M(levelKeys[level].name), value, display.Lit("—"), func() { v.post(Tap{ID: id}) })
+		ch.Say = said
 		if ch.Open = level == open; ch.Open {
 			ch.Prompt = display.M(prompt)
 		}
@@ -266,7 +271,7 @@ func (r *registration) addressPage(w wizard, v *view) *display.Page {
 	items := r.sorted(w, r.list(w, level))
 	cells := make([]display.Cell, len(items))
 	for i, it := range items {
-		cells[i] = display.Cell{ID: it.code, Text: display.Lit(it.text)}
+		cells[i] = display.Cell{ID: it.code, Text: display.Lit(it.text), Say: display.Lit(it.zh)}
 		if it.note != "" {
 			cells[i].Note = display.Lit(it.note)
 		}

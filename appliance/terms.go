@@ -1,6 +1,11 @@
 package appliance
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nhikiosk/nhikiosk/display"
+)
 
 // BuiltinTermsVersion is the version of the built-in copy of the rules of
 // the service, which the kiosk shows when the upstream's text cannot be
@@ -12,9 +17,9 @@ const BuiltinTermsVersion = "kiosk-builtin-1"
 // wording; the upstream's text replaces it whenever it answers.
 func builtinTerms(lang string) Terms {
 	points := termsZh
-	title := "健保卡網路服務註冊使用規範（摘要）"
+	title := termsTitleZh
 	if lang == LangEn {
-		points, title = termsEn, "Rules of the NHI card network service (summary)"
+		points, title = termsEn, termsTitleEn
 	}
 	var b strings.Builder
 	b.WriteString(title)
@@ -26,6 +31,41 @@ func builtinTerms(lang string) Terms {
 	}
 	return Terms{Version: BuiltinTermsVersion, Lang: lang, Text: b.String()}
 }
+
+// termsSpeech is what the rules of version v say in audio mode (issue 20):
+// the built-in copy paragraph by paragraph from its recordings; rules the
+// upstream sent, which were not recorded, are said to be on screen, and
+// the built-in summary of the same rules follows.
+func termsSpeech(v string) []display.Msg {
+	var out []display.Msg
+	if v != BuiltinTermsVersion {
+		out = append(out, display.M("terms.unrecorded", "v", v))
+	}
+	for i := range len(termsZh) + 1 {
+		out = append(out, display.M(fmt.Sprintf("terms.builtin.%d", i)))
+	}
+	return out
+}
+
+// addTermsMessages adds the built-in rules to the catalog, a message per
+// paragraph (0 is the title), so they are recorded for speech.
+func addTermsMessages(cat *display.Catalog) {
+	for _, lang := range []string{LangZhTW, LangEn} {
+		points, title := termsZh, termsTitleZh
+		if lang == LangEn {
+			points, title = termsEn, termsTitleEn
+		}
+		cat.Add(lang, "terms.builtin.0", title)
+		for i, p := range points {
+			cat.Add(lang, fmt.Sprintf("terms.builtin.%d", i+1), p)
+		}
+	}
+}
+
+const (
+	termsTitleZh = "健保卡網路服務註冊使用規範（摘要）"
+	termsTitleEn = "Rules of the NHI card network service (summary)"
+)
 
 var termsZh = []string{
 	"一、用詞：「基本資料」是保險人用來確認使用者身分的資料；「註冊」是使用者以保險人認可的載具（健保卡）、帳號及密碼，在網路上或到健保署各分區業務組申請使用本服務。",

@@ -16,6 +16,7 @@ func AddMessages(cat *display.Catalog) error {
 	if err := cat.AddFS(messages, "messages"); err != nil {
 		return fmt.Errorf("wizard messages: %w", err)
 	}
+	addTermsMessages(cat)
 	return nil
 }
 
@@ -178,9 +179,9 @@ func (v *view) button(id, key string, style display.ButtonStyle) *display.Button
 // language's own words.
 func (v *view) langButton() *display.Button {
 	if v.m.lang == LangEn {
-		return display.NewButton(IDLangZh, display.Lit("中文"), display.Secondary, func() { v.post(Tap{ID: IDLangZh}) })
+		return display.NewButton(IDLangZh, display.M("lang.zh"), display.Secondary, func() { v.post(Tap{ID: IDLangZh}) })
 	}
-	return display.NewButton(IDLangEn, display.Lit("English"), display.Secondary, func() { v.post(Tap{ID: IDLangEn}) })
+	return display.NewButton(IDLangEn, display.M("lang.en"), display.Secondary, func() { v.post(Tap{ID: IDLangEn}) })
 }
 
 // field returns the text field for f, wired to the machine.

@@ -124,7 +124,8 @@ var (
 	// ErrTooLate is a time more than MaxAhead after the floor.
 	ErrTooLate = fmt.Errorf("%w: too far after the floor", ErrRefused)
 	// ErrDisagrees is an unauthenticated time that differs from the
-	// upstream's (authenticated) time by more than MaxDisagreement.
+	// upstream's (authenticated) last time plus the monotonic time since
+	// by more than MaxDisagreement (and the crystal's drift).
 	ErrDisagrees = fmt.Errorf("%w: disagrees with the upstream's time", ErrRefused)
 )
 
@@ -133,12 +134,22 @@ type Status struct {
 	// Known is set once a source was believed; until then the kiosk waits.
 	Known bool
 	// Source is the kind of the source that last set the clock, and From
-	// where it came from ("" while unknown).
+	// where it came from ("" while unknown). A reading that only confirms
+	// the clock (closer than 50 ms) does not change them.
 	Source Kind
 	From   string
 	// LastSync is when (by the corrected clock) a source last set or
 	// confirmed the clock; zero while unknown.
 	LastSync time.Time
+	// Vouched is set while the upstream vouches for the clock: its last
+	// two answers agreed with each other and the last one was accepted.
+	// Only then is the floor raised, and only then does the Keeper ask
+	// every SyncEvery rather than on its short backoff.
+	Vouched bool
+	// FloorAhead is how far the floor lies ahead of the upstream's
+	// authenticated time while that time is refused as before it (the
+	// floor's probation, FloorProbation); 0 otherwise.
+	FloorAhead time.Duration
 	// Waited is how long the kiosk waited for the time after it started
 	// (0 if it was known at once).
 	Waited time.Duration

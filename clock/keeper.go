@@ -2,6 +2,8 @@ package clock
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -62,12 +64,17 @@ type Keeper struct {
 	started time.Time // on o.Monotonic
 	bootID  string
 
-	mu      sync.Mutex
-	st      Status
-	floor   time.Time
-	saved   state
-	vouched bool              // the upstream set or confirmed the clock in this run
-	errs    map[string]string // last error per source, to log changes only
+	mu    sync.Mutex
+	st    Status
+	hard  time.Time // the floor without the saved time: MinTime, Options.Floor
+	floor time.Time // hard and the saved time
+	saved state
+	up    anchor            // the upstream's last accepted time in this run
+	probe probation         // the upstream's time before the floor (probation.go)
+	errs  map[string]string // last error per source, to log changes only
+	// hasUpstream: a source of KindUpstream is configured (else nothing
+	// can vouch for the clock, and Run does not wait for it).
+	hasUpstream bool
 }
 
 // New returns a Keeper that already knows whether the clock can be
@@ -97,12 +104,16 @@ func New(o Options) *Keeper {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	k := &Keeper{o: o, started: o.Monotonic(), bootID: o.BootID(), errs: map[string]string{}}
+	for _, s := range o.Sources {
+		k.hasUpstream = k.hasUpstream || s.Kind() == KindUpstream
+	}
 	saved, err := loadState(o.StateFile)
 	if err != nil {
 		o.Log.Warn("clock state unreadable", "err", err)
 	}
 	k.saved = saved
-	k.floor = latest(MinTime, o.Floor, saved.Saved)
+	k.hard = latest(MinTime, o.Floor)
+	k.floor = latest(k.hard, saved.Saved)
 	k.startup()
 	return k
 }
@@ -119,7 +130,7 @@ func (k *Keeper) startup() {
 	case k.o.RTC != nil:
 		t, err := k.o.RTC.Read()
 		if err == nil {
-			err = check(KindRTC, t, now, k.floor, false)
+			err = check(KindRTC, t, k.floor, anchor{}, k.o.Monotonic())
 		}
 		if err == nil {
 			err = k.apply(KindRTC, Reading{Time: t, From: "ds3231"})
@@ -151,19 +162,35 @@ func (k *Keeper) Floor() time.Time {
 	return k.floor
 }
 
-// Run asks the sources every SyncEvery once the time is known, and
-// sooner while it is not (2 s, doubling up to 30 s); it saves the time
-// every SaveEvery and when ctx ends. It returns nil when ctx ends.
+// Run asks the sources until ctx ends: every SyncEvery while the
+// upstream vouches for the clock; while the time is unknown every source
+// again after 2 s, doubling up to 30 s; and while NTP, the RTC or the
+// kernel's clock set it but the upstream has not confirmed it (or has
+// contradicted the floor), the upstream on that same short backoff and
+// every source every SyncEvery. It saves the time every SaveEvery and
+// when ctx ends, and returns nil when ctx ends.
 func (k *Keeper) Run(ctx context.Context) error {
 	defer k.save()
 	retry := k.o.Retry
 	save := time.NewTicker(k.o.SaveEvery)
 	defer save.Stop()
+	all, lastAll := true, time.Time{}
 	for {
-		k.Sync(ctx)
+		if all {
+			k.Sync(ctx)
+			lastAll = k.o.Monotonic()
+		} else {
+			k.sync(ctx, KindUpstream)
+		}
 		wait := k.o.SyncEvery
-		if !k.Status().Known {
-			wait, retry = retry, max(k.o.Retry, min(2*retry, retryMax))
+		switch {
+		case !k.Status().Known:
+			wait, retry, all = retry, k.backoff(retry), true
+		case k.awaitsUpstream():
+			wait, retry = retry, k.backoff(retry)
+			all = k.o.Monotonic().Sub(lastAll)+wait >= k.o.SyncEvery
+		default:
+			retry, all = k.o.Retry, true
 		}
 		next := time.NewTimer(wait)
 		for waiting := true; waiting; {
@@ -180,9 +207,28 @@ func (k *Keeper) Run(ctx context.Context) error {
 	}
 }
 
+func (k *Keeper) backoff(retry time.Duration) time.Duration {
+	return max(k.o.Retry, min(2*retry, retryMax))
+}
+
+// awaitsUpstream reports whether the Keeper has an upstream to ask and
+// it has not vouched for the clock: two answers in a row that agree, the
+// last one accepted.
+func (k *Keeper) awaitsUpstream() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.hasUpstream && !k.up.corroborated
+}
+
 // Sync asks every source once, together, and considers each answer as it
 // arrives (policy.go). It returns the status after the last answer.
-func (k *Keeper) Sync(ctx context.Context) Status {
+func (k *Keeper) Sync(ctx context.Context) Status { return k.sync(ctx, "") }
+
+// sync asks the sources of kind only ("": all). Every source is given the
+// hard floor (the image's build time): the Keeper itself holds readings
+// to the saved floor, so it sees an upstream's authenticated time before
+// a floor that is wrong (probation.go).
+func (k *Keeper) sync(ctx context.Context, only Kind) Status {
 	ctx, cancel := context.WithTimeout(ctx, roundTimeout)
 	defer cancel()
 	type answer struct {
@@ -190,15 +236,22 @@ func (k *Keeper) Sync(ctx context.Context) Status {
 		r   Reading
 		err error
 	}
-	floor := k.Floor()
+	k.mu.Lock()
+	floor := k.hard
+	k.mu.Unlock()
 	answers := make(chan answer, len(k.o.Sources))
+	n := 0
 	for _, s := range k.o.Sources {
+		if only != "" && s.Kind() != only {
+			continue
+		}
+		n++
 		go func() {
 			r, err := s.Time(ctx, floor)
 			answers <- answer{s, r, err}
 		}()
 	}
-	for range k.o.Sources {
+	for range n {
 		a := <-answers
 		err := a.err
 		if err == nil {
@@ -209,43 +262,77 @@ func (k *Keeper) Sync(ctx context.Context) Status {
 	return k.Status()
 }
 
-// consider checks a reading against the policy and applies it.
+// consider checks a reading against the policy and applies it: the
+// floor's probation first (it may lower the floor), then the bounds and
+// the upstream's last time; an upstream time becomes the new anchor.
 func (k *Keeper) consider(kind Kind, r Reading) error {
+	mono := k.o.Monotonic()
 	k.mu.Lock()
-	floor, vouched := k.floor, k.vouched
+	before := k.st
+	lowered, lower := k.watch(kind, r.Time, mono)
+	if lower {
+		k.lowerFloor(lowered)
+	}
+	err := check(kind, r.Time, k.floor, k.up, mono)
+	if kind == KindUpstream {
+		if err != nil {
+			// The upstream contradicts the floor: it no longer vouches
+			// for the clock, and the floor stays where it is.
+			k.up.corroborated = false
+		} else {
+			k.up = anchor{set: true, at: r.Time, mono: mono, corroborated: k.up.agrees(r.Time, mono)}
+		}
+		k.st.Vouched = k.up.corroborated
+	}
+	st, changed := k.st, k.st != before
 	k.mu.Unlock()
-	if err := check(kind, r.Time, k.o.System.Now(), floor, vouched); err != nil {
+	if changed {
+		k.notify(st)
+	}
+	if err != nil {
 		return err
 	}
 	return k.apply(kind, r)
 }
 
+// lowerFloor takes floor as the floor from now on and saves it at once,
+// with k.mu held (the probation is over).
+func (k *Keeper) lowerFloor(floor time.Time) {
+	k.o.Log.Warn("floor lowered: the upstream's time stayed before it", "from", stamp(k.floor), "to", stamp(floor),
+		"for", FloorProbation)
+	k.floor, k.saved.Saved = floor, floor
+	if k.o.StateFile != "" {
+		if err := saveState(k.o.StateFile, k.saved); err != nil {
+			k.o.Log.Warn("clock state not saved", "err", err)
+		}
+	}
+}
+
 // apply sets the clock from an accepted reading (unless it is already
 // that close), writes the RTC from a better source, and updates the
-// status.
+// status: Source and From name the source that last set the clock, and
+// are kept when a reading only confirms it.
 func (k *Keeper) apply(kind Kind, r Reading) error {
 	prev := k.Status()
 	step := r.Time.Sub(k.o.System.Now())
-	if !prev.Known || absDuration(step) >= minStep {
+	set := !prev.Known || absDuration(step) >= minStep
+	if set {
 		if err := k.o.System.Set(r.Time); err != nil {
 			return err
 		}
-	}
-	if kind == KindUpstream {
-		k.mu.Lock()
-		k.vouched = true
-		k.mu.Unlock()
 	}
 	if k.o.RTC != nil && kind != KindRTC {
 		if err := k.o.RTC.Write(r.Time); err != nil {
 			k.o.Log.Warn("real-time clock not written", "err", err)
 		}
 	}
-	if !prev.Known || prev.Source != kind || prev.From != r.From || absDuration(step) >= minStep {
+	st := Status{Source: prev.Source, From: prev.From, LastSync: r.Time}
+	if set {
+		st.Source, st.From = kind, r.From
 		k.o.Log.Info("clock set", "source", string(kind), "from", r.From, "time", stamp(r.Time),
 			"step_ms", step.Milliseconds())
 	}
-	k.known(Status{Source: kind, From: r.From, LastSync: r.Time})
+	k.known(st)
 	if !prev.Known {
 		k.save() // a kiosk restarted now keeps saying where its clock came from
 	}
@@ -260,19 +347,32 @@ func (k *Keeper) known(st Status) {
 	if !k.st.Known {
 		st.Waited = k.o.Monotonic().Sub(k.started)
 	}
+	st.Vouched, st.FloorAhead = k.st.Vouched, k.st.FloorAhead
 	k.st = st
 	k.mu.Unlock()
+	k.notify(st)
+}
+
+// notify tells OnChange of st, without k.mu held.
+func (k *Keeper) notify(st Status) {
 	if k.o.OnChange != nil {
 		k.o.OnChange(st)
 	}
 }
 
-// noteError logs a source's error when it differs from its last one, and
-// forgets it once the source answers believably.
+// noteError logs a source's error when it differs from its last one (a
+// refusal of the same kind, with another time, is the same), and forgets
+// it once the source answers believably.
 func (k *Keeper) noteError(s Source, from string, err error) {
 	key := string(s.Kind()) + " " + from
 	msg := ""
-	if err != nil {
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrTooEarly), errors.Is(err, ErrTooLate), errors.Is(err, ErrDisagrees):
+		// The same refusal with another time each round (every 30 s while
+		// the floor is on probation) is one event, logged once.
+		msg = fmt.Sprint(errors.Unwrap(err))
+	default:
 		msg = err.Error()
 	}
 	k.mu.Lock()
@@ -284,8 +384,11 @@ func (k *Keeper) noteError(s Source, from string, err error) {
 	}
 }
 
-// save writes the state file: the floor for the next run (raised only to
-// a time the upstream vouched for, rule 4) and where the clock came from.
+// save writes the state file: the floor for the next run and where the
+// clock came from. The floor is raised only to the earliest the time can
+// be by the upstream's last time (rule 4), once two of its answers in a
+// row agreed: never from the system clock, which NTP, the RTC or the
+// kernel's clock may have moved.
 func (k *Keeper) save() {
 	if k.o.StateFile == "" {
 		return
@@ -296,8 +399,8 @@ func (k *Keeper) save() {
 		k.mu.Unlock()
 		return
 	}
-	if k.vouched {
-		s.Saved = latest(s.Saved, k.o.System.Now())
+	if k.up.corroborated {
+		s.Saved = latest(s.Saved, k.up.earliest(k.o.Monotonic()))
 		k.floor = latest(k.floor, s.Saved)
 	}
 	s.BootID, s.Source, s.From, s.Synced = k.bootID, st.Source, st.From, st.LastSync

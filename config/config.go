@@ -42,6 +42,28 @@ type Config struct {
 	Display  Display  `json:"display"`
 	Panel    Panel    `json:"panel"`
 	Time     Time     `json:"time"`
+	Audio    Audio    `json:"audio"`
+}
+
+// Audio backends (issue 20).
+const (
+	AudioALSA = "alsa" // the kernel's sound card through /dev/snd, pure Go
+	AudioOff  = "off"  // no speech: audio mode cannot start
+)
+
+// Audio is the headphone output of audio mode (issue 20): speech for
+// people who cannot see the screen, on headphones only.
+type Audio struct {
+	// Backend is "alsa" or "off".
+	Backend string `json:"backend"`
+	// Device is the ALSA card of the headphone output: its number or id
+	// ("Headphones" on a Raspberry Pi 4, "Device" for many USB adapters).
+	// Empty picks the Pi's jack, else a USB card, else any card but HDMI.
+	// Never name a card that drives a loudspeaker.
+	Device string `json:"device"`
+	// Volume is the starting volume in percent (the volume keys change it
+	// for one session).
+	Volume int `json:"volume"`
 }
 
 // Session holds the timeouts that protect a person's data at the kiosk.
@@ -141,6 +163,11 @@ type Display struct {
 	// Backlight is the /sys/class/backlight device name; empty disables
 	// dimming.
 	Backlight string `json:"backlight"`
+	// Rotation turns the frame on a panel mounted rotated, in degrees
+	// clockwise: 0, 90, 180 or 270 (fbdev only; touches follow). Touch
+	// Display 2 is a 720×1280 portrait panel: mounted in landscape it
+	// takes 90 or 270.
+	Rotation int `json:"rotation"`
 	// WebListen is where the web backend serves its page, host:port. Off
 	// loopback anyone who reaches it can use the kiosk, so the kiosk then
 	// warns loudly; it never needs to be.
@@ -156,6 +183,15 @@ type Panel struct {
 	Buzzer   string `json:"buzzer"`
 	Presence string `json:"presence"`
 	Tamper   string `json:"tamper"`
+	// The tactile keys of audio mode (issue 20): buttons to ground.
+	KeyUp     string `json:"key_up"`
+	KeyDown   string `json:"key_down"`
+	KeySelect string `json:"key_select"`
+	KeyBack   string `json:"key_back"`
+	KeyHelp   string `json:"key_help"`
+	// Headphones is the headphone jack's detect switch (closed to ground
+	// while a plug is in).
+	Headphones string `json:"headphones"`
 }
 
 // Time says where the appliance's clock comes from (issue 21). The kiosk

@@ -50,6 +50,7 @@ func Default() Config {
 			Theme:     "default",
 			WebListen: DefaultWebListen,
 		},
+		Audio: Audio{Backend: AudioALSA, Volume: 80},
 	}
 }
 

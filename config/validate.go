@@ -37,6 +37,7 @@ func (c Config) Validate() Problems {
 	v.oneOf("reader.backend", c.Reader.Backend, []string{ReaderPCSC, ReaderCCID, ReaderVirtual})
 	c.validateDisplay(&v)
 	c.validatePanel(&v)
+	c.validateAudio(&v)
 	c.validateTime(&v)
 	for _, p := range c.paths() {
 		v.path(p.name, *p.value, p.secret)
@@ -144,6 +145,12 @@ func (c Config) validateDisplay(v *validator) {
 		v.add("display.font_index", "must be between 0 and 63 (the face inside a .ttc collection)")
 	}
 	v.oneOf("display.theme", d.Theme, Themes)
+	switch {
+	case d.Rotation != 0 && d.Rotation != 90 && d.Rotation != 180 && d.Rotation != 270:
+		v.add("display.rotation", "must be 0, 90, 180 or 270 (degrees clockwise)")
+	case d.Rotation != 0 && d.Backend != DisplayFBDev:
+		v.add("display.rotation", "only the fbdev backend turns the frame; a window system rotates its own screens")
+	}
 	if strings.ContainsAny(d.Backlight, "/\x00") || d.Backlight == "." || d.Backlight == ".." {
 		v.add("display.backlight", "must be a device name under /sys/class/backlight, not a path")
 	}
@@ -155,6 +162,8 @@ func (c Config) validatePanel(v *validator) {
 		{"panel.led_ready", p.LEDReady}, {"panel.led_busy", p.LEDBusy},
 		{"panel.led_fault", p.LEDFault}, {"panel.buzzer", p.Buzzer},
 		{"panel.presence", p.Presence}, {"panel.tamper", p.Tamper},
+		{"panel.key_up", p.KeyUp}, {"panel.key_down", p.KeyDown}, {"panel.key_select", p.KeySelect},
+		{"panel.key_back", p.KeyBack}, {"panel.key_help", p.KeyHelp}, {"panel.headphones", p.Headphones},
 	}
 	used := map[string]string{}
 	for _, pin := range pins {
@@ -277,4 +286,15 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+func (c Config) validateAudio(v *validator) {
+	a := c.Audio
+	v.oneOf("audio.backend", a.Backend, []string{AudioALSA, AudioOff})
+	if a.Volume < 0 || a.Volume > 100 {
+		v.add("audio.volume", "must be between 0 and 100 (percent)")
+	}
+	if strings.ContainsAny(a.Device, "/ \x00") {
+		v.add("audio.device", "must be an ALSA card number or id such as Headphones, not a path")
+	}
 }

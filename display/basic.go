@@ -14,8 +14,11 @@ type Label struct {
 	// Muted draws in the secondary text colour.
 	Muted bool
 	Align int // 0 left, 1 centre
-	lines []string
-	px    int
+	// Speech, when set, is what the label says instead of its text (a
+	// composed line such as "label: value" said as its parts).
+	Speech []Msg
+	lines  []string
+	px     int
 }
 
 // NewLabel returns a body-text label.

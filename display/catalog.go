@@ -108,9 +108,30 @@ func (c *Catalog) Text(lang, key string, args ...any) string {
 		return "[" + key + "]"
 	}
 	for i := 0; i+1 < len(args); i += 2 {
-		s = strings.ReplaceAll(s, "{"+fmt.Sprint(args[i])+"}", fmt.Sprint(args[i+1]))
+		v := args[i+1]
+		if m, ok := v.(Msg); ok {
+			// A message as a value ("{label}: {value}") is shown in the
+			// same language.
+			v = m.Lit
+			if m.Key != "" {
+				v = c.Text(lang, m.Key, m.Args...)
+			}
+		}
+		s = strings.ReplaceAll(s, "{"+fmt.Sprint(args[i])+"}", fmt.Sprint(v))
 	}
 	return s
+}
+
+// Keys returns the keys lang has, sorted.
+func (c *Catalog) Keys(lang string) []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	keys := make([]string, 0, len(c.msgs[lang]))
+	for k := range c.msgs[lang] {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // Langs returns the languages present, sorted.

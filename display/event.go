@@ -30,6 +30,22 @@ const (
 	KeyEscape
 )
 
+// Keys of the tactile keypad (issue 20, EZ Access): they move a focus
+// through the screen's widgets in reading order instead of editing, from
+// GPIO buttons (panel), a USB keypad (evdev) or a desktop's arrow keys.
+const (
+	KeyUp Key = iota + 16
+	KeyDown
+	KeySelect
+	KeyBack
+	KeyHelp
+	KeyVolumeUp
+	KeyVolumeDown
+)
+
+// Tactile reports whether k is a key of the tactile keypad.
+func (k Key) Tactile() bool { return k >= KeyUp && k <= KeyVolumeDown }
+
 // Event is one input event in frame pixel coordinates.
 type Event struct {
 	Kind    EventKind
@@ -39,6 +55,9 @@ type Event struct {
 	Key     Key  // KeyPress: the editing key
 	// Text is a KeyPress of a whole string (the keyboard's ".com.tw").
 	Text string
+	// Hold is a tactile key held down (2 s): the help key held starts
+	// audio mode.
+	Hold bool
 }
 
 // Pos returns the event's position.

@@ -11,6 +11,8 @@ type Cell struct {
 	ID   string
 	Text Msg
 	Note Msg
+	// Say, when set, is what the cell says instead of its text (issue 20).
+	Say Msg
 }
 
 // Grid is a picker's choices as large cells in as many columns as the
@@ -217,9 +219,11 @@ func (gc *gridCell) Handle(c *Ctx, ev Event) bool {
 type Choice struct {
 	Base
 	Caption, Value, Prompt Msg
-	Open, Disabled         bool
-	OnTap                  func()
-	pressed                bool
+	// Say, when set, is how Value is said (issue 20).
+	Say            Msg
+	Open, Disabled bool
+	OnTap          func()
+	pressed        bool
 }
 
 // NewChoice returns a choice showing value (or prompt when value is

@@ -72,6 +72,10 @@ func (u *UI) Handle(ev Event) {
 	c := &u.ctx
 	switch ev.Kind {
 	case KeyPress:
+		if ev.Key.Tactile() {
+			u.tactile(ev)
+			return
+		}
 		u.key(ev)
 	case PointerDown:
 		if u.ptr.down {

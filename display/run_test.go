@@ -68,8 +68,10 @@ func TestRunSleeps(t *testing.T) {
 	scr.Inject(display.Event{Kind: display.PointerDown, X: 1, Y: 1})
 	scr.Inject(display.Event{Kind: display.PointerUp, X: 1, Y: 1})
 	sync()
-	if n := c.n.Load() - start; n != 3 { // two events and the Do
-		t.Errorf("the loop ran %d times for two events and a Do, want 3", n)
+	// Two events and the Do: three turns, or fewer when the loop takes
+	// both events in one turn (they may both be queued when it wakes).
+	if n := c.n.Load() - start; n < 1 || n > 3 {
+		t.Errorf("the loop ran %d times for two events and a Do, want 1 to 3", n)
 	}
 
 	// A spinner animates: frames keep coming while it is shown.

@@ -14,7 +14,11 @@ type ScrollText struct {
 	// Height of the box in dp.
 	Height float64
 	// OnEnd runs once, the first time the last line is in view.
-	OnEnd   func()
+	OnEnd func()
+	// Speech, when set, is the text's paragraphs as they are said (the
+	// tactile keys step through them); else the text is one paragraph.
+	Speech  []Msg
+	para    int
 	offset  int
 	reached bool
 	lines   []string
@@ -108,6 +112,8 @@ type Section struct {
 type Item struct {
 	ID   string
 	Text Msg
+	// Say, when set, is what the item says instead of its text.
+	Say Msg
 }
 
 // ListPicker is a scrolling list of large rows grouped in sections, with an

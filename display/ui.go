@@ -54,6 +54,9 @@ type UI struct {
 	ptr    pointerState
 	doq    chan func()
 	onLang []func(string)
+	// nav is the widget the tactile keys' focus is on (nav.go).
+	nav   Widget
+	onNav []func(NavEvent)
 	// wake is when an animator asked to run next (Ctx.WakeAt); zero:
 	// nothing animates, Run sleeps until input or Do.
 	wake time.Time
@@ -165,6 +168,7 @@ func (u *UI) SetPage(p *Page) {
 	u.footer = NewRow("footer", p.Footer...)
 	u.focus = nil
 	u.kbd = nil
+	u.nav = nil
 	u.ptr = pointerState{}
 	u.needLayout = true
 }
@@ -175,6 +179,7 @@ func (u *UI) Page() *Page { return u.page }
 // ShowDialog puts d over the page; input goes only to d until it closes.
 func (u *UI) ShowDialog(d *Dialog) {
 	u.dialog = d
+	u.nav = nil
 	d.ui = u
 	u.ptr = pointerState{}
 	u.needLayout = true
@@ -183,6 +188,7 @@ func (u *UI) ShowDialog(d *Dialog) {
 // CloseDialog removes the dialog, if any.
 func (u *UI) CloseDialog() {
 	u.dialog = nil
+	u.nav = nil
 	u.needLayout = true
 }
 
@@ -315,6 +321,7 @@ func (u *UI) paint(dst *image.RGBA, audit *[]TextRun) {
 		c.P.Fill(dst, dst.Rect, u.theme.Scrim)
 		d.Draw(c, dst)
 	}
+	u.drawNav(dst)
 	c.audit = nil
 }
 

@@ -69,6 +69,13 @@ type Ack struct {
 	SelfTest *SelfTest `json:"self_test,omitempty"`
 	// ScreenshotPNG is the screen of a kiosk with no session (screenshot).
 	ScreenshotPNG []byte `json:"screenshot_png,omitempty"`
+	// ConfigHash answers apply_config: the hash the kiosk reports for the
+	// central configuration (config.EffectiveHash), the new one's once
+	// accepted, the configuration it keeps when refused.
+	ConfigHash Token `json:"config_hash,omitempty"`
+	// ConfigField names the field of a refused configuration the kiosk
+	// found wrong first ("panel.tamper"): a field path, never a value.
+	ConfigField Token `json:"config_field,omitempty"`
 }
 
 // Validate checks an ack's version and enumerations.
@@ -82,6 +89,8 @@ func (a Ack) Validate() error {
 		return fmt.Errorf("ack: unknown reject %q", a.Reject)
 	case len(a.ScreenshotPNG) > MaxScreenshot:
 		return errors.New("ack: screenshot too large")
+	case !a.ConfigHash.Valid() || !a.ConfigField.Valid():
+		return errors.New("ack: config hash or field is not a token")
 	}
 	switch a.Status {
 	case AckOK, AckRefused, AckFailed, AckRejected:

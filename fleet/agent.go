@@ -107,6 +107,7 @@ type Agent struct {
 	rejected atomic.Uint64
 	mu       sync.Mutex
 	health   Health // last published, for tests and SelfTest callers
+	cfgHash  Token  // Identity.ConfigHash, or what SetConfigHash set (under mu)
 }
 
 type outMsg struct {
@@ -134,7 +135,7 @@ func NewAgent(cfg config.MQTT, id Identity, opts Options) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new fleet agent: %w", err)
 	}
-	a := &Agent{id: id, cfg: cfg, opts: opts, log: opts.Logger.With("kiosk", id.Kiosk.String()), keys: keys,
+	a := &Agent{id: id, cfgHash: id.ConfigHash, cfg: cfg, opts: opts, log: opts.Logger.With("kiosk", id.Kiosk.String()), keys: keys,
 		out: make(chan outMsg, opts.QueueSize), cmds: make(chan mqtt.Message, 16)}
 	if a.seen, err = loadSeen(opts.StateDir); err != nil {
 		return nil, fmt.Errorf("new fleet agent: %w", err)
@@ -279,7 +280,7 @@ func (a *Agent) lifecycle() Lifecycle {
 
 func (a *Agent) publishState(c mqtt.Client) {
 	s := State{V: SchemaVersion, State: a.lifecycle(), TS: a.opts.Now().UTC(), Birth: &Birth{
-		Version: a.id.Version, Image: a.id.Image, BootTime: a.id.BootTime.UTC(), ConfigHash: a.id.ConfigHash,
+		Version: a.id.Version, Image: a.id.Image, BootTime: a.id.BootTime.UTC(), ConfigHash: a.configHash(),
 		HealthIntervalS: max(1, int64(a.healthInterval()/time.Second))}}
 	if err := s.Validate(); err != nil {
 		a.log.Error("fleet state not published", "err", err)

@@ -93,6 +93,9 @@ func (a *Agent) run(ctx context.Context, c Command) Ack {
 		if err = h.ReloadConfig(cctx); err == nil {
 			a.Event(EvConfigReloaded, EventFields{CommandID: c.ID})
 		}
+	case CmdApplyConfig:
+		ack.ConfigHash, err = a.applyConfig(cctx, c)
+		ack.ConfigField = configField(err)
 	case CmdSelfTest:
 		var st SelfTest
 		st, err = h.SelfTest(cctx)

@@ -21,7 +21,20 @@ type ClockHealth struct {
 	// WaitedS is how many seconds the kiosk waited for the time after it
 	// started (0: it had the time at once).
 	WaitedS int64 `json:"waited_s,omitempty"`
+	// Vouched says the upstream's authenticated time agrees with the
+	// clock (its last two answers agreed); false while only NTP, the RTC
+	// or the kernel's clock set it.
+	Vouched bool `json:"vouched,omitempty"`
+	// FloorAheadS is how many seconds the kiosk's floor (the time saved
+	// at its last run) lies ahead of the upstream's authenticated time,
+	// while that time is refused as before it: the kiosk takes it after
+	// a day, or when staff remove clock.json (docs/appliance.md); capped
+	// at MaxFloorAheadS.
+	FloorAheadS int64 `json:"floor_ahead_s,omitempty"`
 }
+
+// MaxFloorAheadS bounds ClockHealth.FloorAheadS (a century).
+const MaxFloorAheadS = 100 * 365 * 24 * 3600
 
 // ClockSource is a kind of time source.
 type ClockSource string
@@ -49,6 +62,9 @@ func (c *ClockHealth) Validate() error {
 	}
 	if c.WaitedS < 0 || c.WaitedS > MaxUptimeS {
 		return fmt.Errorf("health: clock wait %d s out of range", c.WaitedS)
+	}
+	if c.FloorAheadS < 0 || c.FloorAheadS > MaxFloorAheadS {
+		return fmt.Errorf("health: clock floor ahead %d s out of range", c.FloorAheadS)
 	}
 	return nil
 }

@@ -24,6 +24,10 @@ func TestClockHealth(t *testing.T) {
 		{"server not a token", &ClockHealth{Known: true, Source: ClockNTP, Server: "[fe80::1]:123"}, false},
 		{"negative wait", &ClockHealth{WaitedS: -1}, false},
 		{"wait longer than any uptime", &ClockHealth{WaitedS: MaxUptimeS + 1}, false},
+		{"floor ahead", &ClockHealth{Source: ClockNTP, Known: true, FloorAheadS: 2 * 365 * 24 * 3600}, true},
+		{"vouched", &ClockHealth{Source: ClockNTP, Known: true, Vouched: true}, true},
+		{"floor behind", &ClockHealth{FloorAheadS: -1}, false},
+		{"floor beyond the cap", &ClockHealth{FloorAheadS: MaxFloorAheadS + 1}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

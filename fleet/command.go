@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,6 +25,10 @@ const (
 	CmdReloadConfig   CommandName = "reload_config"
 	CmdSelfTest       CommandName = "self_test"
 	CmdScreenshot     CommandName = "screenshot"
+	// CmdApplyConfig carries a central configuration (issue 19,
+	// fleet/central.go); fleetd's configuration sends it, so it is not in
+	// Commands.
+	CmdApplyConfig CommandName = "apply_config"
 )
 
 // Commands lists every command name, for CLIs and dashboards.
@@ -56,12 +61,21 @@ type Command struct {
 	Expires  time.Time   `json:"expires"`
 	KeyID    Token       `json:"key_id"`
 	Sig      []byte      `json:"sig"`
+	// Config is apply_config's central configuration, a config.json
+	// fragment of managed fields (config.ParseOverlay).
+	Config json.RawMessage `json:"config,omitempty"`
 }
 
 // SigningBytes is the exact text the signature covers (docs/mqtt.md).
+// An apply_config command's configuration follows the key line as its
+// SHA-256, so every other command signs the same bytes as before.
 func (c Command) SigningBytes() []byte {
-	return fmt.Appendf(nil, "nhikiosk-cmd-v1\nid=%s\nsite=%s\nkiosk=%s\nname=%s\nlanguage=%s\nissued=%d\nexpires=%d\nkey=%s\n",
+	b := fmt.Appendf(nil, "nhikiosk-cmd-v1\nid=%s\nsite=%s\nkiosk=%s\nname=%s\nlanguage=%s\nissued=%d\nexpires=%d\nkey=%s\n",
 		c.ID, c.Site, c.Kiosk, c.Name, c.Language, c.Issued.UnixMilli(), c.Expires.UnixMilli(), c.KeyID)
+	if c.Name == CmdApplyConfig {
+		b = appendConfigLine(b, c.Config)
+	}
+	return b
 }
 
 // Validate checks a command's shape (not its signature or time).
@@ -76,7 +90,12 @@ func (c Command) Validate() error {
 	case !c.KeyID.Valid():
 		return errors.New("command: key id is not a token")
 	}
+	if c.Name != CmdApplyConfig && len(c.Config) > 0 {
+		return fmt.Errorf("command: %s takes no configuration", c.Name)
+	}
 	switch c.Name {
+	case CmdApplyConfig:
+		return c.validateConfig()
 	case CmdSetLanguage:
 		for _, l := range Languages {
 			if c.Language == l {

@@ -94,7 +94,7 @@ func mosquittoEnv(t *testing.T) *brokerEnv {
 			ds.DeleteKiosk(ctx, e.ref(k))
 			cancel()
 			for _, ch := range []string{fleet.ChanState, fleet.ChanHealth} { // the broker is shared
-				admin.Publish(fleet.Topic(e.ref(k), ch), 1, true, nil).WaitTimeout(5 * time.Second)
+				admin.Publish(fleet.Topic(e.ref(k), ch), 1, true, []byte{}).WaitTimeout(5 * time.Second)
 			}
 		}
 	})

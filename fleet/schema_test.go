@@ -247,6 +247,11 @@ func FuzzHandleCommand(f *testing.F) {
 	s.Sign(&c)
 	b, _ := json.Marshal(c)
 	f.Add(b)
+	c = Command{V: 1, ID: "z", Site: "s", Kiosk: "k", Name: CmdApplyConfig, Config: json.RawMessage(`{"language":"en"}`),
+		Issued: now, Expires: now.Add(time.Minute)}
+	s.Sign(&c)
+	b, _ = json.Marshal(c)
+	f.Add(b)
 	f.Add([]byte(`{"v":1,"id":"y","sig":"AAAA"}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		a, _ := newTestAgent(t, s, 16)

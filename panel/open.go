@@ -18,7 +18,8 @@ import (
 func Open(cfg config.Panel) (Pins, error) {
 	var pins Pins
 	named := false
-	for _, n := range []string{cfg.LEDReady, cfg.LEDBusy, cfg.LEDFault, cfg.Buzzer, cfg.Presence, cfg.Tamper} {
+	for _, n := range []string{cfg.LEDReady, cfg.LEDBusy, cfg.LEDFault, cfg.Buzzer, cfg.Presence, cfg.Tamper,
+		cfg.KeyUp, cfg.KeyDown, cfg.KeySelect, cfg.KeyBack, cfg.KeyHelp, cfg.Headphones} {
 		named = named || n != ""
 	}
 	if !named {
@@ -56,6 +57,12 @@ func Open(cfg config.Panel) (Pins, error) {
 	pins.Buzzer = out(look("buzzer", cfg.Buzzer))
 	pins.Presence = in(look("presence", cfg.Presence))
 	pins.Tamper = in(look("tamper", cfg.Tamper))
+	pins.KeyUp = in(look("key_up", cfg.KeyUp))
+	pins.KeyDown = in(look("key_down", cfg.KeyDown))
+	pins.KeySelect = in(look("key_select", cfg.KeySelect))
+	pins.KeyBack = in(look("key_back", cfg.KeyBack))
+	pins.KeyHelp = in(look("key_help", cfg.KeyHelp))
+	pins.Headphones = in(look("headphones", cfg.Headphones))
 	if len(errs) > 0 {
 		return Pins{}, errors.Join(errs...)
 	}

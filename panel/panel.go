@@ -53,6 +53,10 @@ type Pins struct {
 	Buzzer                      gpio.PinOut
 	Presence                    gpio.PinIn // active high (PIR modules)
 	Tamper                      gpio.PinIn // pulled up; the closed case holds it low
+	// The tactile keys (keys.go), buttons to ground, and the headphone
+	// jack's detect switch, closed to ground while a plug is in.
+	KeyUp, KeyDown, KeySelect, KeyBack, KeyHelp gpio.PinIn
+	Headphones                                  gpio.PinIn
 }
 
 // Callbacks are how the panel reports what it senses. They run on the
@@ -64,6 +68,12 @@ type Callbacks struct {
 	// Tamper is called when the case is opened (true) or closed again
 	// (false), and once at start if it is open then.
 	Tamper func(open bool)
+	// Key is called for each tactile key pressed (help: released, or held
+	// HoldTime with held set).
+	Key func(k Key, held bool)
+	// Headphones is called when a plug goes into the headphone jack or
+	// comes out, and once at start if one is in.
+	Headphones func(in bool)
 }
 
 // Panel drives the outputs and watches the inputs. SetStatus and Play may
@@ -72,6 +82,7 @@ type Panel struct {
 	pins Pins
 	cb   Callbacks
 	log  *slog.Logger
+	hold time.Duration
 
 	mu     sync.Mutex
 	status Status
@@ -83,13 +94,14 @@ func New(pins Pins, cb Callbacks, log *slog.Logger) *Panel {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Panel{pins: pins, cb: cb, log: log}
+	return &Panel{pins: pins, cb: cb, log: log, hold: HoldTime}
 }
 
 // Fitted reports whether any part of the panel is configured.
 func (p *Panel) Fitted() bool {
 	q := p.pins
-	return q.LEDReady != nil || q.LEDBusy != nil || q.LEDFault != nil || q.Buzzer != nil || q.Presence != nil || q.Tamper != nil
+	return q.LEDReady != nil || q.LEDBusy != nil || q.LEDFault != nil || q.Buzzer != nil || q.Presence != nil || q.Tamper != nil ||
+		len(p.keyPins()) > 0 || q.Headphones != nil
 }
 
 // SetStatus changes the LED pattern.
@@ -129,6 +141,12 @@ func (p *Panel) Run(ctx context.Context) error {
 	}
 	if p.pins.Tamper != nil {
 		wg.Go(func() { p.watchTamper(ctx) })
+	}
+	for k, pin := range p.keyPins() {
+		wg.Go(func() { p.watchKey(ctx, k, pin) })
+	}
+	if p.pins.Headphones != nil {
+		wg.Go(func() { p.watchHeadphones(ctx) })
 	}
 	t := time.NewTicker(Tick)
 	defer t.Stop()

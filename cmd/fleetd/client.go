@@ -121,6 +121,7 @@ func (c apiClient) command(args []string, wait time.Duration) error {
 
 type apiClient struct {
 	base, user, pass string
+	token            string // an API token (FLEETD_TOKEN), instead of user and password
 	http             *http.Client
 }
 
@@ -134,7 +135,11 @@ func (c apiClient) do(method, path string, body, out any) error {
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
-	req.SetBasicAuth(c.user, c.pass)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	} else {
+		req.SetBasicAuth(c.user, c.pass)
+	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -162,10 +167,11 @@ func envOr(k, def string) string {
 }
 
 // newAPIClient is the client of the CLI subcommands: FLEETD_ADDR (or
-// -addr), FLEETD_USER (default admin), FLEETD_PASSWORD.
+// -addr), and FLEETD_TOKEN (an API token), or FLEETD_USER (default
+// admin) with FLEETD_PASSWORD.
 func newAPIClient(addr string) apiClient {
 	return apiClient{base: strings.TrimRight(addr, "/"), user: envOr("FLEETD_USER", "admin"), pass: os.Getenv("FLEETD_PASSWORD"),
-		http: &http.Client{Timeout: 5 * time.Minute}}
+		token: os.Getenv("FLEETD_TOKEN"), http: &http.Client{Timeout: 5 * time.Minute}}
 }
 
 // runKiosk enrolls kiosks (each gets its own random broker credential) or
@@ -254,12 +260,12 @@ func runCredentials(args []string) error {
 func runUserAdd(args []string) error {
 	fs := flag.NewFlagSet("fleetd useradd", flag.ContinueOnError)
 	data := fs.String("data", "fleetd-data", "fleetd's data directory (fleetd must be stopped)")
-	role := fs.String("role", manager.RoleViewer, "viewer or operator")
+	role := fs.String("role", manager.RoleViewer, "viewer, operator or admin")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: fleetd useradd [-data DIR] [-role viewer|operator] NAME")
+		return fmt.Errorf("usage: fleetd useradd [-data DIR] [-role viewer|operator|admin] NAME")
 	}
 	store, err := manager.OpenStore(filepath.Join(*data, dbFile))
 	if err != nil {

@@ -52,6 +52,8 @@ func run(args []string) error {
 		switch sub {
 		case "kiosks", "alerts", "cmd":
 			return runClient(sub, rest)
+		case "groups", "tag", "job", "config":
+			return runOps(sub, rest)
 		case "kiosk":
 			return runKiosk(rest)
 		case "kiosk-credentials":
@@ -61,7 +63,7 @@ func run(args []string) error {
 		case "simulate":
 			return runSimulate(rest)
 		}
-		return fmt.Errorf("unknown subcommand %q (serve with no subcommand; kiosks, alerts, cmd, kiosk enroll|revoke, kiosk-credentials, useradd, simulate)", sub)
+		return fmt.Errorf("unknown subcommand %q (serve with no subcommand; kiosks, alerts, cmd, groups, tag, job, config, kiosk enroll|revoke, kiosk-credentials, useradd, simulate)", sub)
 	}
 	return serve(args)
 }
@@ -75,6 +77,8 @@ type serveFlags struct {
 	retention, historyEvery, healthEvery      time.Duration
 	offlineAfter                              int
 	memoryLimit                               int64
+	timezone, publicURL                       string
+	mail                                      manager.MailOptions
 }
 
 func serve(args []string) error {
@@ -98,6 +102,12 @@ func serve(args []string) error {
 	fs.DurationVar(&f.retention, "retention", 30*24*time.Hour, "how long events, health, commands and audit are kept")
 	fs.DurationVar(&f.historyEvery, "history-every", time.Minute, "store at most one health sample per kiosk this often")
 	fs.Int64Var(&f.memoryLimit, "memory-limit-mib", 768, "soft memory limit for the Go runtime (0: none)")
+	fs.StringVar(&f.timezone, "timezone", manager.DefaultTimeZone, "time zone of the console's times and of notification rules' quiet hours")
+	fs.StringVar(&f.publicURL, "public-url", "", "the console's address as people reach it, for links in notifications (https://fleet.example/)")
+	fs.StringVar(&f.mail.Addr, "smtp", "", "SMTP server (host:port) for notification e-mails; STARTTLS when it offers it")
+	fs.StringVar(&f.mail.From, "smtp-from", "nhikiosk-fleetd@localhost", "sender of notification e-mails")
+	fs.StringVar(&f.mail.Username, "smtp-user", "", "SMTP user name (needs TLS, or a server on loopback)")
+	fs.StringVar(&f.mail.PasswordFile, "smtp-password-file", "", "file with the SMTP password")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -181,8 +191,12 @@ func serveCtx(ctx context.Context, f serveFlags, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	loc, err := time.LoadLocation(f.timezone)
+	if err != nil {
+		return fmt.Errorf("-timezone %s: %w", f.timezone, err)
+	}
 	opts := manager.Options{Store: store, Signer: signer, Retention: f.retention, HistoryEvery: f.historyEvery, Logger: log,
-		HealthEvery: f.healthEvery, OfflineAfter: f.offlineAfter}
+		HealthEvery: f.healthEvery, OfflineAfter: f.offlineAfter, Location: loc, Mail: f.mail, PublicURL: f.publicURL}
 	var brk *broker.Broker
 	if f.brokerURL == "" {
 		internal := broker.OperatorPassword(secret, "fleetd")
@@ -237,7 +251,7 @@ func printBanner(out io.Writer, httpURL string, brk *broker.Broker, f serveFlags
 	fmt.Fprintf(out, "fleetd: dashboard  %s/\n", httpURL)
 	if pw != "" {
 		fmt.Fprintf(out, "fleetd: first start: log in as admin with the one-time password %s\n", pw)
-		fmt.Fprintf(out, "fleetd: (it is not shown again; add accounts with: fleetd useradd -data %s NAME)\n", f.data)
+		fmt.Fprintf(out, "fleetd: (it is not shown again; add accounts in the console's Users page)\n")
 	}
 	if brk != nil {
 		scheme := "mqtt"
@@ -251,13 +265,20 @@ func printBanner(out io.Writer, httpURL string, brk *broker.Broker, f serveFlags
 	fmt.Fprintf(out, "fleetd: operator key for kiosks' operator_keys_file: %s\n", s.PublicLine())
 }
 
+// ensureAdmin creates the first account, an admin, on first start. A
+// database from before issue 19 has no admins: the account fleetd made
+// at its first start (admin) becomes one, so users can be managed in the
+// console.
 func ensureAdmin(store *manager.Store) (string, error) {
 	has, err := store.HasUsers()
-	if err != nil || has {
+	if err != nil {
 		return "", err
 	}
+	if has {
+		return "", store.PromoteFirstAdmin("admin")
+	}
 	pw := manager.NewPassword()
-	return pw, store.SetUser("admin", manager.RoleOperator, pw)
+	return pw, store.SetUser("admin", manager.RoleAdmin, pw)
 }
 
 func loadOrCreate(path string, n int) ([]byte, error) {

@@ -169,20 +169,25 @@ type brokerSide struct {
 }
 
 func eachBrokerSide(t *testing.T, test func(t *testing.T, b brokerSide)) {
-	site := func() string { r := make([]byte, 3); rand.Read(r); return "rt-" + hex.EncodeToString(r) }
 	t.Run("embedded", func(t *testing.T) {
 		mq := freePort(t)
-		test(t, brokerSide{name: "embedded", args: []string{"-mqtt", mq}, kioskURL: "mqtt://" + mq, site: site()})
+		test(t, brokerSide{name: "embedded", args: []string{"-mqtt", mq}, kioskURL: "mqtt://" + mq, site: testSite()})
 	})
-	t.Run("mosquitto", func(t *testing.T) {
-		addr := itest.Env(t, "NHIKIOSK_MQTT_TLS_ADDR", "Mosquitto (TLS listener)")
-		dir := itest.Env(t, "NHIKIOSK_MQTT_DIR", "Mosquitto (TLS listener)")
-		ca, pw := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "users", "fleetd.pass")
-		test(t, brokerSide{name: "mosquitto", args: []string{"-broker", "mqtts://" + addr, "-broker-user", "fleetd",
-			"-broker-password-file", pw, "-broker-ca", ca, "-broker-dynsec"},
-			kioskURL: "mqtts://" + addr, caFile: ca, site: site(),
-			cleanup: func(refs []fleet.KioskRef) { mosquittoCleanup(addr, ca, pw, refs) }})
-	})
+	t.Run("mosquitto", func(t *testing.T) { test(t, mosquittoSide(t)) })
+}
+
+func testSite() string { r := make([]byte, 3); rand.Read(r); return "rt-" + hex.EncodeToString(r) }
+
+// mosquittoSide is the Mosquitto that .ci/services/mosquitto.sh starts
+// (TLS, Dynamic Security), with fleetd managing its kiosks' credentials.
+func mosquittoSide(t *testing.T) brokerSide {
+	addr := itest.Env(t, "NHIKIOSK_MQTT_TLS_ADDR", "Mosquitto (TLS listener)")
+	dir := itest.Env(t, "NHIKIOSK_MQTT_DIR", "Mosquitto (TLS listener)")
+	ca, pw := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "users", "fleetd.pass")
+	return brokerSide{name: "mosquitto", args: []string{"-broker", "mqtts://" + addr, "-broker-user", "fleetd",
+		"-broker-password-file", pw, "-broker-ca", ca, "-broker-dynsec"},
+		kioskURL: "mqtts://" + addr, caFile: ca, site: testSite(),
+		cleanup: func(refs []fleet.KioskRef) { mosquittoCleanup(addr, ca, pw, refs) }}
 }
 
 // mosquittoCleanup removes kiosks from the shared Mosquitto: their dynsec
@@ -204,7 +209,7 @@ func mosquittoCleanup(addr, ca, pwFile string, refs []fleet.KioskRef) {
 		ds.DeleteKiosk(ctx, r)
 		cancel()
 		for _, ch := range []string{fleet.ChanState, fleet.ChanHealth} {
-			c.Publish(fleet.Topic(r, ch), 1, true, nil).WaitTimeout(5 * time.Second)
+			c.Publish(fleet.Topic(r, ch), 1, true, []byte{}).WaitTimeout(5 * time.Second)
 		}
 	}
 }
@@ -220,6 +225,13 @@ type testKiosk struct {
 
 func (b brokerSide) startKiosk(t *testing.T, ref fleet.KioskRef, password, opKey string, health fleet.HealthFunc) *testKiosk {
 	t.Helper()
+	return b.startKioskWith(t, ref, password, opKey, health, &fleettest.Handler{})
+}
+
+// startKioskWith starts a kiosk agent whose commands go to h (h's SetHash
+// is the agent's, as a kiosk that runs a central configuration at once).
+func (b brokerSide) startKioskWith(t *testing.T, ref fleet.KioskRef, password, opKey string, health fleet.HealthFunc, h *fleettest.Handler) *testKiosk {
+	t.Helper()
 	scheme, host, _ := strings.Cut(b.kioskURL, "://")
 	k := &testKiosk{ref: ref, proxy: fleettest.NewProxy(t, host), done: make(chan struct{})}
 	dir := t.TempDir()
@@ -229,11 +241,12 @@ func (b brokerSide) startKiosk(t *testing.T, ref fleet.KioskRef, password, opKey
 	k.agent, err = fleet.NewAgent(config.MQTT{BrokerURL: scheme + "://" + k.proxy.Addr(), Username: ref.Username(), CAFile: b.caFile,
 		PasswordFile: filepath.Join(dir, "pw"), OperatorKeysFile: filepath.Join(dir, "keys"), HealthInterval: config.Duration(time.Second)},
 		fleet.Identity{Kiosk: ref, Version: "v1.4.2", Image: "gokrazy-test", BootTime: time.Now(), ConfigHash: "sha256:test"},
-		fleet.Options{Health: health, Handler: &fleettest.Handler{}, MaxReconnectInterval: time.Second, ConnectTimeout: 2 * time.Second,
+		fleet.Options{Health: health, Handler: h, MaxReconnectInterval: time.Second, ConnectTimeout: 2 * time.Second,
 			StateDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.SetHash = k.agent.SetConfigHash
 	ctx, cancel := context.WithCancel(context.Background())
 	k.cancel = cancel
 	go func() { k.agent.Run(ctx); close(k.done) }()

@@ -110,7 +110,8 @@ func (kc *kioskClock) changed(st clock.Status) {
 // health is the clock's part of the fleet's health.
 func (kc *kioskClock) health() *fleet.ClockHealth {
 	st := kc.keeper.Status()
-	h := &fleet.ClockHealth{Known: st.Known, Source: fleet.ClockSource(st.Source), WaitedS: int64(st.Waited.Seconds())}
+	h := &fleet.ClockHealth{Known: st.Known, Source: fleet.ClockSource(st.Source), WaitedS: int64(st.Waited.Seconds()),
+		Vouched: st.Vouched, FloorAheadS: min(int64(st.FloorAhead.Seconds()), fleet.MaxFloorAheadS)}
 	if s := fleet.Token(st.From); s.Valid() {
 		h.Server = s
 	}

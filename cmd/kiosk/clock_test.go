@@ -135,6 +135,16 @@ func TestClockFromUpstream(t *testing.T) {
 	if !h.Known || h.Source != fleet.ClockUpstream || h.Server != "127.0.0.1" || h.LastSync == nil {
 		t.Errorf("fleet health = %+v", h)
 	}
+	if h.Vouched {
+		t.Errorf("fleet health = %+v after one answer of the upstream, want not vouched yet", h)
+	}
+	// A second answer that agrees: the upstream vouches for the clock.
+	if st := sync(); !st.Vouched || st.Source != clock.KindUpstream {
+		t.Fatalf("status after the upstream's second answer = %+v", st)
+	}
+	if h := kc.health(); !h.Vouched || h.FloorAheadS != 0 {
+		t.Errorf("fleet health = %+v, want vouched", h)
+	}
 	// The fleet's health as the agent publishes it carries it.
 	kf, _, _, _ := testFleet(t)
 	kf.clock = kc.health

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nhikiosk/nhikiosk/appliance"
@@ -88,6 +89,12 @@ type kioskFleet struct {
 	outDead    int       // dead letters at the last reading
 	outAside   int       // entries set aside at the last reading
 	deadRead   bool      // outDead has been read once
+
+	// Central configuration (central.go): the agent's SetConfigHash, the
+	// end of start, and whether a restart waits for a session to end.
+	setHash        func(fleet.Token)
+	stopped        <-chan struct{}
+	pendingRestart atomic.Bool
 }
 
 // newFleetAgent returns the kiosk's fleet agent when a broker is
@@ -97,7 +104,8 @@ func newFleetAgent(cfg config.Config, kf *kioskFleet) (*fleet.Agent, error) {
 		return nil, nil
 	}
 	a, err := fleet.NewAgent(cfg.MQTT,
-		fleet.Identity{Kiosk: fleet.KioskRef{Site: cfg.Site, Kiosk: cfg.KioskID}, BootTime: kf.booted},
+		fleet.Identity{Kiosk: fleet.KioskRef{Site: cfg.Site, Kiosk: cfg.KioskID}, BootTime: kf.booted,
+			ConfigHash: storedCentralHash(kf.o, cfg)},
 		fleet.Options{Health: kf.health, Handler: fleetHandler{kf}, Logger: kf.log,
 			StateDir: filepath.Join(cfg.DataDir, "fleet")})
 	if err != nil {
@@ -106,6 +114,7 @@ func newFleetAgent(cfg config.Config, kf *kioskFleet) (*fleet.Agent, error) {
 	kf.mu.Lock()
 	kf.sink = a
 	kf.mu.Unlock()
+	kf.setHash = a.SetConfigHash
 	return a, nil
 }
 

@@ -143,15 +143,10 @@ func loadConfig(o options) (config.Config, error) {
 		if err != nil {
 			return cfg, &exitError{exitNoRestart, fmt.Errorf("invalid configuration in %s:\n%w", o.configDir, err)}
 		}
+		cfg = withStoredCentral(o.configDir, cfg)
 	}
-	for _, s := range o.sets {
-		k, v, ok := strings.Cut(s, "=")
-		if !ok {
-			return cfg, &exitError{exitNoRestart, fmt.Errorf("-set %q: want field=value", s)}
-		}
-		if err := cfg.Set(k, v); err != nil {
-			return cfg, &exitError{exitNoRestart, fmt.Errorf("-set: %w", err)}
-		}
+	if err := applySets(&cfg, o); err != nil {
+		return cfg, &exitError{exitNoRestart, err}
 	}
 	// The demo on a machine without a display (over SSH, in a container)
 	// shows its screen in a browser (issue 23).
@@ -162,6 +157,20 @@ func loadConfig(o options) (config.Config, error) {
 		return cfg, &exitError{exitNoRestart, fmt.Errorf("invalid configuration:\n%w", ps)}
 	}
 	return cfg, nil
+}
+
+// applySets applies the -set overrides to cfg.
+func applySets(cfg *config.Config, o options) error {
+	for _, s := range o.sets {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok {
+			return fmt.Errorf("-set %q: want field=value", s)
+		}
+		if err := cfg.Set(k, v); err != nil {
+			return fmt.Errorf("-set: %w", err)
+		}
+	}
+	return nil
 }
 
 // checkConfig implements -check-config FILE.

@@ -52,6 +52,31 @@ type kioskPanel struct {
 	dimmed     bool
 	tamperOpen bool
 	hooks      []func(open bool)
+	audio      *kioskAudio // tactile keys and the jack go there
+}
+
+// key takes a tactile key from the panel: someone is at the kiosk.
+func (kp *kioskPanel) key(k panel.Key, held bool) {
+	kp.active()
+	kp.mu.Lock()
+	a := kp.audio
+	kp.mu.Unlock()
+	a.key(k, held)
+}
+
+// headphones takes the panel's headphone jack switch.
+func (kp *kioskPanel) headphones(in bool) {
+	kp.mu.Lock()
+	a := kp.audio
+	kp.mu.Unlock()
+	a.headphones(in)
+}
+
+// attachAudio sends the panel's tactile keys and jack to a.
+func (kp *kioskPanel) attachAudio(a *kioskAudio) {
+	kp.mu.Lock()
+	kp.audio = a
+	kp.mu.Unlock()
 }
 
 // openPanel opens the panel's pins from cfg.Panel and the backlight from
@@ -73,7 +98,7 @@ func openPanel(cfg config.Config, log *slog.Logger) (*kioskPanel, error) {
 // newKioskPanel returns the panel over pins and bl (nil: no backlight).
 func newKioskPanel(pins panel.Pins, bl *panel.Backlight, log *slog.Logger, now func() time.Time) *kioskPanel {
 	kp := &kioskPanel{bl: bl, log: log, now: now, lastActive: now(), tamperc: make(chan struct{}, 1)}
-	kp.p = panel.New(pins, panel.Callbacks{Presence: kp.active, Tamper: kp.tamper}, log)
+	kp.p = panel.New(pins, panel.Callbacks{Presence: kp.active, Tamper: kp.tamper, Key: kp.key, Headphones: kp.headphones}, log)
 	kp.setStatus()
 	return kp
 }

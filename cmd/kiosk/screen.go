@@ -42,7 +42,7 @@ func openScreen(cfg config.Config, log *slog.Logger, stdout io.Writer, hotplug *
 			hw.followTouch()
 			to.Changed = hw.touchDevices
 		}
-		s, err = fbdev.Open(fbdev.Options{Log: log, Touch: to})
+		s, err = fbdev.Open(fbdev.Options{Log: log, Touch: to, Rotation: display.Rotation(cfg.Display.Rotation)})
 	default:
 		s = headless.New(screenSize(cfg, image.Pt(800, 480)))
 	}

@@ -73,6 +73,7 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 		return fmt.Errorf("start display: %w", err)
 	}
 	kf := newKioskFleet(cfg, o, p, screen, log, cancel)
+	kf.stopped = ctx.Done()
 	s := cfg.Session
 	k, err := appliance.NewKiosk(ui, appliance.Options{
 		Lang: cfg.Language, IdleTimeout: s.IdleTimeout.D(), WarningCountdown: s.WarningCountdown.D(),
@@ -86,6 +87,11 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 		return err
 	}
 	kp.attach(k)
+	audio, err := newAudio(cfg, ui, k, log)
+	if err != nil {
+		return err
+	}
+	kp.attachAudio(audio)
 	kc.attach(k.Post)
 	kf.k, kf.clock = k, kc.health
 	hw.attach(k.Post, func(kind fleet.EventKind) { kf.event(kind, fleet.EventFields{}) })
@@ -116,6 +122,7 @@ func start(ctx context.Context, cfg config.Config, o options, log *slog.Logger, 
 	g.Go(func() error { return p.client.Run(gctx) })
 	g.Go(func() error { return watchUI(gctx, ui, uiStallTimeout) })
 	g.Go(func() error { return kp.Run(gctx) })
+	g.Go(func() error { return audio.run(gctx) })
 	g.Go(func() error { return kc.keeper.Run(gctx) })
 	g.Go(func() error {
 		defer cancel(nil) // the window closed: stop everything

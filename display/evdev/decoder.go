@@ -2,6 +2,7 @@ package evdev
 
 import (
 	"encoding/binary"
+	"image"
 
 	"github.com/nhikiosk/nhikiosk/display"
 )
@@ -11,12 +12,17 @@ import (
 type Axis struct{ Min, Max int32 }
 
 // Calibration maps raw touch coordinates onto the screen: each axis's
-// range onto the framebuffer's pixels.
+// range onto the framebuffer's pixels, then those onto the frame's.
 type Calibration struct {
 	X, Y Axis
-	// SwapXY, InvertX and InvertY fix panels mounted rotated or mirrored
-	// relative to their touch controller (applied after swapping).
+	// SwapXY, InvertX and InvertY fix touch controllers mounted rotated
+	// or mirrored relative to their panel (applied after swapping).
 	SwapXY, InvertX, InvertY bool
+	// Rotation is how the frame is turned on the panel (display.rotation,
+	// a panel mounted rotated): a touch on the panel's pixel is mapped
+	// back to the frame's pixel shown there, as the framebuffer backend
+	// turns the frame.
+	Rotation display.Rotation
 }
 
 // Decoder turns the stream of evdev events from one touch device into
@@ -35,8 +41,10 @@ type Calibration struct {
 // After SYN_DROPPED (the kernel's buffer overflowed) events are skipped to
 // the next SYN_REPORT and a contact in progress is cancelled.
 type Decoder struct {
-	Cal    Calibration
-	Screen display.Event // X and Y hold the screen size in pixels
+	Cal Calibration
+	// Screen's X and Y hold the panel's size in pixels (the framebuffer's,
+	// before Cal.Rotation).
+	Screen display.Event
 	// Pointer is the id the events carry (one per device, so two panels
 	// never release each other's touch).
 	Pointer int
@@ -53,7 +61,9 @@ type Decoder struct {
 	dropping  bool // after SYN_DROPPED, until SYN_REPORT
 }
 
-// NewDecoder returns a decoder for a screen of width × height pixels.
+// NewDecoder returns a decoder for a panel (framebuffer) of width ×
+// height pixels; with cal.Rotation its events are in the turned frame's
+// pixels.
 func NewDecoder(cal Calibration, width, height int) *Decoder {
 	return &Decoder{Cal: cal, Screen: display.Event{X: width, Y: height}, primary: -1}
 }
@@ -209,5 +219,6 @@ func (d *Decoder) toScreen() (int, int) {
 	if c.InvertY {
 		y = d.Screen.Y - 1 - y
 	}
-	return x, y
+	p := c.Rotation.FromPanel(image.Pt(x, y), image.Pt(d.Screen.X, d.Screen.Y))
+	return p.X, p.Y
 }

@@ -35,9 +35,13 @@ type Options struct {
 	// was missed or that could not be opened at once; 0 means 10 s.
 	// Events lost from a full socket buffer cause a rescan at once.
 	Rescan time.Duration
-	// Size is the framebuffer's size in pixels: each device's axis ranges
-	// are mapped onto it.
+	// Size is the framebuffer's size in pixels (the panel's): each
+	// device's axis ranges are mapped onto it.
 	Size image.Point
+	// Rotation is how the frame is turned on the panel (a panel mounted
+	// rotated): touches are mapped back to the frame's pixels, of size
+	// Rotation.Size(Size).
+	Rotation display.Rotation
 	// Calibration, if set, overrides the devices' own calibration: its
 	// axes where they are set (Max > Min), and always its swap and invert
 	// flags (a panel mounted rotated or mirrored).
@@ -49,30 +53,57 @@ type Options struct {
 	// Changed, if set, is called with the touch devices in use after the
 	// first scan and whenever one comes or goes, one call at a time.
 	Changed func([]Found)
-	// Log receives one line per device attached, detached or failing;
-	// nil is slog.Default().
+	// Log receives one line per device attached, detached or failing
+	// (a device failing again and again is logged once); nil is
+	// slog.Default().
 	Log *slog.Logger
+	// Now is the clock the backoff of failing devices is measured on;
+	// nil is time.Now.
+	Now func() time.Time
 }
+
+// maxFailWait bounds the backoff between tries of a device that cannot
+// be opened or whose reads fail.
+const maxFailWait = 5 * time.Minute
 
 // Watcher finds touch devices and keeps reading every one of them as
 // they come and go: at start (a sysfs scan), on kernel uevents (add,
 // remove), on a periodic rescan, and when a read fails with ENODEV.
+//
+// A device that cannot be opened, or whose reads fail with another error
+// (EIO from a panel whose controller hangs), is logged once, counted as
+// missing, and tried again on the rescans after a backoff (the rescan
+// interval, doubling up to 5 min); opened again it stays out of Devices
+// and Changed until a read returns events, so it does not flap.
 type Watcher struct {
 	o Options
 
 	mu     sync.Mutex
-	devs   map[string]*touch // by device node
+	devs   map[string]*touch   // by device node
+	failed map[string]*failure // by device node
 	nextID int
 	wg     sync.WaitGroup
 
-	notify sync.Mutex        // one Changed call at a time
-	failed map[string]string // node → SysPath that could not be opened (logged once); Run's goroutine only
+	notify sync.Mutex // one Changed call at a time
 }
 
 // touch is one opened device.
 type touch struct {
 	found Found
 	dev   Device
+	// quiet: opened again after failing, and not counted until a read
+	// returns events (under Watcher.mu).
+	quiet bool
+}
+
+// failure is a device that could not be opened or whose reads failed.
+type failure struct {
+	sysPath string
+	until   time.Time     // not tried again before
+	wait    time.Duration // the backoff after the next failure
+	// read: its reads failed (not only its opening), so opened again it
+	// is quiet until it reads.
+	read bool
 }
 
 // NewWatcher returns a Watcher; nothing is opened until Run.
@@ -95,7 +126,10 @@ func NewWatcher(o Options) *Watcher {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &Watcher{o: o, devs: make(map[string]*touch), failed: make(map[string]string)}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Watcher{o: o, devs: make(map[string]*touch), failed: make(map[string]*failure)}
 }
 
 // Devices returns the touch devices in use, by node.
@@ -104,7 +138,9 @@ func (w *Watcher) Devices() []Found {
 	defer w.mu.Unlock()
 	out := make([]Found, 0, len(w.devs))
 	for _, t := range w.devs {
-		out = append(out, t.found)
+		if !t.quiet {
+			out = append(out, t.found)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].DevNode < out[j].DevNode })
 	return out
@@ -200,6 +236,9 @@ func (w *Watcher) uevent(ctx context.Context, u uevent.Event) {
 	path := filepath.Join(w.o.SysRoot, u.DevPath)
 	switch u.Action {
 	case "add":
+		w.mu.Lock()
+		delete(w.failed, filepath.Join(w.o.DevRoot, u.DevName)) // a new device: no backoff
+		w.mu.Unlock()
 		f, err := Probe(path, w.o.DevRoot)
 		if err != nil {
 			if !errors.Is(err, ErrNotTouch) {
@@ -217,23 +256,37 @@ func (w *Watcher) uevent(ctx context.Context, u uevent.Event) {
 		} else {
 			t = nil
 		}
-		w.mu.Unlock()
 		delete(w.failed, node)
+		quiet := t != nil && t.quiet
+		w.mu.Unlock()
 		if t != nil {
 			t.dev.Close() // its reader sends the cancel and stops
 			w.o.Log.Info("evdev: touch device removed", "device", node, "name", t.found.Name)
-			w.changed()
+			if !quiet {
+				w.changed()
+			}
 		}
 	}
 }
 
-// attach opens f and starts reading it, unless it is read already. A
-// device node now belonging to another device (unplugged, and the next
-// one given the same number) replaces the old one.
+// attach opens f and starts reading it, unless it is read already or
+// failed and its backoff has not passed. A device node now belonging to
+// another device (unplugged, and the next one given the same number)
+// replaces the old one.
 func (w *Watcher) attach(ctx context.Context, f Found) {
 	w.mu.Lock()
 	old := w.devs[f.DevNode]
 	if old != nil && old.found.SysPath == f.SysPath {
+		w.mu.Unlock()
+		return
+	}
+	oldListed := old != nil && !old.quiet // Changed must hear it go
+	fl := w.failed[f.DevNode]
+	if fl != nil && fl.sysPath != f.SysPath {
+		delete(w.failed, f.DevNode) // another device now
+		fl = nil
+	}
+	if fl != nil && w.o.Now().Before(fl.until) {
 		w.mu.Unlock()
 		return
 	}
@@ -244,14 +297,40 @@ func (w *Watcher) attach(ctx context.Context, f Found) {
 	}
 	dev, err := w.o.Open(f)
 	if err != nil {
-		if w.failed[f.DevNode] != f.SysPath {
-			w.o.Log.Warn("evdev: touch device cannot be opened", "device", f.DevNode, "name", f.Name, "err", err)
-			w.failed[f.DevNode] = f.SysPath
+		w.fail(f, false, err)
+		if oldListed {
+			w.changed()
 		}
 		return
 	}
-	delete(w.failed, f.DevNode)
 	info := dev.Info()
+	cal := w.calibration(info)
+	dec := NewDecoder(cal, w.o.Size.X, w.o.Size.Y)
+	dec.Seed(info.PosX, info.PosY, info.Slot)
+	quiet := fl != nil && fl.read
+	t := &touch{found: f, dev: dev, quiet: quiet}
+	w.mu.Lock()
+	if fl != nil && !fl.read && w.failed[f.DevNode] == fl {
+		delete(w.failed, f.DevNode) // it opens now: the failure is over
+	}
+	w.nextID++
+	dec.Pointer = w.nextID
+	w.devs[f.DevNode] = t
+	w.mu.Unlock()
+	if !quiet {
+		w.o.Log.Info("evdev: touch device attached", "device", f.DevNode, "name", f.Name,
+			"x_min", cal.X.Min, "x_max", cal.X.Max, "y_min", cal.Y.Min, "y_max", cal.Y.Max, "screen", w.o.Size.String(),
+			"rotation", int(cal.Rotation))
+	}
+	w.wg.Add(1)
+	go w.read(ctx, t, dec, quiet)
+	if !quiet || oldListed {
+		w.changed()
+	}
+}
+
+// calibration is a device's own ranges, overridden by Options.Calibration.
+func (w *Watcher) calibration(info Info) Calibration {
 	cal := Calibration{X: info.X, Y: info.Y}
 	if c := w.o.Calibration; c != nil {
 		if c.X.Max > c.X.Min {
@@ -262,24 +341,39 @@ func (w *Watcher) attach(ctx context.Context, f Found) {
 		}
 		cal.SwapXY, cal.InvertX, cal.InvertY = c.SwapXY, c.InvertX, c.InvertY
 	}
-	dec := NewDecoder(cal, w.o.Size.X, w.o.Size.Y)
-	dec.Seed(info.PosX, info.PosY, info.Slot)
-	t := &touch{found: f, dev: dev}
+	cal.Rotation = w.o.Rotation
+	return cal
+}
+
+// fail notes that f could not be opened (read false) or read: logged
+// the first time only, then tried again after a backoff that doubles
+// each time.
+func (w *Watcher) fail(f Found, read bool, err error) {
 	w.mu.Lock()
-	w.nextID++
-	dec.Pointer = w.nextID
-	w.devs[f.DevNode] = t
+	fl := w.failed[f.DevNode]
+	first := fl == nil || fl.sysPath != f.SysPath
+	if first {
+		fl = &failure{sysPath: f.SysPath, wait: w.o.Rescan}
+		w.failed[f.DevNode] = fl
+	}
+	fl.read = fl.read || read
+	fl.until = w.o.Now().Add(fl.wait)
+	fl.wait = min(2*fl.wait, max(maxFailWait, w.o.Rescan))
 	w.mu.Unlock()
-	w.o.Log.Info("evdev: touch device attached", "device", f.DevNode, "name", f.Name,
-		"x_min", cal.X.Min, "x_max", cal.X.Max, "y_min", cal.Y.Min, "y_max", cal.Y.Max, "screen", w.o.Size.String())
-	w.wg.Add(1)
-	go w.read(ctx, t, dec)
-	w.changed()
+	msg := "evdev: touch device cannot be opened"
+	if read {
+		msg = "evdev: touch device failed"
+	}
+	if first {
+		w.o.Log.Warn(msg, "device", f.DevNode, "name", f.Name, "err", err,
+			"retry", "with backoff; counted as missing until it reads again")
+	}
 }
 
 // read decodes one device's events until it fails (ENODEV: unplugged) or
-// is closed, then cancels a touch in progress and forgets the device.
-func (w *Watcher) read(ctx context.Context, t *touch, dec *Decoder) {
+// is closed, then cancels a touch in progress and forgets the device. A
+// device opened again after failing counts once a read returns events.
+func (w *Watcher) read(ctx context.Context, t *touch, dec *Decoder, quiet bool) {
 	defer w.wg.Done()
 	buf := make([]byte, EventSize*64)
 	have := 0
@@ -287,6 +381,9 @@ func (w *Watcher) read(ctx context.Context, t *touch, dec *Decoder) {
 	for err == nil {
 		var n int
 		n, err = t.dev.Read(buf[have:])
+		if n > 0 && quiet {
+			quiet = w.recovered(t)
+		}
 		have += n
 		i := 0
 		for ; i+EventSize <= have; i += EventSize {
@@ -299,23 +396,46 @@ func (w *Watcher) read(ctx context.Context, t *touch, dec *Decoder) {
 	for _, ev := range dec.Cancel() {
 		w.o.Send(ev)
 	}
-	t.dev.Close()
 	w.mu.Lock()
 	mine := w.devs[t.found.DevNode] == t
 	if mine {
 		delete(w.devs, t.found.DevNode)
 	}
+	quiet = t.quiet
 	w.mu.Unlock()
 	if !mine || ctx.Err() != nil {
+		t.dev.Close()
 		return // removed by a uevent or replaced, or everything stops
 	}
 	switch {
 	case errors.Is(err, syscall.ENODEV) || errors.Is(err, io.EOF):
+		w.mu.Lock()
+		delete(w.failed, t.found.DevNode)
+		w.mu.Unlock()
 		w.o.Log.Info("evdev: touch device gone", "device", t.found.DevNode, "name", t.found.Name)
 	default:
-		w.o.Log.Warn("evdev: touch device failed", "device", t.found.DevNode, "name", t.found.Name, "err", err)
+		w.fail(t.found, true, err)
 	}
+	t.dev.Close() // after the failure is noted: a rescan now backs off
+	if !quiet {
+		w.changed()
+	}
+}
+
+// recovered counts t again: it failed before, and now reads. It returns
+// t's quiet flag afterwards (false).
+func (w *Watcher) recovered(t *touch) bool {
+	w.mu.Lock()
+	if w.devs[t.found.DevNode] != t {
+		w.mu.Unlock()
+		return true // replaced or removed meanwhile
+	}
+	t.quiet = false
+	delete(w.failed, t.found.DevNode)
+	w.mu.Unlock()
+	w.o.Log.Info("evdev: touch device reads again", "device", t.found.DevNode, "name", t.found.Name)
 	w.changed()
+	return false
 }
 
 func (w *Watcher) closeAll() {

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -243,5 +245,151 @@ func TestScan(t *testing.T) {
 	want := []string{"QEMU QEMU USB Tablet /input/" + tab, "Goodix Capacitive TouchScreen /input/" + g}
 	if !slices.Equal(got, want) {
 		t.Errorf("Scan = %q, want %q", got, want)
+	}
+}
+
+// fakeNow is a clock that moves only when told.
+type fakeNow struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeNow) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeNow) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// A touch device whose reads fail with EIO (plugged in, its controller
+// not answering) is logged once and counted as missing; it is opened
+// again only after a backoff that doubles, and counted again only once it
+// reads: no "attached"/"failed" pairs, no missing/restored flapping.
+func TestWatcherReadFails(t *testing.T) {
+	tree := evdevtest.NewTree(t)
+	g := tree.Plug(evdevtest.Goodix)
+	now := &fakeNow{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	var log syncBuffer
+	const rescan = 5 * time.Millisecond
+	w := watch(t, tree, func(o *evdev.Options) {
+		o.Rescan, o.Now = rescan, now.Now
+		o.Log = slog.New(slog.NewTextHandler(&log, nil))
+	})
+	d := tree.Opened(t)
+	w.devices(t, g)
+	d.Fail(syscall.EIO)
+	w.devices(t)
+	closed(t, d)
+
+	// Rescans come every 5 ms, but the clock does not move: no retry.
+	time.Sleep(50 * time.Millisecond)
+	tree.NotOpened(t)
+	for _, wait := range []time.Duration{rescan, 2 * rescan, 4 * rescan} { // the backoff doubles
+		now.Advance(wait - time.Millisecond)
+		time.Sleep(30 * time.Millisecond) // several rescans, still inside the backoff
+		tree.NotOpened(t)
+		now.Advance(time.Millisecond)
+		d = tree.Opened(t)
+		d.Fail(syscall.EIO)
+		closed(t, d)
+		noTouch(t, w, 20*time.Millisecond)
+	}
+	// Opened again and reading: counted again.
+	now.Advance(8 * rescan)
+	d = tree.Opened(t)
+	w.tap(t, d, 360, 640, image.Pt(400, 240))
+	w.devices(t, g)
+	out := log.String()
+	if n := strings.Count(out, "touch device failed"); n != 1 {
+		t.Errorf("logged %d failures, want 1:\n%s", n, out)
+	}
+	if n := strings.Count(out, "touch device attached"); n != 1 {
+		t.Errorf("logged %d attachments, want 1:\n%s", n, out)
+	}
+	if !strings.Contains(out, "input/output error") || !strings.Contains(out, "touch device reads again") {
+		t.Errorf("log lacks the EIO or the recovery:\n%s", out)
+	}
+}
+
+// noTouch fails the test if Changed lists a touch device within d (it
+// may repeat that there is none).
+func noTouch(t *testing.T, w *watched, d time.Duration) {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case got := <-w.changes:
+			if len(got) != 0 {
+				t.Fatalf("touch devices changed to %q while the device fails", got)
+			}
+		case <-deadline:
+			return
+		}
+	}
+}
+
+// closed waits until the watcher closed d: it has noted d's failure.
+func closed(t *testing.T, d *evdevtest.Device) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !d.Closed() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not closed after its read failed", d.Node)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// syncBuffer is a strings.Builder safe for the watcher's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Touch Display 2 (goodix, a 720×1280 portrait panel) mounted in
+// landscape: with the frame turned by display.rotation, a touch on the
+// panel lands on the frame's pixel shown there (1280×720 frame).
+func TestWatcherRotation(t *testing.T) {
+	panel := image.Pt(720, 1280)
+	for _, tt := range []struct {
+		rot display.Rotation
+		// raw panel positions of the frame's top-left and bottom-right
+		// corners (the goodix's axes are the panel's pixels)
+		topLeft, bottomRight [2]int32
+	}{
+		{display.Rotate0, [2]int32{0, 0}, [2]int32{719, 1279}},
+		{display.Rotate90, [2]int32{719, 0}, [2]int32{0, 1279}},
+		{display.Rotate180, [2]int32{719, 1279}, [2]int32{0, 0}},
+		{display.Rotate270, [2]int32{0, 1279}, [2]int32{719, 0}},
+	} {
+		t.Run(tt.rot.String(), func(t *testing.T) {
+			tree := evdevtest.NewTree(t)
+			tree.Plug(evdevtest.Goodix)
+			w := watch(t, tree, func(o *evdev.Options) { o.Size, o.Rotation = panel, tt.rot })
+			d := tree.Opened(t)
+			size := tt.rot.Size(panel)
+			w.tap(t, d, tt.topLeft[0], tt.topLeft[1], image.Pt(0, 0))
+			w.tap(t, d, tt.bottomRight[0], tt.bottomRight[1], size.Sub(image.Pt(1, 1)))
+			// Any pixel: where the frame's (100, 50) is shown.
+			q := tt.rot.ToPanel(image.Pt(100, 50), panel)
+			w.tap(t, d, int32(q.X), int32(q.Y), image.Pt(100, 50))
+		})
 	}
 }

@@ -48,7 +48,12 @@ type Options struct {
 	// Console is the tty switched to graphics mode; "" means /dev/tty0,
 	// "-" leaves the console alone.
 	Console string
-	Log     *slog.Logger
+	// Rotation turns the frame on a panel mounted rotated (display.rotation):
+	// Size is the framebuffer's size turned, Present turns each frame
+	// onto the framebuffer, and touches (from devices and TouchStreams)
+	// are mapped back onto the frame. 0 leaves the frame as it is.
+	Rotation display.Rotation
+	Log      *slog.Logger
 }
 
 // TouchStream is a source of raw input_event records.
@@ -61,6 +66,7 @@ type TouchStream struct {
 // concurrently; Close ends the touch readers and restores the console.
 type Screen struct {
 	geo     Geometry
+	rot     display.Rotation
 	fb      *os.File
 	mem     []byte
 	mmapped bool
@@ -84,11 +90,14 @@ func Open(o Options) (*Screen, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	if !o.Rotation.Valid() {
+		return nil, fmt.Errorf("fbdev: rotation %d: want 0, 90, 180 or 270", int(o.Rotation))
+	}
 	fb, err := os.OpenFile(o.Device, os.O_RDWR, 0)
 	if err != nil {
 		return nil, fmt.Errorf("fbdev: open framebuffer: %w", err)
 	}
-	s := &Screen{fb: fb, events: make(chan display.Event, 64), log: o.Log}
+	s := &Screen{fb: fb, rot: o.Rotation, events: make(chan display.Event, 64), log: o.Log}
 	if err := s.setup(o); err != nil {
 		s.Close()
 		return nil, err
@@ -122,7 +131,7 @@ func (s *Screen) setup(o Options) error {
 	}
 	if !o.NoTouchDevices {
 		to := o.Touch
-		to.Size = image.Pt(s.geo.Width, s.geo.Height)
+		to.Size, to.Rotation = image.Pt(s.geo.Width, s.geo.Height), s.rot
 		to.Send = s.send
 		if to.Log == nil {
 			to.Log = s.log
@@ -170,6 +179,7 @@ func (s *Screen) read(r io.Reader, cal evdev.Calibration, override *evdev.Calibr
 	if override != nil {
 		cal = *override
 	}
+	cal.Rotation = s.rot
 	dec := evdev.NewDecoder(cal, s.geo.Width, s.geo.Height)
 	dec.Pointer = pointer
 	go func() {
@@ -206,10 +216,12 @@ func (s *Screen) send(ev display.Event) {
 // Geometry returns the framebuffer's geometry.
 func (s *Screen) Geometry() Geometry { return s.geo }
 
-// Size returns the screen size in pixels.
-func (s *Screen) Size() image.Point { return image.Pt(s.geo.Width, s.geo.Height) }
+// Size returns the size of the frames to present, in pixels: the
+// framebuffer's, turned by Options.Rotation.
+func (s *Screen) Size() image.Point { return s.rot.Size(image.Pt(s.geo.Width, s.geo.Height)) }
 
-// Present converts the dirty parts of frame into the framebuffer.
+// Present converts the dirty parts of frame into the framebuffer, turned
+// by Options.Rotation.
 func (s *Screen) Present(frame *image.RGBA, dirty []image.Rectangle) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -220,7 +232,11 @@ func (s *Screen) Present(frame *image.RGBA, dirty []image.Rectangle) error {
 		dirty = []image.Rectangle{frame.Rect}
 	}
 	for _, r := range dirty {
-		convert(s.mem, s.geo, frame, r)
+		if s.rot == display.Rotate0 {
+			convert(s.mem, s.geo, frame, r)
+		} else {
+			convertRotated(s.mem, s.geo, frame, r, s.rot)
+		}
 	}
 	return nil
 }
@@ -257,15 +273,17 @@ func (s *Screen) Close() error {
 	return nil
 }
 
-// Snapshot reads the framebuffer back into an image (for screenshots and
-// tests).
+// Snapshot reads the framebuffer back into an image the way the frame
+// was drawn (turned back by Options.Rotation), for screenshots and tests.
 func (s *Screen) Snapshot() *image.RGBA {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	img := image.NewRGBA(image.Rect(0, 0, s.geo.Width, s.geo.Height))
-	for y := range s.geo.Height {
-		for x := range s.geo.Width {
-			r, g, b := decode(s.mem, s.geo, x, y)
+	size, panel := s.Size(), image.Pt(s.geo.Width, s.geo.Height)
+	img := image.NewRGBA(image.Rectangle{Max: size})
+	for y := range size.Y {
+		for x := range size.X {
+			q := s.rot.ToPanel(image.Pt(x, y), panel)
+			r, g, b := decode(s.mem, s.geo, q.X, q.Y)
 			i := img.PixOffset(x, y)
 			img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = r, g, b, 0xff
 		}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"image"
+
+	"github.com/nhikiosk/nhikiosk/display"
 )
 
 // Bitfield is where one colour channel sits in a pixel (struct
@@ -91,6 +93,48 @@ func convertGeneric(mem []byte, g Geometry, src *image.RGBA, r image.Rectangle) 
 			v := pack(s[0], f.Red) | pack(s[1], f.Green) | pack(s[2], f.Blue)
 			binary.LittleEndian.PutUint32(buf[:], v)
 			copy(mem[y*g.Stride+x*bpp:], buf[:bpp])
+		}
+	}
+}
+
+// convertRotated writes the pixels of src inside r into mem laid out as
+// g, the frame turned by rot: each row of the frame becomes a column (or
+// a row backwards) of the framebuffer, walked with a fixed step.
+func convertRotated(mem []byte, g Geometry, src *image.RGBA, r image.Rectangle, rot display.Rotation) {
+	panel := image.Pt(g.Width, g.Height)
+	r = r.Intersect(src.Rect).Intersect(image.Rectangle{Max: rot.Size(panel)})
+	if r.Empty() {
+		return
+	}
+	f := g.Format
+	bpp := f.BitsPerPixel / 8
+	d := rot.ToPanel(image.Pt(1, 0), panel).Sub(rot.ToPanel(image.Point{}, panel))
+	step := d.Y*g.Stride + d.X*bpp // one frame pixel to the right
+	pack := func(v uint8, b Bitfield) uint32 { return uint32(v>>(8-b.Length)) << b.Offset }
+	var buf [4]byte
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		s := src.Pix[src.PixOffset(r.Min.X, y):]
+		q := rot.ToPanel(image.Pt(r.Min.X, y), panel)
+		off := q.Y*g.Stride + q.X*bpp
+		switch {
+		case f == XRGB8888:
+			for i := range r.Dx() {
+				mem[off], mem[off+1], mem[off+2], mem[off+3] = s[4*i+2], s[4*i+1], s[4*i], 0xff
+				off += step
+			}
+		case f == RGB565:
+			for i := range r.Dx() {
+				v := uint16(s[4*i]>>3)<<11 | uint16(s[4*i+1]>>2)<<5 | uint16(s[4*i+2]>>3)
+				mem[off], mem[off+1] = byte(v), byte(v>>8)
+				off += step
+			}
+		default:
+			for i := range r.Dx() {
+				v := pack(s[4*i], f.Red) | pack(s[4*i+1], f.Green) | pack(s[4*i+2], f.Blue)
+				binary.LittleEndian.PutUint32(buf[:], v)
+				copy(mem[off:off+bpp], buf[:bpp])
+				off += step
+			}
 		}
 	}
 }

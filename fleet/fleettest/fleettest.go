@@ -15,6 +15,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -23,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nhikiosk/nhikiosk/config"
 	"github.com/nhikiosk/nhikiosk/fleet"
 )
 
@@ -34,6 +36,13 @@ type Handler struct {
 	SessionActive bool
 	BadConfig     bool
 	Language      string
+	// Local is the kiosk's own configuration central ones are applied
+	// over, Applied the central configuration it runs.
+	Local   config.Config
+	Applied config.Overlay
+	// SetHash, if set, is told the hash of a configuration it took (the
+	// agent's SetConfigHash, as a kiosk that runs it at once).
+	SetHash func(fleet.Token)
 }
 
 func (h *Handler) record(s string) {
@@ -101,6 +110,39 @@ func (h *Handler) Screenshot(context.Context) ([]byte, error) {
 		return nil, fleet.ErrSessionActive
 	}
 	return []byte("\x89PNG\r\n\x1a\nfake"), nil
+}
+
+// ApplyConfig takes a central configuration over Local (config.Reference
+// when unset) by config's own rules, so a configuration invalid for this
+// kiosk's panel is refused as a real kiosk would refuse it; it records
+// "apply_config HASH" or "apply_config refused".
+func (h *Handler) ApplyConfig(_ context.Context, o config.Overlay) (fleet.Token, error) {
+	h.mu.Lock()
+	local := h.Local
+	if local.Site == "" {
+		local = config.Reference()
+	}
+	c, err := o.Apply(local)
+	if err != nil {
+		// It keeps what it runs, and says what that is for the fields
+		// it was asked to change.
+		running, rerr := h.Applied.Apply(local)
+		if rerr != nil {
+			running = local
+		}
+		h.mu.Unlock()
+		h.record("apply_config refused")
+		return fleet.Token(config.EffectiveHash(running, o)), fmt.Errorf("%w: %w", fleet.ErrInvalidConfig, err)
+	}
+	h.Applied = o
+	hash := fleet.Token(config.EffectiveHash(c, o))
+	set := h.SetHash
+	h.mu.Unlock()
+	h.record("apply_config " + string(hash))
+	if set != nil {
+		set(hash)
+	}
+	return hash, nil
 }
 
 // Health returns a plausible health snapshot with fake values only.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nhikiosk/nhikiosk/fleet"
@@ -35,18 +36,20 @@ type AlertList struct {
 }
 
 func (w *Web) apiRoutes() {
-	w.route("GET /api/v1/summary", viewer, func(rw http.ResponseWriter, r *http.Request, _ User) {
-		writeJSON(rw, http.StatusOK, w.m.Summary())
+	w.route("GET /api/v1/summary", viewer, func(rw http.ResponseWriter, r *http.Request, u User) {
+		writeJSON(rw, http.StatusOK, w.m.SummaryFor(u))
 	})
-	w.route("GET /api/v1/kiosks", viewer, func(rw http.ResponseWriter, r *http.Request, _ User) {
+	w.route("GET /api/v1/kiosks", viewer, func(rw http.ResponseWriter, r *http.Request, u User) {
 		q := r.URL.Query()
-		page, next, total := w.m.KioskPage(filterFrom(q), q.Get("after"), pageSize(q.Get("limit")))
+		f := filterFrom(q)
+		f.Sites = u.Sites
+		page, next, total := w.m.KioskPage(f, q.Get("after"), pageSize(q.Get("limit")))
 		writeJSON(rw, http.StatusOK, KioskList{Kiosks: page, Next: next, Total: total})
 	})
-	w.route("GET /api/v1/kiosks/{site}/{kiosk}", viewer, func(rw http.ResponseWriter, r *http.Request, _ User) {
+	w.route("GET /api/v1/kiosks/{site}/{kiosk}", viewer, func(rw http.ResponseWriter, r *http.Request, u User) {
 		name := r.PathValue("site") + "/" + r.PathValue("kiosk")
 		k, ok := w.m.Kiosk(name)
-		if !ok {
+		if !ok || !u.MaySee(k.Ref.Site) {
 			writeJSON(rw, http.StatusNotFound, apiError{"no such kiosk"})
 			return
 		}
@@ -91,16 +94,16 @@ func (w *Web) apiRoutes() {
 		}
 		writeJSON(rw, http.StatusOK, map[string]string{"status": "revoked"})
 	})
-	w.route("GET /api/v1/commands/{id}", viewer, func(rw http.ResponseWriter, r *http.Request, _ User) {
+	w.route("GET /api/v1/commands/{id}", viewer, func(rw http.ResponseWriter, r *http.Request, u User) {
 		rec, ok, err := w.m.Command(r.PathValue("id"))
-		if err != nil || !ok {
+		if site, _, _ := strings.Cut(rec.Kiosk, "/"); err != nil || !ok || !u.MaySee(site) {
 			writeJSON(rw, http.StatusNotFound, apiError{"no such command"})
 			return
 		}
 		writeJSON(rw, http.StatusOK, rec)
 	})
-	w.route("GET /api/v1/alerts", viewer, func(rw http.ResponseWriter, r *http.Request, _ User) {
-		as, total := w.m.Alerts(pageSize(r.URL.Query().Get("limit")))
+	w.route("GET /api/v1/alerts", viewer, func(rw http.ResponseWriter, r *http.Request, u User) {
+		as, total := w.m.AlertsFor(u, pageSize(r.URL.Query().Get("limit")))
 		writeJSON(rw, http.StatusOK, AlertList{Alerts: as, Total: total})
 	})
 	w.route("POST /api/v1/alerts/ack", operator, func(rw http.ResponseWriter, r *http.Request, u User) {
@@ -118,8 +121,8 @@ func (w *Web) apiRoutes() {
 		}
 		writeJSON(rw, http.StatusOK, map[string]string{"status": "acknowledged"})
 	})
-	w.route("GET /api/v1/audit", viewer, func(rw http.ResponseWriter, r *http.Request, _ User) {
-		a, _ := w.m.Audit(pageSize(r.URL.Query().Get("limit")))
+	w.route("GET /api/v1/audit", viewer, func(rw http.ResponseWriter, r *http.Request, u User) {
+		a, _ := w.m.AuditFor(u, pageSize(r.URL.Query().Get("limit")))
 		writeJSON(rw, http.StatusOK, a)
 	})
 }
@@ -139,8 +142,12 @@ type apiError struct {
 
 func statusFor(err error) int {
 	switch {
-	case errors.Is(err, ErrNotOperator):
+	case errors.Is(err, ErrNotOperator), errors.Is(err, ErrNotAdmin), errors.Is(err, ErrNotYourSite):
 		return http.StatusForbidden
+	case errors.Is(err, errUnknownKiosk):
+		return http.StatusNotFound
+	case errors.Is(err, ErrLastAdmin):
+		return http.StatusConflict
 	case errors.Is(err, ErrNoCredentials):
 		return http.StatusNotImplemented
 	case errors.Is(err, context.DeadlineExceeded):

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/nhikiosk/nhikiosk/fleet"
@@ -19,12 +20,15 @@ var ErrNotOperator = errors.New("only operators may do this")
 // Send signs a command for kiosk name, records it and the audit entry for
 // user, and publishes it. It returns the command's record.
 func (m *Manager) Send(u User, name string, cmd fleet.CommandName, language string) (CommandRecord, error) {
-	if u.Role != RoleOperator {
+	if !u.Operates() {
 		return CommandRecord{}, ErrNotOperator
 	}
 	ref, err := fleet.ParseKioskRef(name)
 	if err != nil {
 		return CommandRecord{}, err
+	}
+	if !u.MaySee(ref.Site) {
+		return CommandRecord{}, ErrNotYourSite
 	}
 	now := m.opts.Now().UTC()
 	c := fleet.Command{V: fleet.SchemaVersion, ID: newID(), Site: ref.Site, Kiosk: ref.Kiosk, Name: cmd,
@@ -125,11 +129,17 @@ type Summary struct {
 }
 
 // Summary returns the fleet overview.
-func (m *Manager) Summary() Summary {
+func (m *Manager) Summary() Summary { return m.SummaryFor(User{}) }
+
+// SummaryFor returns the overview of the sites u may see.
+func (m *Manager) SummaryFor(u User) Summary {
 	s := Summary{By: map[Status]int{}, Sites: map[string]map[Status]int{}, Brokers: m.Brokers(), BrokersUp: m.BrokersUp()}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	for _, k := range m.kiosks {
+		if !u.MaySee(k.Ref.Site) {
+			continue
+		}
 		s.Total++
 		s.By[k.Status]++
 		if s.Sites[k.Ref.Site] == nil {
@@ -185,8 +195,11 @@ func (m *Manager) Alerts(limit int) ([]Alert, int) {
 // alert) for user; a tamper alert is cleared by its acknowledgement. The
 // acknowledgement is written before AckAlert returns.
 func (m *Manager) AckAlert(u User, name string, kind AlertKind) error {
-	if u.Role != RoleOperator {
+	if !u.Operates() {
 		return ErrNotOperator
+	}
+	if site, _, _ := strings.Cut(name, "/"); !u.MaySee(site) {
+		return ErrNotYourSite
 	}
 	now := m.opts.Now().UTC()
 	m.mu.Lock()

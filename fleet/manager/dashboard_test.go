@@ -73,7 +73,9 @@ func TestDashboardChromium(t *testing.T) {
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(f.web.URL+"/kiosks/taipei-branch/k1"),
 		chromedp.WaitVisible(chromedp.CSS(`#cmd-maintenance_on`)),
-		chromedp.Click(chromedp.CSS(`#cmd-maintenance_on`)),
+		// Clicked from the page itself: a live update may replace the
+		// node between finding and clicking it from outside.
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("cmd-maintenance_on").click()`),
 		chromedp.WaitVisible(chromedp.CSS(`#commands .a-ok`)),
 	)
 	if err != nil {

@@ -49,7 +49,7 @@ func (m *Manager) Enroll(ctx context.Context, u User, name string) (Credential, 
 
 // EnrollMany enrolls up to MaxEnrollBatch kiosks (simulations, a new site).
 func (m *Manager) EnrollMany(ctx context.Context, u User, names []string) ([]Credential, error) {
-	if u.Role != RoleOperator {
+	if !u.Operates() {
 		return nil, ErrNotOperator
 	}
 	if m.creds == nil {
@@ -63,6 +63,9 @@ func (m *Manager) EnrollMany(ctx context.Context, u User, names []string) ([]Cre
 		ref, err := fleet.ParseKioskRef(n)
 		if err != nil {
 			return nil, err
+		}
+		if !u.MaySee(ref.Site) {
+			return nil, fmt.Errorf("enroll %s: %w", n, ErrNotYourSite)
 		}
 		refs[i] = ref
 	}
@@ -109,7 +112,7 @@ func (m *Manager) EnrollMany(ctx context.Context, u User, names []string) ([]Cre
 // session is dropped, its retained state is cleared, and fleetd ignores it
 // until it is enrolled again. Other kiosks are untouched.
 func (m *Manager) Revoke(ctx context.Context, u User, name string) error {
-	if u.Role != RoleOperator {
+	if !u.Operates() {
 		return ErrNotOperator
 	}
 	if m.creds == nil {
@@ -118,6 +121,9 @@ func (m *Manager) Revoke(ctx context.Context, u User, name string) error {
 	ref, err := fleet.ParseKioskRef(name)
 	if err != nil {
 		return err
+	}
+	if !u.MaySee(ref.Site) {
+		return ErrNotYourSite
 	}
 	var r enrollRecord
 	if ok, err := m.store.Get(BucketEnrollment, []byte(name), &r); err != nil {

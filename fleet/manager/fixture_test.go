@@ -46,6 +46,7 @@ type fleetUnderTest struct {
 	kioskURL string // scheme://host:port kiosks connect to (before their proxy)
 	caFile   string
 	site     string // a site of this test's own
+	store    *manager.Store
 }
 
 // eachBroker runs test against the embedded broker and against Mosquitto.
@@ -124,7 +125,7 @@ func (f *fleetUnderTest) deleteKiosks(dir, addr string) {
 		ds.DeleteKiosk(ctx, ref)
 		cancel()
 		for _, ch := range []string{fleet.ChanState, fleet.ChanHealth, fleet.ChanEvent, fleet.ChanAck} {
-			c.Publish(fleet.Topic(ref, ch), 1, true, nil).WaitTimeout(5 * time.Second) // the broker is shared
+			c.Publish(fleet.Topic(ref, ch), 1, true, []byte{}).WaitTimeout(5 * time.Second) // the broker is shared
 		}
 	}
 }
@@ -150,6 +151,7 @@ func (f *fleetUnderTest) start(o manager.Options) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	f.store = store
 	if err := store.SetUser("op", manager.RoleOperator, "test-operator-pw"); err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +168,12 @@ func (f *fleetUnderTest) start(o manager.Options) {
 	f.m, err = manager.New(o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The tests before issue 19 read the console in English.
+	for _, n := range []string{"op", "viewer"} {
+		if _, err := f.m.SetLanguage(manager.User{Name: n}, "en"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f.ctx = ctx
@@ -225,6 +233,7 @@ func (f *fleetUnderTest) kioskEvery(name string, h *fleettest.Handler, every tim
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.SetHash = a.SetConfigHash
 	ctx, cancel := context.WithCancel(f.ctx)
 	done := make(chan struct{})
 	go func() { a.Run(ctx); close(done) }()

@@ -32,6 +32,8 @@ type CommandRecord struct {
 	Expires  time.Time         `json:"expires"`
 	Ack      *fleet.Ack        `json:"ack,omitempty"`
 	AckAt    time.Time         `json:"ack_at,omitzero"`
+	// Job is the bulk job that sent it (issue 19).
+	Job string `json:"job,omitempty"`
 }
 
 // AuditEntry records who did what.
@@ -317,5 +319,6 @@ func (m *Manager) recordAck(name string, a fleet.Ack, now time.Time) {
 	if err := m.store.Write(Put(BucketCommands, []byte(a.ID), r)); err != nil {
 		m.log.Error("fleetd store ack", "err", err)
 	}
+	m.afterAck(r)
 	m.hub.publish(name, changeHealth)
 }

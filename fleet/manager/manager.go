@@ -60,6 +60,12 @@ type Options struct {
 	IntakeBurst int
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// Location is where the console shows times (default Asia/Taipei),
+	// Mail how notifications are e-mailed, PublicURL the console's address
+	// in notifications (issue 19).
+	Location  *time.Location
+	Mail      MailOptions
+	PublicURL string
 }
 
 // Credentials give one kiosk its own broker credential and take it back.
@@ -102,6 +108,7 @@ type Manager struct {
 	seq     atomic.Uint64
 	ready   chan struct{}
 	once    sync.Once
+	ops     opsState // groups, jobs, central configuration, notifications, accounts (issue 19)
 }
 
 // New prepares a manager and loads its kiosks; Run connects it.
@@ -125,6 +132,9 @@ func New(opts Options) (*Manager, error) {
 		m.creds = dynsecAll(m.buses)
 	}
 	if err := m.load(); err != nil {
+		return nil, err
+	}
+	if err := m.loadOps(); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -223,9 +233,10 @@ func (m *Manager) Run(ctx context.Context) error {
 	for _, b := range m.buses {
 		b.client.Connect()
 	}
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); m.writeLoop(ctx) }()
 	go func() { defer wg.Done(); m.tickLoop(ctx) }()
+	go func() { defer wg.Done(); m.opsLoop(ctx) }()
 	<-ctx.Done()
 	for _, b := range m.buses {
 		b.client.Disconnect(250)

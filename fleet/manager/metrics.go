@@ -110,6 +110,7 @@ func (w *Web) writeMetrics(rw http.ResponseWriter, _ *http.Request, _ User) {
 	fmt.Fprintf(rw, "# TYPE fleetd_db_records_dropped_total counter\nfleetd_db_records_dropped_total %d\n", mt.dbDropped.Load())
 	fmt.Fprintf(rw, "# HELP fleetd_db_pending Records not yet written.\n# TYPE fleetd_db_pending gauge\nfleetd_db_pending %d\n", m.Pending())
 	fmt.Fprintf(rw, "# TYPE fleetd_db_write_queue gauge\nfleetd_db_write_queue %d\n", len(m.writes))
+	m.writeOpsMetrics(rw)
 	mt.mu.Lock()
 	defer mt.mu.Unlock()
 	fmt.Fprintln(rw, "# HELP fleetd_health_delay_seconds Time from a kiosk's health timestamp to fleetd's state.\n# TYPE fleetd_health_delay_seconds histogram")

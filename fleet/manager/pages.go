@@ -3,10 +3,10 @@ package manager
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,21 +26,31 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, name string, data 
 	if data["Title"] == nil {
 		data["Title"] = strings.ToUpper(name[:1]) + name[1:]
 	}
-	if u, ok := data["User"].(User); ok {
-		data["CSRF"] = u.CSRF
+	u, _ := data["User"].(User)
+	data["CSRF"] = u.CSRF
+	if data["Nav"] == nil {
+		data["Nav"] = ""
 	}
-	s := w.m.Summary()
-	data["Fleet"] = s
+	back := r.URL.Query()
+	back.Del("frag")
+	back.Del("ok")
+	back.Del("err")
+	data["Back"] = r.URL.Path
+	if len(back) > 0 {
+		data["Back"] = r.URL.Path + "?" + back.Encode()
+	}
+	data["Fleet"] = w.m.SummaryFor(u)
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 	rw.Header().Set("Cache-Control", "no-store")
-	if err := w.tmpl.ExecuteTemplate(rw, name, data); err != nil {
+	if err := w.tmpls[u.Language()].ExecuteTemplate(rw, name, data); err != nil {
 		w.m.log.Error("fleetd render", "page", name, "err", err)
 	}
 }
 
 func filterFrom(q url.Values) Filter {
 	return Filter{Site: q.Get("site"), Status: Status(q.Get("status")), Version: q.Get("version"),
-		Alert: AlertKind(q.Get("alert")), Query: q.Get("q"), Enrollment: q.Get("enrollment")}
+		Alert: AlertKind(q.Get("alert")), Query: q.Get("q"), Enrollment: q.Get("enrollment"),
+		Tags: q["tag"], Config: q.Get("config")}
 }
 
 // PageRows is how many kiosks a page of the overview lists.
@@ -49,13 +59,15 @@ const PageRows = 500
 func (w *Web) overview(rw http.ResponseWriter, r *http.Request, u User) {
 	q := r.URL.Query()
 	f := filterFrom(q)
+	f.Sites = u.Sites
 	data := map[string]any{"Title": "Fleet", "User": u, "Nav": "fleet", "Filter": f, "Statuses": Statuses,
-		"AlertKinds": AlertKinds, "Watch": WatchFleet}
+		"AlertKinds": AlertKinds, "Watch": WatchFleet, "ConfigStates": ConfigStates, "JobActions": JobActions,
+		"Languages": fleet.Languages, "Groups": w.m.Groups(u)}
 	if q.Get("frag") == "rows" {
 		// Only the rows the page asked for: an update carries what changed.
 		var rows []Kiosk
 		for _, n := range q["k"][:min(len(q["k"]), maxNames)] {
-			if k, ok := w.m.Kiosk(n); ok {
+			if k, ok := w.m.Kiosk(n); ok && u.MaySee(k.Ref.Site) {
 				rows = append(rows, k)
 			}
 		}
@@ -63,8 +75,10 @@ func (w *Web) overview(rw http.ResponseWriter, r *http.Request, u User) {
 		w.render(rw, r, "overview", data)
 		return
 	}
+	data["SiteRows"], data["MoreSites"] = siteRows(w.m.SummaryFor(u), OverviewSites)
 	list, next, total := w.m.KioskPage(f, q.Get("after"), PageRows)
 	sites, versions := w.m.sitesAndVersions()
+	sites = slices.DeleteFunc(sites, func(s string) bool { return !u.MaySee(s) })
 	data["Kiosks"], data["Next"], data["Total"], data["Sites"], data["Versions"] = list, next, total, sites, versions
 	if next != "" {
 		nq := url.Values{}
@@ -82,7 +96,7 @@ func (w *Web) overview(rw http.ResponseWriter, r *http.Request, u User) {
 func (w *Web) kioskPage(rw http.ResponseWriter, r *http.Request, u User) {
 	name := r.PathValue("site") + "/" + r.PathValue("kiosk")
 	k, ok := w.m.Kiosk(name)
-	if !ok {
+	if !ok || !u.MaySee(k.Ref.Site) {
 		http.NotFound(rw, r)
 		return
 	}
@@ -97,7 +111,8 @@ func (w *Web) kioskPage(rw http.ResponseWriter, r *http.Request, u User) {
 	w.render(rw, r, "kiosk", map[string]any{"Title": name, "User": u, "Nav": "fleet", "K": k, "Events": evs, "Commands": cmds,
 		"Charts": charts(hist, since, now), "CommandNames": fleet.Commands, "Languages": fleet.Languages,
 		"Watch": name, "Sent": r.URL.Query().Get("sent"), "Error": r.URL.Query().Get("err"),
-		"Window": w.m.lv.window(&k)})
+		"Window": w.m.lv.window(&k), "Central": w.kioskCentral(name), "ConfigErr": r.URL.Query().Get("cfgerr"),
+		"Draft": r.URL.Query().Get("draft")})
 }
 
 func (w *Web) sendForm(rw http.ResponseWriter, r *http.Request, u User) {
@@ -124,24 +139,20 @@ func (w *Web) revokeForm(rw http.ResponseWriter, r *http.Request, u User) {
 }
 
 func (w *Web) alertsPage(rw http.ResponseWriter, r *http.Request, u User) {
-	as, total := w.m.Alerts(PageRows)
+	as, total := w.m.AlertsFor(u, PageRows)
 	w.render(rw, r, "alerts", map[string]any{"User": u, "Nav": "alerts", "Alerts": as, "More": total - len(as), "Watch": WatchAlerts})
 }
 
 func (w *Web) ackForm(rw http.ResponseWriter, r *http.Request, u User) {
 	if err := w.m.AckAlert(u, r.PostFormValue("kiosk"), AlertKind(r.PostFormValue("kind"))); err != nil {
-		status := http.StatusBadRequest
-		if errors.Is(err, ErrNotOperator) {
-			status = http.StatusForbidden
-		}
-		http.Error(rw, err.Error(), status)
+		http.Error(rw, err.Error(), statusFor(err))
 		return
 	}
 	http.Redirect(rw, r, "/alerts", http.StatusSeeOther)
 }
 
 func (w *Web) auditPage(rw http.ResponseWriter, r *http.Request, u User) {
-	a, _ := w.m.Audit(PageRows)
+	a, _ := w.m.AuditFor(u, PageRows)
 	w.render(rw, r, "audit", map[string]any{"User": u, "Nav": "audit", "Audit": a,
 		"OperatorKey": w.m.opts.Signer.PublicLine()})
 }
@@ -150,7 +161,7 @@ func (w *Web) auditPage(rw http.ResponseWriter, r *http.Request, u User) {
 // the page shows, whether counts, alerts or brokers changed), at most one
 // a second, so a page re-renders only what changed. ?watch= is "*" (the
 // overview), "alerts", or a kiosk's name.
-func (w *Web) sse(rw http.ResponseWriter, r *http.Request, _ User) {
+func (w *Web) sse(rw http.ResponseWriter, r *http.Request, u User) {
 	fl, ok := rw.(http.Flusher)
 	if !ok {
 		http.Error(rw, "streaming unsupported", http.StatusInternalServerError)
@@ -159,6 +170,10 @@ func (w *Web) sse(rw http.ResponseWriter, r *http.Request, _ User) {
 	watch := r.URL.Query().Get("watch")
 	if watch == "" {
 		watch = WatchFleet
+	}
+	if !w.mayWatch(u, watch) {
+		http.Error(rw, ErrNotYourSite.Error(), http.StatusForbidden)
+		return
 	}
 	rw.Header().Set("Content-Type", "text/event-stream")
 	rw.Header().Set("Cache-Control", "no-store")
@@ -175,7 +190,14 @@ func (w *Web) sse(rw http.ResponseWriter, r *http.Request, _ User) {
 		case <-ping.C:
 			fmt.Fprint(rw, ": ping\n\n")
 		case <-s.notify:
-			b, _ := json.Marshal(s.take())
+			up := s.take()
+			if !u.AllSites() { // not even the names of other sites' kiosks
+				up.Kiosks = slices.DeleteFunc(up.Kiosks, func(n string) bool {
+					site, _, _ := strings.Cut(n, "/")
+					return !u.MaySee(site)
+				})
+			}
+			b, _ := json.Marshal(up)
 			fmt.Fprintf(rw, "event: change\ndata: %s\n\n", b)
 		}
 		fl.Flush()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -34,8 +35,18 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f °C", *f)
 	},
-	"list": func(s ...string) []string { return s },
-	"secs": func(d time.Duration) string { return d.Round(time.Second).String() },
+	"list":  func(s ...any) []any { return s },
+	"has":   func(ss []string, s string) bool { return slices.Contains(ss, s) },
+	"split": func(s string) []string { return strings.SplitN(s, "/", 2) },
+	"join":  func(ss []string) string { return strings.Join(ss, " ") },
+	// safeURL marks a data: URL fleetd made itself (a QR code) as safe.
+	"safeURL": func(s string) template.URL { return template.URL(s) },
+	"hasKind": func(ks []AlertKind, k AlertKind) bool { return slices.Contains(ks, k) },
+	"dur2":    func(d Duration) time.Duration { return time.Duration(d) },
+	"mins":    func(d Duration) int { return int(time.Duration(d) / time.Minute) },
+	"tcount":  func(m map[TargetState]int, s string) int { return m[TargetState(s)] },
+	"bars":    progressBars,
+	"secs":    func(d time.Duration) string { return d.Round(time.Second).String() },
 	"kind": func(k AlertKind) string {
 		if k == AlertBrokerDown {
 			return "broker unreachable"
@@ -46,7 +57,7 @@ var funcs = template.FuncMap{
 	"gib":   func(b uint64) string { return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30)) },
 	"title": func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
 	"dur":   func(s int64) string { return (time.Duration(s) * time.Second).String() },
-	"isOp":  func(u User) bool { return u.Role == RoleOperator },
+	"isOp":  func(u User) bool { return u.Operates() },
 	"png": func(b []byte) template.URL {
 		return template.URL("data:image/png;base64," + b64(b))
 	},
@@ -140,4 +151,29 @@ func num(f float64) string {
 		return fmt.Sprintf("%.0f", f)
 	}
 	return fmt.Sprintf("%.1f", f)
+}
+
+// bar is one segment of a job's progress bar, in percent of its width.
+type bar struct {
+	State TargetState
+	X, W  string
+}
+
+// progressBars lays a job's targets out along a bar: done first, then
+// sent, then waiting. An SVG's attributes, not styles: the console's
+// Content-Security-Policy allows no inline style.
+func progressBars(counts map[TargetState]int, total int) []bar {
+	if total <= 0 {
+		return nil
+	}
+	var out []bar
+	x := 0.0
+	for _, s := range []TargetState{TargetOK, TargetRefused, TargetFailed, TargetRejected, TargetExpired, TargetCancelled, TargetSent, TargetWaiting} {
+		if n := counts[s]; n > 0 {
+			w := float64(n) / float64(total) * 100
+			out = append(out, bar{s, fmt.Sprintf("%.2f", x), fmt.Sprintf("%.2f", w)})
+			x += w
+		}
+	}
+	return out
 }

@@ -54,10 +54,14 @@ const (
 	AlertTouchMissing  AlertKind = "touch_missing"  // touch_missing event, until touch_restored
 	// AlertBrokerDown is fleet-wide: fleetd cannot hear the fleet.
 	AlertBrokerDown AlertKind = "broker_down"
+	// AlertConfigDrift: the kiosk refused its desired configuration, or
+	// does not run it ConfigDriftAfter after it was sent (issue 19).
+	AlertConfigDrift AlertKind = "config_drift"
 )
 
 // AlertKinds lists every kind, for filters and metrics.
-var AlertKinds = []AlertKind{AlertOffline, AlertReaderMissing, AlertTouchMissing, AlertOutboxStuck, AlertDiskLow, AlertHot, AlertTamper, AlertBrokerDown}
+var AlertKinds = []AlertKind{AlertOffline, AlertReaderMissing, AlertTouchMissing, AlertOutboxStuck, AlertDiskLow, AlertHot, AlertTamper, AlertBrokerDown,
+	AlertConfigDrift}
 
 // Alert thresholds.
 const (
@@ -103,8 +107,12 @@ type Kiosk struct {
 	Alerts     []Alert     `json:"alerts,omitempty"`
 	Status     Status      `json:"status"`
 	Enrollment *Enrollment `json:"enrollment,omitempty"`
-	via        int         // broker (shard) it was last heard through, 1-based; 0: not known
-	sampled    time.Time   // last health sample stored
+	// Tags put the kiosk in groups ("region:north"), Config is its
+	// central configuration's state (issue 19).
+	Tags    []string     `json:"tags,omitempty"`
+	Config  ConfigStatus `json:"config,omitzero"`
+	via     int          // broker (shard) it was last heard through, 1-based; 0: not known
+	sampled time.Time    // last health sample stored
 }
 
 // Version is the kiosk's software version, or "".
@@ -298,12 +306,17 @@ type Filter struct {
 	Alert      AlertKind // "any" for any alert
 	Query      string    // substring of site/kiosk
 	Enrollment string    // enrolled, revoked, never_seen, not_enrolled
+	Tags       []string  // in every one of these groups
+	Config     string    // central configuration state (ConfigState)
+	// Sites, if set, are the only sites the asking user may see.
+	Sites []string
 }
 
 // Match reports whether k passes f.
 func (f Filter) Match(k *Kiosk) bool {
 	if f.Site != "" && k.Ref.Site != f.Site || f.Status != "" && k.Status != f.Status ||
-		f.Version != "" && k.Version() != f.Version || f.Query != "" && !strings.Contains(k.Name, f.Query) {
+		f.Version != "" && k.Version() != f.Version || f.Query != "" && !strings.Contains(k.Name, f.Query) ||
+		!f.opsMatch(k) {
 		return false
 	}
 	switch f.Enrollment {

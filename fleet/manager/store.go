@@ -30,7 +30,8 @@ var (
 	BucketEnrollment = Bucket("enrollment") // site/kiosk → enrollRecord
 )
 
-var buckets = []Bucket{BucketKiosks, BucketEvents, BucketHealth, BucketCommands, BucketAudit, BucketUsers, BucketMeta, BucketEnrollment}
+var buckets = append([]Bucket{BucketKiosks, BucketEvents, BucketHealth, BucketCommands, BucketAudit, BucketUsers, BucketMeta, BucketEnrollment},
+	opsBuckets...)
 
 // Store is fleetd's embedded database (bbolt): every record that must
 // survive a restart or a power loss (bbolt fsyncs each transaction). Writes

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,24 +13,71 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// Roles.
+// Roles, each with what the one before may do.
 const (
-	RoleViewer   = "viewer"   // sees everything, acts on nothing
-	RoleOperator = "operator" // also sends commands and acknowledges alerts
+	RoleViewer   = "viewer"   // sees the kiosks of their sites, acts on nothing
+	RoleOperator = "operator" // also sends commands and jobs, acknowledges alerts, enrolls, tags, configures
+	RoleAdmin    = "admin"    // also manages users, notification rules and site names (issue 19)
 )
 
-// User is an operator account. Hash is bcrypt.
+// Roles lists the roles, least first.
+var Roles = []string{RoleViewer, RoleOperator, RoleAdmin}
+
+// Languages of the console; the first is the default (issue 19).
+var ConsoleLanguages = []string{"zh-TW", "en"}
+
+// User is a console account. Hash is bcrypt. Sites are the sites the user
+// may see and act on (none: every site).
 type User struct {
-	Name string `json:"name"`
-	Role string `json:"role"`
-	Hash []byte `json:"hash"`
+	Name     string    `json:"name"`
+	Role     string    `json:"role"`
+	Hash     []byte    `json:"hash"`
+	Sites    []string  `json:"sites,omitempty"`
+	Lang     string    `json:"lang,omitempty"`
+	Disabled bool      `json:"disabled,omitempty"`
+	Created  time.Time `json:"created,omitzero"`
+	// TOTP is the second factor's secret once confirmed (RFC 6238);
+	// TOTPPending one being set up; TOTPLast the last time step a code
+	// was accepted for (a code works once).
+	TOTP        []byte `json:"totp,omitempty"`
+	TOTPPending []byte `json:"totp_pending,omitempty"`
+	TOTPLast    int64  `json:"totp_last,omitempty"`
 	// CSRF is the token of the user's browser session that forms carry
-	// (not stored).
-	CSRF string `json:"-"`
+	// (not stored). Token names the API token a request came with.
+	CSRF  string `json:"-"`
+	Token string `json:"-"`
+}
+
+// Operates reports whether u may act (commands, jobs, alerts, tags,
+// configuration, enrollment).
+func (u User) Operates() bool { return u.Role == RoleOperator || u.Role == RoleAdmin }
+
+// Administers reports whether u may manage users, rules and site names.
+func (u User) Administers() bool { return u.Role == RoleAdmin }
+
+// MaySee reports whether u may see (and, operating, act on) site's
+// kiosks. "" is the fleet as a whole, which everyone sees.
+func (u User) MaySee(site string) bool {
+	return len(u.Sites) == 0 || site == "" || slices.Contains(u.Sites, site)
+}
+
+// AllSites reports whether u is restricted to no sites.
+func (u User) AllSites() bool { return len(u.Sites) == 0 }
+
+// Language is the user's console language (Traditional Chinese unless
+// they chose English).
+func (u User) Language() string {
+	if slices.Contains(ConsoleLanguages, u.Lang) {
+		return u.Lang
+	}
+	return ConsoleLanguages[0]
 }
 
 // ErrBadLogin is returned for an unknown user or a wrong password.
 var ErrBadLogin = errors.New("wrong user name or password")
+
+// ErrDisabled is returned for a disabled account.
+var ErrDisabled = errors.New("this account is disabled")
 
 // NewPassword returns a random password for a new account.
 func NewPassword() string {
@@ -38,19 +86,24 @@ func NewPassword() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// SetUser creates or replaces user name with role and password.
+// validRole reports whether role is one of Roles.
+func validRole(role string) bool { return slices.Contains(Roles, role) }
+
+// SetUser creates or replaces user name with role and password (fleetd
+// useradd, first start, tests); the console manages users while fleetd
+// runs (accounts.go).
 func (s *Store) SetUser(name, role, password string) error {
-	if role != RoleViewer && role != RoleOperator {
-		return fmt.Errorf("set user %s: role %q is not viewer or operator", name, role)
+	if !validRole(role) {
+		return fmt.Errorf("set user %s: role %q is not viewer, operator or admin", name, role)
 	}
-	if name == "" || len(name) > 64 {
-		return fmt.Errorf("set user: name must be 1–64 characters")
+	if err := validUserName(name); err != nil {
+		return fmt.Errorf("set user: %w", err)
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
 		return fmt.Errorf("set user %s: hash: %w", name, err)
 	}
-	return s.Write(Put(BucketUsers, []byte(name), User{Name: name, Role: role, Hash: h}))
+	return s.Write(Put(BucketUsers, []byte(name), User{Name: name, Role: role, Hash: h, Created: time.Now().UTC()}))
 }
 
 // HasUsers reports whether any account exists.
@@ -73,6 +126,9 @@ func (s *Store) CheckLogin(name, password string) (User, error) {
 	}
 	if bcrypt.CompareHashAndPassword(u.Hash, []byte(password)) != nil {
 		return User{}, ErrBadLogin
+	}
+	if u.Disabled {
+		return User{}, ErrDisabled
 	}
 	return u, nil
 }
@@ -114,7 +170,7 @@ func token() string {
 
 func (s *sessions) create(u User) string {
 	tok := token()
-	u.CSRF, u.Hash = token(), nil
+	u.CSRF, u.Hash, u.TOTP, u.TOTPPending = token(), nil, nil, nil
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()

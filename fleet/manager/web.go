@@ -30,6 +30,11 @@ type Web struct {
 	cop      *http.CrossOriginProtection
 	byAddr   *budget.Budget // failed logins per client address
 	byUser   *budget.Budget // failed logins per user name
+	// Issue 19: templates per console language, logins waiting for their
+	// second factor, and failed second-factor codes per user.
+	tmpls   map[string]*template.Template
+	pending pendingLogins
+	byTOTP  *budget.Budget
 }
 
 // access is who may use a route.
@@ -38,7 +43,8 @@ type access int
 const (
 	public   access = iota // anyone: login, static files, /healthz, /metrics
 	viewer                 // any logged-in user
-	operator               // an operator
+	operator               // an operator (or admin)
+	admin                  // an admin (issue 19)
 )
 
 // handler serves one route for user u (the zero User on public routes).
@@ -56,7 +62,12 @@ func NewWeb(m *Manager) *Web {
 	w := &Web{m: m, store: m.store, mux: http.NewServeMux(), cop: http.NewCrossOriginProtection(),
 		byAddr: budget.New(LoginFailuresPerAddr, LoginWindow, 100000),
 		byUser: budget.New(LoginFailuresPerUser, LoginWindow, 100000)}
-	w.tmpl = template.Must(template.New("").Funcs(funcs).ParseFS(webFS, "templates/*.html"))
+	w.tmpls = map[string]*template.Template{}
+	for _, lang := range ConsoleLanguages {
+		w.tmpls[lang] = template.Must(template.New("").Funcs(funcs).Funcs(w.langFuncs(lang)).ParseFS(webFS, "templates/*.html"))
+	}
+	w.tmpl = w.tmpls[ConsoleLanguages[0]]
+	w.byTOTP = budget.New(TOTPFailuresPerUser, LoginWindow, 100000)
 	w.routes()
 	return w
 }
@@ -78,6 +89,7 @@ func (w *Web) routes() {
 	w.route("GET /audit", viewer, w.auditPage)
 	w.route("GET /events", viewer, w.sse)
 	w.apiRoutes()
+	w.opsRoutes()
 }
 
 // ServeHTTP implements http.Handler.
@@ -128,8 +140,12 @@ func (w *Web) route(pattern string, a access, h handler) {
 			w.deny(rw, r, http.StatusForbidden, "missing or wrong CSRF token: reload the page")
 			return
 		}
-		if a == operator && u.Role != RoleOperator {
+		if a == operator && !u.Operates() {
 			w.deny(rw, r, http.StatusForbidden, ErrNotOperator.Error())
+			return
+		}
+		if a == admin && !u.Administers() {
+			w.deny(rw, r, http.StatusForbidden, ErrNotAdmin.Error())
 			return
 		}
 		h(rw, r, u)
@@ -139,8 +155,21 @@ func (w *Web) route(pattern string, a access, h handler) {
 // authenticate finds the user by HTTP Basic credentials (API, CLI) or the
 // session cookie (browsers); otherwise it answers and reports false.
 func (w *Web) authenticate(rw http.ResponseWriter, r *http.Request) (User, bool, bool) {
+	if secret, ok := bearer(r); ok {
+		u, err := w.checkToken(r, secret)
+		if err != nil {
+			w.deny(rw, r, statusForLogin(err), err.Error())
+			return User{}, true, false
+		}
+		return u, true, true
+	}
 	if name, pass, ok := r.BasicAuth(); ok {
 		u, err := w.checkLogin(r, name, pass)
+		if err == nil && len(u.TOTP) > 0 {
+			// A password alone is not enough for an account with a
+			// second factor: scripts use API tokens.
+			err = errTOTPNeedsToken
+		}
 		if err != nil {
 			rw.Header().Set("WWW-Authenticate", `Basic realm="fleetd"`)
 			w.deny(rw, r, statusForLogin(err), err.Error())
@@ -204,6 +233,11 @@ func (w *Web) checkLogin(r *http.Request, name, pass string) (User, error) {
 		return User{}, errTooManyLogins
 	}
 	u, err := w.store.CheckLogin(name, pass)
+	if errors.Is(err, ErrDisabled) {
+		w.m.metrics.logins.Add(1)
+		w.m.log.Warn("fleetd login refused", "user", name, "remote", addr, "why", "disabled")
+		return User{}, err
+	}
 	if err != nil {
 		w.byAddr.Fail(addr)
 		w.byUser.Fail(name)
@@ -253,7 +287,8 @@ func (w *Web) healthz(rw http.ResponseWriter, _ *http.Request, _ User) {
 }
 
 func (w *Web) loginPage(rw http.ResponseWriter, r *http.Request, _ User) {
-	w.render(rw, r, "login", map[string]any{"Next": LocalPath(r.URL.Query().Get("next")), "Error": r.URL.Query().Get("err")})
+	w.render(rw, r, "login", map[string]any{"Next": LocalPath(r.URL.Query().Get("next")), "Error": r.URL.Query().Get("err"),
+		"User": User{Lang: r.URL.Query().Get("lang")}})
 }
 
 func (w *Web) login(rw http.ResponseWriter, r *http.Request, _ User) {
@@ -267,10 +302,23 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request, _ User) {
 		http.Redirect(rw, r, "/login?err=1&next="+url.QueryEscape(next), http.StatusSeeOther)
 		return
 	}
+	if len(u.TOTP) > 0 {
+		// The password was right; the second factor comes next.
+		w.render(rw, r, "totp", map[string]any{"Pending": w.pending.create(u.Name), "Next": next, "User": u})
+		return
+	}
+	w.startSession(rw, r, u, next)
+}
+
+// startSession logs u in on this browser and sends it to next.
+func (w *Web) startSession(rw http.ResponseWriter, r *http.Request, u User, next string) {
 	tok := w.sessions.create(u)
 	http.SetCookie(rw, &http.Cookie{Name: cookieName, Value: tok, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: 12 * 3600})
 	w.m.log.Info("fleetd login", "user", u.Name, "role", u.Role, "remote", clientAddr(r))
+	if err := w.store.Write(w.m.auditOp(w.m.opts.Now().UTC(), u.Name, "login", "", clientAddr(r))); err != nil {
+		w.m.log.Error("fleetd audit login", "err", err)
+	}
 	http.Redirect(rw, r, next, http.StatusSeeOther)
 }
 

@@ -260,6 +260,12 @@ func (d *Device) Send(events ...[]byte) error {
 // Unplug makes the reader's next Read fail with ENODEV.
 func (d *Device) Unplug() { d.w.CloseWithError(fmt.Errorf("read %s: %w", d.Node, syscall.ENODEV)) }
 
+// Fail makes the reader's next Read fail with errno, as a device still
+// plugged in whose controller stopped answering does (EIO).
+func (d *Device) Fail(errno syscall.Errno) {
+	d.w.CloseWithError(fmt.Errorf("read %s: %w", d.Node, errno))
+}
+
 // Tap returns the events of a touch at raw (x, y) and its release, as a
 // single-touch panel sends them (ABS_X/ABS_Y, BTN_TOUCH).
 func Tap(x, y int32) [][]byte {

@@ -52,7 +52,11 @@
           t.innerHTML = html;
           Array.prototype.slice.call(t.children).forEach(function (tr) {
             var old = row(tr.dataset.kiosk);
-            if (old) old.replaceWith(tr);
+            if (!old) return;
+            // A kiosk the operator ticked stays ticked.
+            var was = old.querySelector("input[name=k]"), now = tr.querySelector("input[name=k]");
+            if (was && now) now.checked = was.checked;
+            old.replaceWith(tr);
           });
         }));
       }
@@ -68,6 +72,18 @@
     busy = false;
     if (queued) { var q = queued; queued = null; apply(q); }
   }
+  // Bulk selection: count the ticked kiosks; a box in the header ticks all.
+  function count() {
+    var c = document.getElementById("selcount");
+    if (c) c.textContent = document.querySelectorAll("input[name=k]:checked").length;
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.id === "selall") {
+      document.querySelectorAll("input[name=k]").forEach(function (b) { b.checked = e.target.checked; });
+    }
+    if (e.target.id === "selall" || e.target.name === "k") count();
+  });
+  count();
   document.addEventListener("submit", function (e) {
     var b = e.target.querySelector("button[data-confirm]");
     if (b && b.dataset.confirm && !confirm(b.dataset.confirm)) e.preventDefault();
